@@ -1,0 +1,59 @@
+# invoiceflow: every command a newcomer needs. `make setup` once, then `make run` / `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+export INVOICEFLOW_STATE_DIR ?= $(HOME)/.cache/invoiceflow/state
+export INVOICEFLOW_KAFKA_CACHE ?= $(HOME)/.cache/invoiceflow/kafka
+
+.PHONY: setup system-deps venv kafka-jars stack stack-down run test lint check unit integration bench eval clean
+
+setup: system-deps venv kafka-jars  ## idempotent: system packages, .venv, Kafka jars
+
+system-deps:
+	@bash infra/install-system-deps.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(BIN)/pip install -q -U pip
+	@$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+kafka-jars:
+	@bash infra/kafka-jars.sh
+
+stack:  ## start Kafka, Redis and PostgreSQL unless they already answer
+	@bash infra/stack.sh up
+
+stack-down:  ## stop only what `make stack` started
+	@bash infra/stack.sh down
+
+run: stack  ## publish generated samples through the whole pipeline and print each scored result
+	@$(BIN)/invoiceflow demo --count 20
+
+lint:
+	@$(BIN)/ruff check .
+	@$(BIN)/mypy
+	@bash infra/check-module-size.sh
+
+check: lint
+
+unit:
+	@$(BIN)/pytest -q -m 'not integration'
+
+integration: stack
+	@$(BIN)/pytest -q -m integration
+
+test: stack lint  ## the whole suite against the real local stack
+	@$(BIN)/pytest -q
+
+bench: stack
+	@$(BIN)/invoiceflow bench
+
+eval:
+	@$(BIN)/invoiceflow eval ../shared/corpus
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
