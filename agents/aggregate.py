@@ -1,0 +1,65 @@
+"""Aggregate: persist scored invoices and count them per tenant, in batches.
+
+The pure core turns one scored event into counter increments; the agent writes a whole batch to PostgreSQL
+(one round trip) and applies the increments to Redis (one round trip). Both writes are idempotent, so a
+redelivered batch changes nothing. A sink failure sends the batch to the retry topic; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from agents.context import StageContext
+from schemas import InvoiceScored
+from streams.codecs import decode
+from streams.errors import InvoiceflowError
+from streams.sinks import CounterDelta
+from streams.stage import BatchHandler, Inbound, Outcome
+
+_MICRO = Decimal(1_000_000)
+
+
+def aggregate(event: InvoiceScored) -> CounterDelta:
+    """The counter increments one scored invoice causes.
+
+    Args:
+        event: The scored invoice.
+
+    Returns:
+        Increments for: invoices scored, by decision, by format, by extractor, paid pages and cost
+        (micro-dollars), keyed by the event id so each event counts once.
+    """
+    fields: list[tuple[str, int]] = [
+        ("scored", 1),
+        (f"decision:{event.decision.value}", 1),
+        (f"format:{event.format.value}", 1),
+        (f"extractor:{event.extractor}", 1),
+    ]
+    if event.cost.pages:
+        fields.append(("paid_pages", event.cost.pages))
+        fields.append(("cost_micro_usd", int(event.cost.usd * _MICRO)))
+    day = event.scored_at.date().isoformat()
+    return CounterDelta(event.event_id, event.tenant_id, day, tuple(fields))
+
+
+def aggregate_agent(ctx: StageContext) -> BatchHandler:
+    """The stage shell: decode a batch, persist it, count it; route what fails."""
+
+    async def handle(batch: Sequence[Inbound]) -> Sequence[Outcome]:
+        outcomes: list[Outcome] = []
+        good: list[InvoiceScored] = []
+        for msg in batch:
+            try:
+                good.append(decode(InvoiceScored, msg.value))
+                outcomes.append(())
+            except InvoiceflowError as exc:
+                outcomes.append(exc)
+        try:
+            await (await ctx.resources.records()).write_scored(good)
+            await (await ctx.resources.counters()).apply([aggregate(ev) for ev in good])
+        except InvoiceflowError as exc:
+            return [o if isinstance(o, InvoiceflowError) else exc for o in outcomes]
+        return outcomes
+
+    return handle

@@ -1,0 +1,1 @@
+"""Local readers: pure functions that turn document bytes into the normalised invoice."""

@@ -1,0 +1,1 @@
+"""Configuration: process settings, topic specs and tenant policies."""

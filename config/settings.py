@@ -1,0 +1,76 @@
+"""One settings object for the whole process, read from the environment (prefix INVOICEFLOW_).
+
+Defaults point at the local stack that `make stack` starts, so a newcomer needs no configuration; a
+deployment overrides them with environment variables or a `.env` file. Nothing reads the environment at
+import time: call `Settings()` (or `load_settings()`) where the process starts and pass the object down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Process settings; every field can be set as INVOICEFLOW_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="INVOICEFLOW_", env_file=".env", extra="ignore", frozen=True)
+
+    # Kafka and the Faust app
+    app_id: str = Field(default="invoiceflow", description="Faust app id: consumer group and topic prefix.")
+    kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers, comma separated.")
+    topic_prefix: str = Field(default="", description="Prefix for every topic name (isolates test runs).")
+    topic_partitions: int = Field(default=8, ge=1, description="Partitions for each topic created.")
+    topic_replication: int = Field(default=1, ge=1, description="Replication factor for each topic.")
+    topic_retention_ms: int = Field(default=7 * 24 * 3600 * 1000, description="Retention of the stage topics.")
+    dlq_retention_ms: int = Field(default=30 * 24 * 3600 * 1000, description="Retention of dead-letter topics.")
+    store: str = Field(default="memory://", description="Faust table store URL.")
+    web_enabled: bool = Field(default=False, description="Run Faust's web server.")
+    web_host: str = Field(default="127.0.0.1", description="Interface Faust's web server binds.")
+    web_port: int = Field(default=6066, description="Port of Faust's web server.")
+    producer_linger_ms: int = Field(default=5, description="Producer linger: batching against latency.")
+    producer_max_batch_bytes: int = Field(default=256 * 1024, description="Producer max batch size.")
+    trace_sample_ratio: float = Field(default=0.01, ge=0, le=1, description="Share of traces recorded.")
+    max_attempts: int = Field(default=5, ge=1, description="Tries before a retriable failure is dead-lettered.")
+    retry_delay_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per attempt.")
+    batch_size: int = Field(default=200, ge=1, description="Max events a stage takes per batch.")
+    batch_timeout_s: float = Field(default=0.05, gt=0, description="Max wait to fill a batch.")
+
+    # Databases
+    postgres_dsn: SecretStr = Field(
+        default=SecretStr("postgresql://invoiceflow:invoiceflow@127.0.0.1:5432/invoiceflow"),
+        description="asyncpg DSN of the records database.",
+    )
+    postgres_pool_max: int = Field(default=4, ge=1, description="Max connections in the asyncpg pool.")
+    redis_url: SecretStr = Field(default=SecretStr("redis://127.0.0.1:6379/0"), description="Redis URL.")
+
+    # Documents
+    inline_max_bytes: int = Field(default=256 * 1024, description="Largest document carried inline (base64).")
+    max_document_bytes: int = Field(default=20 * _MIB, description="Largest document accepted at all.")
+    max_pages: int = Field(default=50, ge=1, description="Most pages a document may have.")
+    max_xml_bytes: int = Field(default=10 * _MIB, description="Largest XML (inline or embedded) parsed.")
+    max_inflated_bytes: int = Field(default=64 * _MIB, description="Largest inflated PDF stream or image.")
+    max_image_pixels: int = Field(default=40_000_000, description="Largest image, in pixels.")
+    detect_time_budget_s: float = Field(default=5.0, gt=0, description="Time budget per document.")
+    file_roots: tuple[Path, ...] = Field(default=(), description="If set, file:// URIs must be under these.")
+    ocr: Literal["none", "tesseract"] = Field(default="none", description="Local OCR for scans, or none.")
+
+    # Policy
+    policy_file: Path | None = Field(default=None, description="Tenant policy YAML; built-in default if unset.")
+    refuse_unknown_tenants: bool = Field(default=False, description="Dead-letter tenants not in the policy.")
+
+    # Local stack
+    state_dir: Path = Field(
+        default=Path.home() / ".cache" / "invoiceflow" / "state", description="Where the local stack lives."
+    )
+    log_level: str = Field(default="WARNING", description="Root log level of workers.")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (used by the CLI and tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

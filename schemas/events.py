@@ -1,0 +1,114 @@
+"""The event contracts of every topic, version 1.
+
+`invoices.received -> invoices.detected -> invoices.extracted -> invoices.scored`, plus the dead-letter
+envelope. Each event carries the document reference forward so any stage can be replayed on its own, and
+`received_at` so end-to-end latency is measurable at the last hop.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from schemas._base import Contract, Event
+from schemas._common import Decision, DocType, DocumentFormat, DocumentRef, Reason, Route
+from schemas.invoice import InvoiceData
+
+
+class InvoiceReceived(Event):
+    """A document arrived for a tenant (topic `invoices.received`)."""
+
+    schema_version: Literal[1] = Field(default=1, description="Contract version.")
+    document: DocumentRef = Field(description="The document, by reference or inline.")
+    source: str = Field(default="api", max_length=100, description="Where it came from: email, peppol, cli...")
+    metadata: dict[str, str] = Field(default_factory=dict, description="Free upstream metadata (no secrets).")
+
+
+class DocumentDetected(Event):
+    """What the document is and which extractor reads it (topic `invoices.detected`)."""
+
+    schema_version: Literal[1] = Field(default=1, description="Contract version.")
+    detected_at: datetime = Field(description="When detection finished (UTC).")
+    document: DocumentRef = Field(description="The document, carried forward.")
+    format: DocumentFormat = Field(description="Format judged from content.")
+    doc_type: DocType = Field(description="Business meaning of the document.")
+    type_code: str | None = Field(default=None, description="UNTDID 1001 code when the document has one.")
+    syntax: str | None = Field(default=None, description="Finer syntax: ubl-2.1, cii-d16b, zugferd-1...")
+    route: Route = Field(description="Which extractor reads it next, or why none does.")
+    reasons: tuple[Reason, ...] = Field(default=(), description="Why this route (always set when invalid).")
+    pages: int | None = Field(default=None, description="Page count for PDFs and images.")
+    embedded_xml: str | None = Field(default=None, description="Name of the attachment chosen in a hybrid PDF.")
+    duplicate_of: str | None = Field(default=None, description="Earlier invoice id with the same sha256.")
+
+
+class Cost(Contract):
+    """What extracting one document cost."""
+
+    pages: int = Field(default=0, ge=0, description="Pages billed.")
+    model: str | None = Field(default=None, description="Paid model used, if any.")
+    usd: Decimal = Field(default=Decimal("0"), description="Cost in US dollars.")
+
+
+class InvoiceExtracted(Event):
+    """The normalised fields of the document (topic `invoices.extracted`)."""
+
+    schema_version: Literal[1] = Field(default=1, description="Contract version.")
+    extracted_at: datetime = Field(description="When extraction finished (UTC).")
+    document: DocumentRef = Field(description="The document, carried forward.")
+    format: DocumentFormat = Field(description="Format judged by detect.")
+    route: Route = Field(description="Route taken by detect.")
+    extractor: str = Field(description="Reader used: ubl, cii, text, azure:<model>, or none.")
+    invoice: InvoiceData | None = Field(default=None, description="The fields; None when nothing was read.")
+    pages: int = Field(default=0, ge=0, description="Pages in the document.")
+    cost: Cost = Field(default_factory=Cost, description="Paid extraction cost.")
+    reasons: tuple[Reason, ...] = Field(default=(), description="Detection and extraction findings.")
+    duplicate_of: str | None = Field(default=None, description="Earlier invoice id with the same sha256.")
+
+
+class InvoiceScored(Event):
+    """The automation decision (topic `invoices.scored`), the result downstream systems consume."""
+
+    schema_version: Literal[1] = Field(default=1, description="Contract version.")
+    scored_at: datetime = Field(description="When scoring finished (UTC).")
+    score: float = Field(ge=0.0, le=1.0, description="How safely it can be processed without a human.")
+    decision: Decision = Field(description="auto_approve, review or reject.")
+    reasons: tuple[Reason, ...] = Field(default=(), description="Every finding behind the decision.")
+    policy_version: str = Field(description="Version of the tenant policy that decided.")
+    format: DocumentFormat = Field(description="Format judged by detect.")
+    extractor: str = Field(description="Reader used.")
+    document_sha256: str = Field(description="SHA-256 of the document.")
+    invoice: InvoiceData | None = Field(default=None, description="The extracted fields.")
+    cost: Cost = Field(default_factory=Cost, description="Paid extraction cost.")
+
+
+class DeadLetter(Contract):
+    """A message a stage could not process, with the error (topics `invoices.<stage>.dlq`)."""
+
+    schema_version: Literal[1] = Field(default=1, description="Contract version.")
+    event_id: str = Field(description="Deterministic id from source topic, partition and offset.")
+    stage: str = Field(description="Stage that gave up.")
+    source_topic: str = Field(description="Topic the message was read from.")
+    partition: int = Field(description="Partition it was read from.")
+    offset: int = Field(description="Offset it was read from.")
+    key: str | None = Field(default=None, description="Message key (invoice id), if decodable.")
+    invoice_id: str | None = Field(default=None, description="Invoice id, if the payload revealed one.")
+    tenant_id: str | None = Field(default=None, description="Tenant id, if the payload revealed one.")
+    error_code: str = Field(description="Stable error code (InvoiceflowError.code).")
+    error_message: str = Field(max_length=2000, description="What went wrong; no document content.")
+    retriable: bool = Field(default=False, description="Whether a replay may succeed unchanged.")
+    attempts: int = Field(default=1, ge=1, description="How many times the stage tried.")
+    failed_at: datetime = Field(description="When it was dead-lettered (UTC).")
+    payload_b64: str = Field(description="The original message value, base64, for replay.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Original headers (decoded as text).")
+
+
+EVENT_TYPES: tuple[type[Contract], ...] = (
+    InvoiceReceived,
+    DocumentDetected,
+    InvoiceExtracted,
+    InvoiceScored,
+    DeadLetter,
+)

@@ -1,0 +1,62 @@
+"""Kafka administration: create every topic of the registry, idempotently, before workers start.
+
+Topics are created explicitly (the broker's auto-creation is off) so partition count, replication and
+retention are what the settings say, not broker defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+
+from config.settings import Settings
+from config.topics import all_topics
+from streams.errors import DependencyUnavailable
+from streams.topics import retention_ms, topic_name
+
+
+@asynccontextmanager
+async def _admin(settings: Settings) -> AsyncIterator[AIOKafkaAdminClient]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=15000)
+    try:
+        await admin.start()
+    except KafkaConnectionError as exc:
+        raise DependencyUnavailable(f"Kafka at {settings.kafka_bootstrap} did not answer") from exc
+    try:
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def ensure_topics(settings: Settings) -> list[str]:
+    """Create any missing topic; return the names that were created."""
+    async with _admin(settings) as admin:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(
+                name=topic_name(settings, spec.name),
+                num_partitions=settings.topic_partitions,
+                replication_factor=settings.topic_replication,
+                topic_configs={"retention.ms": str(retention_ms(settings, spec))},
+            )
+            for spec in all_topics()
+            if topic_name(settings, spec.name) not in existing
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass  # a concurrent worker won the race; the topics exist, which is all we need
+            except KafkaError as exc:
+                raise DependencyUnavailable(f"creating topics failed: {exc}") from exc
+    return [t.name for t in wanted]
+
+
+async def list_topics(settings: Settings) -> list[str]:
+    """Names of this app's topics that exist on the broker."""
+    async with _admin(settings) as admin:
+        existing = set(await admin.list_topics())
+    return [topic_name(settings, s.name) for s in all_topics() if topic_name(settings, s.name) in existing]

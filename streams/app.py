@@ -1,0 +1,45 @@
+"""`create_app(settings)`: the Faust app, built on demand, never at import time.
+
+Every test and every process gets a fresh app (a global one breaks across event loops). The web server is
+off unless settings turn it on, and binds loopback by default; Faust's leader topic is disabled because no
+agent needs a leader; producer batching follows the settings (256 KB batches, 5 ms linger measured best).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from config.settings import Settings
+from streams.topics import TopicRegistry
+from streams.tracing import make_tracer
+
+
+def create_app(settings: Settings) -> Any:
+    """Build the Faust app and its topic registry (available as `app.invoiceflow_topics`)."""
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
+        store=settings.store,
+        autodiscover=False,
+        web_enabled=settings.web_enabled,
+        web_bind=settings.web_host,
+        web_port=settings.web_port,
+        web_in_thread=False,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        producer_linger_ms=settings.producer_linger_ms,
+        producer_max_batch_size=settings.producer_max_batch_bytes,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        stream_wait_empty=False,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    app.invoiceflow_settings = settings
+    app.invoiceflow_topics = TopicRegistry(app, settings)
+    app.invoiceflow_tracer = make_tracer(settings.app_id, settings.trace_sample_ratio)
+    return app

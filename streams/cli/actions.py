@@ -1,0 +1,83 @@
+"""What the commands do, one function each, all returning an exit code."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+from config.settings import Settings
+from streams.admin import ensure_topics, list_topics
+from streams.asyncapi import export_schemas
+from streams.publisher import Publisher, iter_documents, received_for_file
+from streams.reader import records, topic_reader
+from streams.sinks.redis import RedisStores, connect_redis
+from streams.topics import topic_name
+
+
+def publish(settings: Settings, paths: Sequence[Path], tenant: str, inline: bool) -> int:
+    """Publish one InvoiceReceived per file; refuses missing or oversized files before sending anything."""
+    events = [received_for_file(p, tenant, settings, inline=inline) for p in iter_documents(paths)]
+
+    async def send() -> int:
+        async with Publisher(settings) as pub:
+            with tqdm(total=len(events), unit="inv", disable=len(events) < 50, file=sys.stderr) as bar:
+                return await pub.publish(events, on_sent=lambda _ev: bar.update())
+
+    count = asyncio.run(send())
+    sys.stderr.write(f"published {count} invoice(s) to {topic_name(settings, 'invoices.received')}\n")
+    return 0
+
+
+async def tail(settings: Settings, topic: str, from_beginning: bool, idle_exit: float | None) -> int:
+    """Print each event of `topic` as one JSON line."""
+    async with topic_reader(settings, topic, from_beginning=from_beginning) as consumer:
+        async for rec in records(consumer, idle_exit):
+            sys.stdout.write((rec.value or b"").decode("utf-8", "replace") + "\n")
+            sys.stdout.flush()
+    return 0
+
+
+def samples(out_dir: Path, count: int, formats: Sequence[str], seed: int) -> int:
+    """Generate `count` synthetic invoices into `out_dir` with their truth.jsonl."""
+    from agents.samples import generate_samples
+
+    rows = generate_samples(out_dir, count, formats=tuple(f.strip() for f in formats if f.strip()), seed=seed)
+    sys.stderr.write(f"wrote {len(rows)} documents and truth.jsonl to {out_dir}\n")
+    return 0
+
+
+async def topics(settings: Settings, action: str) -> int:
+    """List the pipeline's existing topics, or create the missing ones."""
+    if action == "create":
+        created = await ensure_topics(settings)
+        sys.stdout.write(f"created {len(created)} topic(s)\n")
+    for name in await list_topics(settings):
+        sys.stdout.write(name + "\n")
+    return 0
+
+
+async def metrics(settings: Settings, tenant: str | None) -> dict[str, dict[str, int]]:
+    """Per-tenant counters."""
+    client = connect_redis(settings.redis_url.get_secret_value())
+    try:
+        return await RedisStores(client, settings.topic_prefix).read(tenant)
+    finally:
+        await client.aclose()
+
+
+def export(settings: Settings, out_dir: Path) -> int:
+    """Write the JSON Schemas and the AsyncAPI document."""
+    for path in export_schemas(settings, out_dir):
+        sys.stdout.write(f"{path}\n")
+    return 0
+
+
+def demo(settings: Settings, count: int, formats: Sequence[str], timeout_s: float) -> int:
+    """Run the whole pipeline on generated samples and print one line per scored result."""
+    from streams.cli.demo import run_demo
+
+    return asyncio.run(run_demo(settings, count, formats, timeout_s))

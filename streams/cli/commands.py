@@ -1,0 +1,91 @@
+"""The commands: each registers its parser and holds a short handler."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from config.settings import Settings
+from streams.cli import actions
+
+Sub = Any  # argparse's private _SubParsersAction
+
+
+def _worker(sub: Sub) -> None:
+    p = sub.add_parser("worker", help="run pipeline stages in a Faust worker")
+    p.add_argument("--stages", default="detect,extract,score,aggregate", help="comma-separated stages")
+
+    def run(args: argparse.Namespace) -> int:
+        from streams.cli.worker import run_worker
+
+        run_worker(Settings(), [s.strip() for s in args.stages.split(",") if s.strip()])
+        return 0
+
+    p.set_defaults(func=run)
+
+
+def _publish(sub: Sub) -> None:
+    p = sub.add_parser("publish", help="publish files or folders as InvoiceReceived events")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--tenant", default="default", help="tenant id (default: default)")
+    p.add_argument("--inline", action="store_true", help="carry small documents inline (base64)")
+    p.set_defaults(func=lambda a: actions.publish(Settings(), a.paths, a.tenant, a.inline))
+
+
+def _tail(sub: Sub) -> None:
+    p = sub.add_parser("tail", help="print the events of a topic as JSON lines")
+    p.add_argument("topic", help="topic name, e.g. invoices.scored")
+    p.add_argument("--from-beginning", action="store_true", help="start at the oldest event")
+    p.add_argument("--idle-exit", type=float, default=None, help="exit after this many idle seconds")
+    p.set_defaults(func=lambda a: asyncio.run(actions.tail(Settings(), a.topic, a.from_beginning, a.idle_exit)))
+
+
+def _samples(sub: Sub) -> None:
+    p = sub.add_parser("samples", help="generate synthetic invoices with a truth.jsonl")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--count", type=int, default=20)
+    p.add_argument("--formats", default="ubl", help="comma-separated: ubl,cii,hybrid_pdf,text_pdf,scan,scan_pdf")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=lambda a: actions.samples(a.dir, a.count, a.formats.split(","), a.seed))
+
+
+def _topics(sub: Sub) -> None:
+    p = sub.add_parser("topics", help="list or create the pipeline's topics")
+    p.add_argument("action", choices=["list", "create"])
+    p.set_defaults(func=lambda a: asyncio.run(actions.topics(Settings(), a.action)))
+
+
+def _metrics(sub: Sub) -> None:
+    p = sub.add_parser("metrics", help="print per-tenant counters from Redis")
+    p.add_argument("--tenant", default=None)
+    p.set_defaults(func=lambda a: _print_json(asyncio.run(actions.metrics(Settings(), a.tenant))))
+
+
+def _schemas(sub: Sub) -> None:
+    p = sub.add_parser("schemas", help="export JSON Schemas and the AsyncAPI document")
+    p.add_argument("action", choices=["export"])
+    p.add_argument("dir", type=Path)
+    p.set_defaults(func=lambda a: actions.export(Settings(), a.dir))
+
+
+def _demo(sub: Sub) -> None:
+    p = sub.add_parser("demo", help="run a worker, publish samples, print each scored result (make run)")
+    p.add_argument("--count", type=int, default=20)
+    p.add_argument("--formats", default="ubl", help="sample formats to publish")
+    p.add_argument("--timeout", type=float, default=60.0)
+    p.set_defaults(func=lambda a: actions.demo(Settings(), a.count, a.formats.split(","), a.timeout))
+
+
+def _print_json(obj: object) -> int:
+    sys.stdout.write(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    return 0
+
+
+REGISTRY: tuple[Callable[[Sub], None], ...] = (
+    _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _demo,
+)

@@ -1,0 +1,120 @@
+"""The one error tree of invoiceflow.
+
+```
+InvoiceflowError                 code              retriable
+├── DecodeError                  decode_error      no    (not JSON / not UTF-8)
+├── SchemaError                  schema_error      no    (fails its pydantic contract)
+├── DocumentError                document_error    no
+│   ├── DocumentNotFound         document_missing  no
+│   ├── DocumentTooLarge         document_too_large no
+│   └── DocumentIntegrityError   document_digest   no    (sha256 or size mismatch)
+├── UnknownTenant                unknown_tenant    no
+├── PaidExtractionError          paid_error        no    (the service refused the document)
+├── BudgetExhausted              budget_exhausted  yes   (daily page budget spent: wait)
+├── DependencyUnavailable        dependency_down   yes   (Kafka, PostgreSQL, Redis, HTTP source)
+│   ├── SinkError                sink_error        yes
+│   └── PaidServiceUnavailable   paid_unavailable  yes
+└── ConfigError                  config_error      no    (refuse to start)
+```
+A stage routes a retriable error to its retry topic and any other `InvoiceflowError` to its dead-letter
+topic stamped with `code`; anything else is a bug and crashes loudly.
+"""
+
+from __future__ import annotations
+
+
+class InvoiceflowError(Exception):
+    """Base of every error this project raises on purpose."""
+
+    code: str = "invoiceflow_error"
+    retriable: bool = False
+
+
+class DecodeError(InvoiceflowError):
+    """A message value is not valid JSON (or not UTF-8)."""
+
+    code = "decode_error"
+
+
+class SchemaError(InvoiceflowError):
+    """A message decodes but does not satisfy its schema."""
+
+    code = "schema_error"
+
+
+class DocumentError(InvoiceflowError):
+    """The referenced document cannot be used."""
+
+    code = "document_error"
+
+
+class DocumentNotFound(DocumentError):
+    """A file:// reference points at nothing (or outside the allowed roots)."""
+
+    code = "document_missing"
+
+
+class DocumentTooLarge(DocumentError):
+    """A document is over the configured size cap."""
+
+    code = "document_too_large"
+
+
+class DocumentIntegrityError(DocumentError):
+    """A document's bytes do not match the sha256 or size in its reference."""
+
+    code = "document_digest"
+
+
+class UnknownTenant(InvoiceflowError):
+    """The tenant has no policy and the settings refuse unknown tenants."""
+
+    code = "unknown_tenant"
+
+
+class PaidExtractionError(InvoiceflowError):
+    """The paid service refused the document for good (e.g. 400 invalid content)."""
+
+    code = "paid_error"
+
+
+class BudgetExhausted(InvoiceflowError):
+    """The tenant's daily page budget is spent; the document waits in the retry path."""
+
+    code = "budget_exhausted"
+    retriable = True
+
+
+class DependencyUnavailable(InvoiceflowError):
+    """A server we depend on did not answer; trying again later may succeed."""
+
+    code = "dependency_down"
+    retriable = True
+
+
+class SinkError(DependencyUnavailable):
+    """Writing to PostgreSQL or Redis failed."""
+
+    code = "sink_error"
+
+
+class PaidServiceUnavailable(DependencyUnavailable):
+    """The paid extraction service is throttling or failing past the time budget."""
+
+    code = "paid_unavailable"
+
+
+class ConfigError(InvoiceflowError):
+    """Settings or policy are invalid; the process refuses to start."""
+
+    code = "config_error"
+
+
+ERROR_CODES: frozenset[str] = frozenset(
+    cls.code
+    for cls in (
+        InvoiceflowError, DecodeError, SchemaError, DocumentError, DocumentNotFound, DocumentTooLarge,
+        DocumentIntegrityError, UnknownTenant, PaidExtractionError, BudgetExhausted, DependencyUnavailable,
+        SinkError, PaidServiceUnavailable, ConfigError,
+    )
+)

@@ -1,0 +1,63 @@
+"""The connections a worker holds: an asyncpg pool (migrations applied) and a Redis client.
+
+Opened once, on first use, by whichever agent needs them first, and closed when the app stops; no agent
+builds its own client. Sinks are exposed through their Protocols so unit tests can pass fakes instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from config.settings import Settings
+from streams.sinks import CounterStore, DedupeIndex, RecordStore
+from streams.sinks.postgres import PostgresRecords, open_pool
+from streams.sinks.redis import RedisStores, connect_redis
+
+
+class Resources:
+    """Lazily opened sinks shared by the agents of one worker process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool: Any = None
+        self.redis: Any = None
+        self._records: RecordStore | None = None
+        self._redis_stores: RedisStores | None = None
+        self._lock = asyncio.Lock()
+
+    async def _open(self) -> None:
+        async with self._lock:
+            if self._records is not None:
+                return
+            self.pool = await open_pool(self.settings.postgres_dsn.get_secret_value(),
+                                        self.settings.postgres_pool_max)
+            self.redis = connect_redis(self.settings.redis_url.get_secret_value())
+            self._redis_stores = RedisStores(self.redis, self.settings.topic_prefix)
+            self._records = PostgresRecords(self.pool)
+
+    async def records(self) -> RecordStore:
+        """The PostgreSQL record store."""
+        await self._open()
+        assert self._records is not None
+        return self._records
+
+    async def counters(self) -> CounterStore:
+        """The Redis counter store."""
+        await self._open()
+        assert self._redis_stores is not None
+        return self._redis_stores
+
+    async def dedupe(self) -> DedupeIndex:
+        """The Redis first-seen document index."""
+        await self._open()
+        assert self._redis_stores is not None
+        return self._redis_stores
+
+    async def close(self) -> None:
+        """Close whatever was opened."""
+        if self.pool is not None:
+            await self.pool.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        self._records = self._redis_stores = None

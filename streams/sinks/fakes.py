@@ -1,0 +1,63 @@
+"""In-memory twins of the sinks, for unit tests only (integration tests use the real servers)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from schemas import InvoiceScored
+from streams.sinks import CounterDelta
+
+
+class FakeRecordStore:
+    """Keeps the latest scored event per invoice, like the PostgreSQL upsert."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, InvoiceScored] = {}
+        self.round_trips = 0
+
+    async def write_scored(self, events: Sequence[InvoiceScored]) -> int:
+        self.round_trips += 1
+        changed = 0
+        for ev in events:
+            old = self.rows.get(ev.invoice_id)
+            if old is None or (old.scored_at, old.event_id) < (ev.scored_at, ev.event_id):
+                self.rows[ev.invoice_id] = ev
+                changed += 1
+        return changed
+
+
+class FakeCounterStore:
+    """Counters with the same once-per-event-id rule as the Redis script."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.counters: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    async def apply(self, deltas: Sequence[CounterDelta]) -> int:
+        applied = 0
+        for d in deltas:
+            if d.event_id in self.seen:
+                continue
+            self.seen.add(d.event_id)
+            applied += 1
+            for name, value in d.fields:
+                self.counters[d.tenant_id][name] += value
+        return applied
+
+    async def read(self, tenant_id: str | None = None) -> dict[str, dict[str, int]]:
+        return {t: dict(c) for t, c in self.counters.items() if tenant_id in (None, t)}
+
+
+class FakeDedupeIndex:
+    """First-seen index in a dict."""
+
+    def __init__(self) -> None:
+        self.owners: dict[tuple[str, str], str] = {}
+
+    async def claim(self, claims: Sequence[tuple[str, str, str]]) -> list[str | None]:
+        result: list[str | None] = []
+        for tenant, sha, invoice_id in claims:
+            owner = self.owners.setdefault((tenant, sha), invoice_id)
+            result.append(None if owner == invoice_id else owner)
+        return result

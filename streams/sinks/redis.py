@@ -1,0 +1,108 @@
+"""Redis: per-tenant counters and the first-seen document index, each one round trip per batch.
+
+Both run as Lua scripts so a batch is atomic and idempotent: a counter delta is applied only if its event
+id was not seen before (a redelivered event does not count twice), and a document's first invoice id is
+kept with SET NX (a redelivery of the same invoice is not its own duplicate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from streams.errors import SinkError
+from streams.sinks import CounterDelta
+
+_APPLY = """
+local ttl, prefix, i, applied = tonumber(ARGV[1]), ARGV[2], 3, 0
+while i <= #ARGV do
+  local eid, tenant, day, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  if redis.call('SET', prefix .. 'seen:' .. eid, '1', 'NX', 'EX', ttl) then
+    applied = applied + 1
+    redis.call('SADD', prefix .. 'tenants', tenant)
+    for j = 0, n - 1 do
+      local f, v = ARGV[i + 2 * j], tonumber(ARGV[i + 2 * j + 1])
+      redis.call('HINCRBY', prefix .. 'metrics:' .. tenant, f, v)
+      redis.call('HINCRBY', prefix .. 'metrics:' .. tenant .. ':' .. day, f, v)
+    end
+  end
+  i = i + 2 * n
+end
+return applied
+"""
+
+_CLAIM = """
+local ttl, prefix, out = tonumber(ARGV[1]), ARGV[2], {}
+for i = 3, #ARGV, 3 do
+  local key = prefix .. 'doc:' .. ARGV[i] .. ':' .. ARGV[i + 1]
+  local owner = redis.call('GET', key)
+  if not owner then
+    redis.call('SET', key, ARGV[i + 2], 'EX', ttl)
+    owner = ARGV[i + 2]
+  end
+  out[#out + 1] = owner
+end
+return out
+"""
+
+_SEEN_TTL_S = 14 * 24 * 3600
+
+
+class RedisStores:
+    """The counter store and the dedupe index on one Redis connection pool."""
+
+    def __init__(self, client: Redis, namespace: str) -> None:
+        self.client = client
+        self.prefix = f"invoiceflow:{namespace}"
+        self._apply: Any = client.register_script(_APPLY)
+        self._claim: Any = client.register_script(_CLAIM)
+
+    async def apply(self, deltas: Sequence[CounterDelta]) -> int:
+        """Apply each delta unless its event id was applied before; returns how many were applied."""
+        if not deltas:
+            return 0
+        args: list[str | int] = [_SEEN_TTL_S, self.prefix]
+        for d in deltas:
+            args += [d.event_id, d.tenant_id, d.day, len(d.fields)]
+            for name, value in d.fields:
+                args += [name, value]
+        try:
+            return int(await self._apply(args=args))
+        except RedisError as exc:
+            raise SinkError(f"redis counters: {type(exc).__name__}") from exc
+
+    async def read(self, tenant_id: str | None = None) -> dict[str, dict[str, int]]:
+        """Counters per tenant (all tenants when `tenant_id` is None)."""
+        try:
+            tenants = [tenant_id] if tenant_id else sorted(
+                t.decode() for t in await self.client.smembers(f"{self.prefix}tenants")
+            )
+            out: dict[str, dict[str, int]] = {}
+            for t in tenants:
+                raw = await self.client.hgetall(f"{self.prefix}metrics:{t}")
+                out[t] = {k.decode(): int(v) for k, v in raw.items()}
+            return out
+        except RedisError as exc:
+            raise SinkError(f"redis counters: {type(exc).__name__}") from exc
+
+    async def claim(self, claims: Sequence[tuple[str, str, str]]) -> list[str | None]:
+        """For each (tenant, sha256, invoice id): None if this invoice owns the document, else the owner."""
+        if not claims:
+            return []
+        args: list[str | int] = [_SEEN_TTL_S * 2, self.prefix]
+        for tenant, sha, invoice_id in claims:
+            args += [tenant, sha, invoice_id]
+        try:
+            owners = await self._claim(args=args)
+        except RedisError as exc:
+            raise SinkError(f"redis dedupe: {type(exc).__name__}") from exc
+        return [None if o.decode() == c[2] else o.decode() for o, c in zip(owners, claims, strict=True)]
+
+
+def connect_redis(url: str) -> Redis:
+    """A Redis client for `url` (connections open lazily)."""
+    return Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30)

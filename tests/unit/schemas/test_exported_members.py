@@ -1,0 +1,20 @@
+"""Each package's `__all__` lists exactly its public names, sorted."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize("package", ["schemas", "streams.sinks"])
+def test_all_matches_public_names(package: str) -> None:
+    module = importlib.import_module(package)
+    public = {name for name in vars(module) if not name.startswith("_") and not _is_module(getattr(module, name))}
+    public -= {"annotations"}
+    assert set(module.__all__) == public
+    assert list(module.__all__) == sorted(module.__all__)
+
+
+def _is_module(obj: object) -> bool:
+    return type(obj).__name__ == "module"

@@ -1,0 +1,29 @@
+"""`schemas export` writes a valid JSON Schema per event and an AsyncAPI 3.0 document of every topic."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from config.settings import Settings
+from config.topics import all_topics
+from schemas import EVENT_TYPES
+from streams.asyncapi import export_schemas
+
+
+def test_export(tmp_path: Path) -> None:
+    written = export_schemas(Settings(topic_prefix="x."), tmp_path)
+    names = {p.name for p in written}
+    assert names == {f"{m.__name__}.schema.json" for m in EVENT_TYPES} | {"asyncapi.json"}
+    doc = json.loads((tmp_path / "asyncapi.json").read_text())
+    assert doc["asyncapi"] == "3.0.0"
+    addresses = {c["address"] for c in doc["channels"].values()}
+    assert addresses == {f"x.{s.name}" for s in all_topics()}
+    text = json.dumps(doc)
+    for ref in [r for r in text.split('"$ref": "')[1:]]:
+        target = ref.split('"')[0]
+        node = doc
+        for part in target.lstrip("#/").split("/"):
+            node = node[part]  # every reference resolves
+    scored = json.loads((tmp_path / "InvoiceScored.schema.json").read_text())
+    assert "decision" in scored["required"] and scored["additionalProperties"] is False

@@ -1,0 +1,104 @@
+"""The stage runner routes every outcome: output, retry with attempt count, or dead letter with its code."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from config.settings import Settings
+from schemas import DeadLetter
+from streams.errors import DecodeError, DependencyUnavailable, InvoiceflowError
+from streams.stage import ATTEMPT_HEADER, Inbound, Outbound, Outcome, StageRunner, per_event
+from streams.tracing import make_tracer
+
+
+@dataclass
+class FakeMessage:
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+    topic: str = "p.invoices.received"
+    partition: int = 3
+    offset: int = 42
+
+
+@dataclass
+class FakeEvent:
+    message: FakeMessage
+
+
+@dataclass
+class FakeProducer:
+    sent: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]] = field(default_factory=list)
+
+    async def send(self, topic: str, key: bytes, value: bytes, partition: Any, ts: Any, headers: Any) -> None:
+        self.sent.append((topic, key, value, headers))
+
+
+class FakeApp:
+    def __init__(self) -> None:
+        self.invoiceflow_settings = Settings(topic_prefix="p.")
+        self.invoiceflow_tracer = make_tracer("test")
+        self.producer = FakeProducer()
+
+
+async def _handler(msg: Inbound) -> Sequence[Outbound]:
+    if msg.value == b"bad":
+        raise DecodeError("not json")
+    if msg.value == b"later":
+        raise DependencyUnavailable("down")
+    return [Outbound("invoices.detected", msg.key or b"", msg.value or b"", msg.out_headers)]
+
+
+async def test_success_goes_to_output_with_trace_headers() -> None:
+    app = FakeApp()
+    runner = StageRunner(app, "detect", per_event(_handler))
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    await runner.process([FakeEvent(FakeMessage(b"k", b"ok", [("traceparent", parent.encode())]))])
+    [(topic, key, value, headers)] = app.producer.sent
+    assert (topic, key, value) == ("p.invoices.detected", b"k", b"ok")
+    traceparent = dict(headers)["traceparent"].decode()
+    assert traceparent.split("-")[1] == "0af7651916cd43dd8448eb211c80319c"  # same trace, new span
+    assert traceparent.split("-")[2] != "b7ad6b7169203331"
+    assert runner.stats.processed == 1 and runner.stats.produced == 1
+
+
+async def test_permanent_error_is_dead_lettered_and_batch_continues() -> None:
+    app = FakeApp()
+    runner = StageRunner(app, "detect", per_event(_handler))
+    await runner.process([FakeEvent(FakeMessage(b"a", b"bad", [])), FakeEvent(FakeMessage(b"b", b"ok", []))])
+    topics = [s[0] for s in app.producer.sent]
+    assert topics == ["p.invoices.detect.dlq", "p.invoices.detected"]
+    letter = DeadLetter.model_validate_json(app.producer.sent[0][2])
+    assert letter.error_code == "decode_error" and letter.stage == "detect"
+    assert (letter.source_topic, letter.partition, letter.offset) == ("p.invoices.received", 3, 42)
+    assert base64.b64decode(letter.payload_b64) == b"bad"
+    assert dict(app.producer.sent[0][3])["x-invoiceflow-error"] == b"decode_error"
+
+
+async def test_retriable_error_goes_to_retry_then_dead_letter_after_max_attempts() -> None:
+    app = FakeApp()
+    runner = StageRunner(app, "detect", per_event(_handler), retry_delay_s=0.001, max_attempts=3)
+    await runner.process([FakeEvent(FakeMessage(b"a", b"later", []))])
+    topic, _, value, headers = app.producer.sent[-1]
+    assert topic == "p.invoices.detect.retry" and value == b"later"
+    assert dict(headers)[ATTEMPT_HEADER] == b"1"
+    await runner.process([FakeEvent(FakeMessage(b"a", b"later", [(ATTEMPT_HEADER, b"2")]))])
+    topic, _, value, _ = app.producer.sent[-1]
+    assert topic == "p.invoices.detect.dlq"
+    letter = DeadLetter.model_validate_json(value)
+    assert letter.retriable and letter.attempts == 3 and letter.error_code == "dependency_down"
+
+
+async def test_batch_handler_outcomes_line_up_with_messages() -> None:
+    app = FakeApp()
+
+    async def whole_batch(batch: Sequence[Inbound]) -> Sequence[Outcome]:
+        return [InvoiceflowError("x") if m.value == b"x" else () for m in batch]
+
+    runner = StageRunner(app, "aggregate", whole_batch)
+    await runner.process([FakeEvent(FakeMessage(b"1", b"ok", [])), FakeEvent(FakeMessage(b"2", b"x", []))])
+    assert [s[0] for s in app.producer.sent] == ["p.invoices.aggregate.dlq"]
+    assert app.producer.sent[0][1] == b"2"
