@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from agents.context import StageContext
-from schemas import InvoiceScored
-from streams.codecs import decode
+from agents.rules.history import seller_identity
+from schemas import Decision, InvoiceScored
 from streams.errors import InvoiceflowError
-from streams.sinks import CounterDelta
-from streams.stage import BatchHandler, Inbound, Outcome
+from streams.sinks import CounterDelta, VendorFact
+from streams.stage import BatchHandler, Inbound, Outcome, decode_all
 
 _MICRO = Decimal(1_000_000)
 
@@ -43,21 +43,26 @@ def aggregate(event: InvoiceScored) -> CounterDelta:
     return CounterDelta(event.event_id, event.tenant_id, day, tuple(fields))
 
 
+def vendors_learned(events: Sequence[InvoiceScored]) -> list[VendorFact]:
+    """Sellers of auto-approved invoices, with the IBAN they were approved for: the vendors table learns."""
+    facts = []
+    for ev in events:
+        key = seller_identity(ev.invoice) if ev.invoice and ev.decision is Decision.AUTO_APPROVE else None
+        if key and ev.invoice:
+            facts.append(VendorFact(ev.tenant_id, key, ev.invoice.seller_iban))
+    return facts
+
+
 def aggregate_agent(ctx: StageContext) -> BatchHandler:
     """The stage shell: decode a batch, persist it, count it; route what fails."""
 
     async def handle(batch: Sequence[Inbound]) -> Sequence[Outcome]:
-        outcomes: list[Outcome] = []
-        good: list[InvoiceScored] = []
-        for msg in batch:
-            try:
-                good.append(decode(InvoiceScored, msg.value))
-                outcomes.append(())
-            except InvoiceflowError as exc:
-                outcomes.append(exc)
+        outcomes, decoded = decode_all(batch, InvoiceScored)
+        good = [ev for _, _, ev in decoded]
         try:
             await (await ctx.resources.records()).write_scored(good)
             await (await ctx.resources.counters()).apply([aggregate(ev) for ev in good])
+            await (await ctx.resources.history()).learn_vendors(vendors_learned(good))
         except InvoiceflowError as exc:
             return [o if isinstance(o, InvoiceflowError) else exc for o in outcomes]
         return outcomes

@@ -2,29 +2,30 @@
 
 This is the only place that knows every stage; the CLI calls `install` for the stages a worker runs, so
 several worker processes can split the stages between them (`invoiceflow worker --stages detect,extract`).
+A stage's module is imported only when a worker runs it.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from agents.aggregate import aggregate_agent
 from agents.context import StageContext
-from agents.detect import detect_agent
-from agents.extract import extract_agent
-from agents.score import score_agent
 from config.topics import STAGES
 from streams.stage import BatchHandler, StageRunner
 
-HANDLERS: dict[str, Callable[[StageContext], BatchHandler]] = {
-    "detect": detect_agent,
-    "extract": extract_agent,
-    "score": score_agent,
-    "aggregate": aggregate_agent,
-}
-
 ALL_STAGES: tuple[str, ...] = tuple(STAGES)
+
+
+def shell_of(stage: str) -> Callable[[StageContext], BatchHandler]:
+    """The `<stage>_agent` factory of `agents/<stage>.py`."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; choose from {', '.join(ALL_STAGES)}")
+    factory: Callable[[StageContext], BatchHandler] = getattr(
+        importlib.import_module(f"agents.{stage}"), f"{stage}_agent"
+    )
+    return factory
 
 
 def install(app: Any, stages: Sequence[str], ctx: StageContext) -> dict[str, StageRunner]:
@@ -32,9 +33,7 @@ def install(app: Any, stages: Sequence[str], ctx: StageContext) -> dict[str, Sta
     runners: dict[str, StageRunner] = {}
     settings = app.invoiceflow_settings
     for stage in stages:
-        if stage not in HANDLERS:
-            raise ValueError(f"unknown stage {stage!r}; choose from {', '.join(ALL_STAGES)}")
-        handler = HANDLERS[stage](ctx)
+        handler = shell_of(stage)(ctx)
         runner = StageRunner(app, stage, handler, retry_delay_s=settings.retry_delay_s,
                              max_attempts=settings.max_attempts)
         topics = app.invoiceflow_topics.stage(stage)

@@ -22,6 +22,8 @@ from schemas.events import (
 from schemas.invoice import Address, InvoiceData, LineItem, Party, TaxSubtotal
 
 __all__ = [
+    "EVENT_TYPES",
+    "INVOICE_LIKE",
     "Address",
     "Contract",
     "Cost",
@@ -31,9 +33,7 @@ __all__ = [
     "DocumentDetected",
     "DocumentFormat",
     "DocumentRef",
-    "EVENT_TYPES",
     "Event",
-    "INVOICE_LIKE",
     "InvoiceData",
     "InvoiceExtracted",
     "InvoiceReceived",

@@ -18,7 +18,7 @@ from streams.tracing import make_tracer
 
 def create_app(settings: Settings) -> Any:
     """Build the Faust app and its topic registry (available as `app.invoiceflow_topics`)."""
-    app = faust.App(
+    app: Any = faust.App(
         settings.app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
         store=settings.store,

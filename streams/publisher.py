@@ -107,7 +107,7 @@ class Publisher:
         return headers
 
     async def publish(self, events: Iterable[InvoiceReceived],
-                      on_sent: Callable[[InvoiceReceived], None] | None = None) -> int:
+                      on_sent: Callable[[InvoiceReceived], object] | None = None) -> int:
         """Send every event (batched by the producer), wait for all acks; returns the count."""
         futures = []
         for ev in events:

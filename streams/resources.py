@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 from config.settings import Settings
-from streams.sinks import CounterStore, DedupeIndex, RecordStore
+from streams.sinks import CounterStore, DedupeIndex, HistoryIndex, RecordStore
 from streams.sinks.postgres import PostgresRecords, open_pool
 from streams.sinks.redis import RedisStores, connect_redis
 
@@ -50,6 +50,12 @@ class Resources:
 
     async def dedupe(self) -> DedupeIndex:
         """The Redis first-seen document index."""
+        await self._open()
+        assert self._redis_stores is not None
+        return self._redis_stores
+
+    async def history(self) -> HistoryIndex:
+        """The Redis business-key and vendor index."""
         await self._open()
         assert self._redis_stores is not None
         return self._redis_stores

@@ -25,7 +25,7 @@ from opentelemetry import trace
 
 from config.topics import STAGES, dead_letter_topic, retry_topic
 from schemas import DeadLetter, event_id_for
-from streams.codecs import encode, peek_ids
+from streams.codecs import M, decode, encode, peek_ids
 from streams.errors import InvoiceflowError
 from streams.tracing import Headers, context_from_headers, headers_for
 
@@ -63,6 +63,24 @@ class Outbound:
 Outcome = Sequence[Outbound] | InvoiceflowError
 BatchHandler = Callable[[Sequence[Inbound]], Awaitable[Sequence[Outcome]]]
 EventHandler = Callable[[Inbound], Awaitable[Sequence[Outbound]]]
+
+
+def decode_all(batch: Sequence[Inbound], model: type[M]) -> tuple[list[Outcome], list[tuple[int, Inbound, M]]]:
+    """Decode every message of a batch: outcomes with decode failures in place, and the decoded rest.
+
+    Returns:
+        ``(outcomes, decoded)``: ``outcomes[i]`` holds the error of message i or an empty placeholder
+        for the handler to fill; ``decoded`` lists ``(i, message, event)`` for those that decoded.
+    """
+    outcomes: list[Outcome] = []
+    decoded: list[tuple[int, Inbound, M]] = []
+    for msg in batch:
+        try:
+            decoded.append((len(outcomes), msg, decode(model, msg.value)))
+            outcomes.append(())
+        except InvoiceflowError as exc:
+            outcomes.append(exc)
+    return outcomes, decoded
 
 
 def per_event(handler: EventHandler) -> BatchHandler:
@@ -133,7 +151,9 @@ class StageRunner:
 
     def _start_span(self, message: Any) -> trace.Span:
         parent = context_from_headers(message.headers)
-        return self.tracer.start_span(f"invoiceflow.{self.stage}", context=parent, kind=trace.SpanKind.CONSUMER)
+        span: trace.Span = self.tracer.start_span(f"invoiceflow.{self.stage}", context=parent,
+                                                  kind=trace.SpanKind.CONSUMER)
+        return span
 
     def _inbound(self, message: Any, span: trace.Span) -> Inbound:
         headers = _as_list(message.headers)

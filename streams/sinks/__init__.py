@@ -4,6 +4,24 @@ Agents depend on these Protocols only. The real implementations talk to PostgreS
 each has a `Fake*` twin in `streams.sinks.fakes` for unit tests, while integration tests use the servers.
 """
 
-from streams.sinks._protocols import CounterDelta, CounterStore, DedupeIndex, RecordStore
+from streams.sinks._protocols import (
+    CounterDelta,
+    CounterStore,
+    DedupeIndex,
+    HistoryFacts,
+    HistoryIndex,
+    HistoryQuery,
+    RecordStore,
+    VendorFact,
+)
 
-__all__ = ["CounterDelta", "CounterStore", "DedupeIndex", "RecordStore"]
+__all__ = [
+    "CounterDelta",
+    "CounterStore",
+    "DedupeIndex",
+    "HistoryFacts",
+    "HistoryIndex",
+    "HistoryQuery",
+    "RecordStore",
+    "VendorFact",
+]

@@ -19,6 +19,34 @@ class CounterDelta:
     fields: tuple[tuple[str, int], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    """What the score stage asks about one invoice: its business keys and its seller."""
+
+    tenant_id: str
+    invoice_id: str
+    business_keys: tuple[str, ...]
+    seller_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFacts:
+    """What the tenant's history says: an earlier invoice with the same business key, and the vendor."""
+
+    duplicate_of: str | None
+    vendor_known: bool
+    vendor_iban: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VendorFact:
+    """A seller learned from an approved invoice, with the IBAN it was paid to."""
+
+    tenant_id: str
+    seller_key: str
+    iban: str | None
+
+
 class RecordStore(Protocol):
     """Persists scored invoices idempotently, one round trip per batch."""
 
@@ -31,6 +59,14 @@ class CounterStore(Protocol):
     async def apply(self, deltas: Sequence[CounterDelta]) -> int: ...
 
     async def read(self, tenant_id: str | None = None) -> dict[str, dict[str, int]]: ...
+
+
+class HistoryIndex(Protocol):
+    """Business-key duplicates and known vendors, per tenant."""
+
+    async def lookup(self, queries: Sequence[HistoryQuery]) -> list[HistoryFacts]: ...
+
+    async def learn_vendors(self, vendors: Sequence[VendorFact]) -> None: ...
 
 
 class DedupeIndex(Protocol):

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from streams.errors import SinkError
-from streams.sinks import CounterDelta
+from streams.sinks import CounterDelta, HistoryFacts, HistoryQuery, VendorFact
 
 _APPLY = """
 local ttl, prefix, i, applied = tonumber(ARGV[1]), ARGV[2], 3, 0
@@ -49,7 +49,32 @@ end
 return out
 """
 
+_HISTORY = """
+local ttl, prefix, out, i = tonumber(ARGV[1]), ARGV[2], {}, 3
+while i <= #ARGV do
+  local tenant, invoice, seller, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  local dup = ''
+  for j = 0, n - 1 do
+    local key = prefix .. 'bk:' .. tenant .. ':' .. ARGV[i + j]
+    local owner = redis.call('GET', key)
+    if not owner then
+      redis.call('SET', key, invoice, 'EX', ttl)
+    elseif owner ~= invoice and dup == '' then
+      dup = owner
+    end
+  end
+  i = i + n
+  local iban = false
+  if seller ~= '' then iban = redis.call('HGET', prefix .. 'vendors:' .. tenant, seller) end
+  out[#out + 1] = dup
+  out[#out + 1] = iban and ('known:' .. iban) or 'unknown'
+end
+return out
+"""
+
 _SEEN_TTL_S = 14 * 24 * 3600
+_HISTORY_TTL_S = 400 * 24 * 3600  # a duplicate can arrive months later
 
 
 class RedisStores:
@@ -60,6 +85,7 @@ class RedisStores:
         self.prefix = f"invoiceflow:{namespace}"
         self._apply: Any = client.register_script(_APPLY)
         self._claim: Any = client.register_script(_CLAIM)
+        self._history: Any = client.register_script(_HISTORY)
 
     async def apply(self, deltas: Sequence[CounterDelta]) -> int:
         """Apply each delta unless its event id was applied before; returns how many were applied."""
@@ -79,12 +105,12 @@ class RedisStores:
         """Counters per tenant (all tenants when `tenant_id` is None)."""
         try:
             tenants = [tenant_id] if tenant_id else sorted(
-                t.decode() for t in await self.client.smembers(f"{self.prefix}tenants")
+                _text(t) for t in await self.client.smembers(f"{self.prefix}tenants")
             )
             out: dict[str, dict[str, int]] = {}
             for t in tenants:
                 raw = await self.client.hgetall(f"{self.prefix}metrics:{t}")
-                out[t] = {k.decode(): int(v) for k, v in raw.items()}
+                out[t] = {_text(k): int(v) for k, v in raw.items()}
             return out
         except RedisError as exc:
             raise SinkError(f"redis counters: {type(exc).__name__}") from exc
@@ -101,6 +127,41 @@ class RedisStores:
         except RedisError as exc:
             raise SinkError(f"redis dedupe: {type(exc).__name__}") from exc
         return [None if o.decode() == c[2] else o.decode() for o, c in zip(owners, claims, strict=True)]
+
+
+    async def lookup(self, queries: Sequence[HistoryQuery]) -> list[HistoryFacts]:
+        """Claim each invoice's business keys (first seen owns them) and look up its seller, atomically."""
+        if not queries:
+            return []
+        args: list[str | int] = [_HISTORY_TTL_S, self.prefix]
+        for q in queries:
+            args += [q.tenant_id, q.invoice_id, q.seller_key or "", len(q.business_keys), *q.business_keys]
+        try:
+            flat = [v.decode() for v in await self._history(args=args)]
+        except RedisError as exc:
+            raise SinkError(f"redis history: {type(exc).__name__}") from exc
+        facts = []
+        for dup, vendor in zip(flat[::2], flat[1::2], strict=True):
+            known = vendor.startswith("known:")
+            iban = vendor[len("known:"):] if known else ""
+            facts.append(HistoryFacts(duplicate_of=dup or None, vendor_known=known, vendor_iban=iban or None))
+        return facts
+
+    async def learn_vendors(self, vendors: Sequence[VendorFact]) -> None:
+        """Remember sellers of approved invoices with the IBAN they were paid to."""
+        if not vendors:
+            return
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for v in vendors:
+                    pipe.hset(f"{self.prefix}vendors:{v.tenant_id}", v.seller_key, v.iban or "")
+                await pipe.execute()
+        except RedisError as exc:
+            raise SinkError(f"redis vendors: {type(exc).__name__}") from exc
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def connect_redis(url: str) -> Redis:

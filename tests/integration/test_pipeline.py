@@ -68,14 +68,17 @@ async def _wait_for(probe, want: int, timeout_s: float) -> int:  # type: ignore[
     return got
 
 
-async def test_two_hundred_invoices_then_bad_input(settings: Settings, worker_factory, corpus: Path, run_id: str) -> None:
+async def test_two_hundred_invoices_then_bad_input(
+    settings: Settings, worker_factory, corpus: Path, run_id: str
+) -> None:
     files = corpus_ubl_files(corpus)
     assert len(files) >= 40, "the corpus should hold dozens of valid UBL documents"
     tenant = f"tenant-{run_id}"
     events = [received(files[i % len(files)], tenant) for i in range(200)]
     worker_factory()
     p = settings.topic_prefix
-    await produce(settings, f"{p}invoices.received", [(e.invoice_id.encode(), e.model_dump_json().encode()) for e in events])
+    items = [(e.invoice_id.encode(), e.model_dump_json().encode()) for e in events]
+    await produce(settings, f"{p}invoices.received", items)
 
     wanted = {e.invoice_id for e in events}
     recs = await collect(settings, f"{p}invoices.scored",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -168,9 +169,9 @@ async def test_gate_spaces_calls_instead_of_bursting() -> None:
     for _ in range(6):
         await gate.wait()
         stamps.append(time.monotonic() - start)
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
-    assert min(gaps) >= 0.019  # 1/50 s apart, no burst of 50 at once
-    assert stamps[-1] >= 0.095
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert min(gaps) >= 0.017  # ~1/50 s apart (capacity 1.1 absorbs wake-up lateness), no burst of 50
+    assert stamps[-1] >= 0.09
 
 
 async def test_gate_pause_holds_calls_until_retry_after() -> None:

@@ -1,0 +1,100 @@
+"""Render an evaluation report: the table `invoiceflow eval` prints, and its `--json` form.
+
+Kept apart from the scoring in `agents.evaluate` so the numbers and their presentation change independently.
+The table has one column per format and one row per metric, each cell ``percent (correct/total)``, then the
+share routed to paid extraction, the rows the corpus marks invalid, and the first mismatches for diagnosis.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agents.evaluate import KEY_FIELDS, EvalReport, FormatScore
+
+__all__ = ["format_report", "report_to_dict", "report_to_json"]
+
+_METRICS = ("doc_type", "format", *KEY_FIELDS)
+_MAX_MISMATCHES = 20
+
+
+def _cell(score: FormatScore, metric: str) -> str:
+    for name, correct, total in score.counts:
+        if name == metric:
+            return "-" if total == 0 else f"{100.0 * correct / total:5.1f}% ({correct}/{total})"
+    return "-"
+
+
+def format_report(report: EvalReport) -> str:
+    """Render the report as a plain-text table.
+
+    Args:
+        report: The result of `agents.evaluate.run_eval`.
+
+    Returns:
+        The table and notes, lines joined with newlines.
+    """
+    columns = (*report.by_format, report.overall)
+    width = max(20, *(len(_cell(c, m)) + 2 for c in columns for m in _METRICS))
+    mode = " (text only: hybrid PDFs read from their visible text)" if report.text_only else ""
+    lines = [f"evaluation of {report.root}{mode}", ""]
+    lines.append(f"{'metric':<16}" + "".join(f"{c.format:>{width}}" for c in columns))
+    lines.append(f"{'rows':<16}" + "".join(f"{c.rows:>{width}}" for c in columns))
+    for metric in _METRICS:
+        lines.append(f"{metric:<16}" + "".join(f"{_cell(c, metric):>{width}}" for c in columns))
+    lines.append("")
+    lines.append(f"routed to paid extraction (ocr): {100.0 * report.paid_share:.1f}% of all documents")
+    invalid_rows = [r for r in report.rows if r.invalid]
+    lines.append(f"rows marked invalid in the corpus (not scored above): {len(invalid_rows)}")
+    for row in invalid_rows:
+        wrong = ", ".join(f for f, ok in row.scored if not ok) or "none"
+        lines.append(f"  {row.path}: route {row.route}, extractor {row.extractor}, fields wrong: {wrong}")
+    mismatched = [(r, m) for r in report.rows if not r.invalid for m in r.mismatches]
+    if mismatched:
+        lines.append(f"mismatches on valid rows: {len(mismatched)} (first {_MAX_MISMATCHES})")
+        for row, (field, want, got) in mismatched[:_MAX_MISMATCHES]:
+            lines.append(f"  {row.path}: {field}: expected {want!r}, got {got!r}")
+    return "\n".join(lines)
+
+
+def _score_dict(score: FormatScore) -> dict[str, Any]:
+    return {
+        "rows": score.rows,
+        "paid": score.paid,
+        "metrics": {
+            name: {"correct": correct, "total": total, "accuracy": (correct / total) if total else None}
+            for name, correct, total in score.counts
+        },
+    }
+
+
+def report_to_dict(report: EvalReport) -> dict[str, Any]:
+    """Return the report as plain JSON-ready data (per-format metrics, invalid rows, every row's result)."""
+    return {
+        "root": report.root,
+        "text_only": report.text_only,
+        "paid_share": report.paid_share,
+        "by_format": {score.format: _score_dict(score) for score in report.by_format},
+        "overall": _score_dict(report.overall),
+        "invalid": _score_dict(report.invalid),
+        "rows": [
+            {
+                "path": r.path,
+                "invalid": r.invalid,
+                "expected_format": r.expected_format,
+                "format": r.format,
+                "expected_doc_type": r.expected_doc_type,
+                "doc_type": r.doc_type,
+                "route": r.route,
+                "extractor": r.extractor,
+                "mismatches": [{"field": f, "expected": w, "got": g} for f, w, g in r.mismatches],
+                "reasons": list(r.reasons),
+            }
+            for r in report.rows
+        ],
+    }
+
+
+def report_to_json(report: EvalReport) -> str:
+    """Serialise the report as indented JSON (what ``invoiceflow eval --json`` prints)."""
+    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False)

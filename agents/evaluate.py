@@ -1,0 +1,267 @@
+"""Score detect + local extraction against a labelled corpus (`invoiceflow eval DIR`), with no Kafka at all.
+
+Every `truth.jsonl` under the directory names documents and the values their own XML states. Each document
+runs through `detect` and `extract_local` exactly as the stages would run them, and each key field is
+compared exactly: dates as ISO strings, amounts to the cent, names after whitespace normalisation. Fields
+are scored on invoice-like rows only (we do not extract orders or catalogues); rows the corpus marks
+`invalid` are scored too but reported apart, never in the acceptance figures. `text_only` treats hybrid
+PDFs as the text PDFs they also are and scores only values their `text_check` says are visible.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from agents.detect import DetectLimits, detect
+from agents.extract import extract_local
+from schemas import INVOICE_LIKE, DocType, DocumentFormat, InvoiceData, Route
+
+__all__ = [
+    "KEY_FIELDS",
+    "EvalReport",
+    "FormatScore",
+    "RowResult",
+    "expected_doc_type",
+    "iter_truth",
+    "run_eval",
+]
+
+KEY_FIELDS = (
+    "invoice_number",
+    "issue_date",
+    "due_date",
+    "currency",
+    "seller_name",
+    "buyer_name",
+    "total_net",
+    "total_tax",
+    "total_gross",
+    "line_count",
+)
+_AMOUNTS = frozenset({"total_net", "total_tax", "total_gross"})
+_NAMES = frozenset({"seller_name", "buyer_name"})
+_CENT = Decimal("0.01")
+
+CORPUS_FORMATS = {
+    "ubl": DocumentFormat.UBL,
+    "cii": DocumentFormat.CII,
+    "facturx-pdf": DocumentFormat.HYBRID_PDF,
+    "xml": DocumentFormat.XML_OTHER,
+}
+
+# The corpus names document types finer than our enum; everything not listed is OTHER.
+_CORPUS_DOC_TYPES = {
+    "invoice": DocType.INVOICE,
+    "credit_note": DocType.CREDIT_NOTE,
+    "debit_note": DocType.DEBIT_NOTE,
+    "self_billed_invoice": DocType.SELF_BILLED_INVOICE,
+    "purchase_order": DocType.PURCHASE_ORDER,
+    "order_response": DocType.ORDER_RESPONSE,
+    "despatch_advice": DocType.DESPATCH_ADVICE,
+    "payment_reminder": DocType.REMINDER,
+    "reminder": DocType.REMINDER,
+    "account_statement": DocType.STATEMENT,
+    "statement": DocType.STATEMENT,
+    "remittance_advice": DocType.REMITTANCE_ADVICE,
+    "receipt": DocType.RECEIPT,
+    "unknown": DocType.UNKNOWN,
+}
+
+_TEXT_CHECKS = {"invoice_number": "invoice_number_in_text", "total_gross": "total_gross_in_text"}
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """The outcome for one corpus document."""
+
+    path: str
+    expected_format: str
+    format: str
+    expected_doc_type: str
+    doc_type: str
+    route: str
+    extractor: str
+    invalid: bool
+    scored: tuple[tuple[str, bool], ...]
+    mismatches: tuple[tuple[str, str, str], ...]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FormatScore:
+    """Counts of correct answers for one format (or all), per metric: ``{metric: (correct, total)}``."""
+
+    format: str
+    rows: int
+    paid: int
+    counts: tuple[tuple[str, int, int], ...]
+
+    def accuracy(self, metric: str) -> float | None:
+        """Return the share correct for a metric, or None when nothing was scored."""
+        for name, correct, total in self.counts:
+            if name == metric:
+                return correct / total if total else None
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class EvalReport:
+    """The whole evaluation: valid rows by format, all valid rows, and the invalid rows apart."""
+
+    root: str
+    text_only: bool
+    by_format: tuple[FormatScore, ...]
+    overall: FormatScore
+    invalid: FormatScore
+    rows: tuple[RowResult, ...]
+
+    @property
+    def paid_share(self) -> float:
+        """Share of all documents routed to paid extraction (route ocr)."""
+        total = self.overall.rows + self.invalid.rows
+        return (self.overall.paid + self.invalid.paid) / total if total else 0.0
+
+
+def expected_doc_type(row: dict[str, Any]) -> DocType:
+    """Our DocType for a corpus row (type code 389 is a self-billed invoice whatever the row's label)."""
+    label = str(row.get("doc_type") or "unknown")
+    if label == "invoice" and str(row.get("type_code") or "") == "389":
+        return DocType.SELF_BILLED_INVOICE
+    return _CORPUS_DOC_TYPES.get(label, DocType.OTHER)
+
+
+def iter_truth(root: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Yield ``(document path, truth row)`` for every row of every truth.jsonl under `root`, sorted."""
+    for truth in sorted(root.rglob("truth.jsonl")):
+        for line in truth.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                yield truth.parent / str(row["file"]), row
+
+
+def _cents(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return None
+
+
+def _ours(invoice: InvoiceData | None, name: str) -> Any:
+    if invoice is None:
+        return None
+    values: dict[str, Any] = {
+        "invoice_number": invoice.invoice_number,
+        "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else None,
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "currency": invoice.currency,
+        "seller_name": invoice.seller.name,
+        "buyer_name": invoice.buyer.name,
+        "total_net": invoice.total_net,
+        "total_tax": invoice.total_tax,
+        "total_gross": invoice.amount_due,
+        "line_count": len(invoice.lines),
+    }
+    return values[name]
+
+
+def _normalise(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _AMOUNTS:
+        return _cents(value)
+    if name in _NAMES:
+        return " ".join(str(value).split())
+    if name == "line_count":
+        return int(value)
+    return str(value).strip()
+
+
+def _fields_to_score(row: dict[str, Any], text_only: bool) -> tuple[str, ...]:
+    if not text_only:
+        return KEY_FIELDS
+    check = row.get("text_check") or {}
+    return tuple(f for f in KEY_FIELDS if f not in _TEXT_CHECKS or check.get(_TEXT_CHECKS[f]) is True)
+
+
+def evaluate_row(
+    path: Path, row: dict[str, Any], limits: DetectLimits, text_only: bool, root: Path | None = None
+) -> RowResult:
+    """Run detect + extract on one document and compare with its truth row (path shown relative to root)."""
+    content = path.read_bytes() if path.is_file() else b""
+    detection = detect(content, limits, ignore_embedded_xml=text_only)
+    extraction = extract_local(detection, content)
+    expected = expected_doc_type(row)
+    expected_format = CORPUS_FORMATS.get(str(row.get("format")), DocumentFormat.UNSUPPORTED)
+    if text_only and expected_format is DocumentFormat.HYBRID_PDF:
+        expected_format = DocumentFormat.TEXT_PDF
+    scored: list[tuple[str, bool]] = []
+    mismatches: list[tuple[str, str, str]] = []
+    if expected in INVOICE_LIKE:
+        for name in _fields_to_score(row, text_only):
+            want = _normalise(name, row.get(name))
+            got = _normalise(name, _ours(extraction.invoice, name))
+            scored.append((name, want == got))
+            if want != got:
+                mismatches.append((name, str(want), str(got)))
+    return RowResult(
+        path=str(path.relative_to(root)) if root is not None and path.is_relative_to(root) else str(path),
+        expected_format=expected_format.value,
+        format=detection.format.value,
+        expected_doc_type=expected.value,
+        doc_type=detection.doc_type.value,
+        route=detection.route.value,
+        extractor=extraction.extractor,
+        invalid=bool(row.get("invalid")),
+        scored=tuple(scored),
+        mismatches=tuple(mismatches),
+        reasons=tuple(r.code for r in detection.reasons + extraction.reasons),
+    )
+
+
+def _score(name: str, rows: list[RowResult]) -> FormatScore:
+    counts = [
+        ("doc_type", sum(r.doc_type == r.expected_doc_type for r in rows), len(rows)),
+        ("format", sum(r.format == r.expected_format for r in rows), len(rows)),
+    ]
+    for field in KEY_FIELDS:
+        results = [ok for r in rows for f, ok in r.scored if f == field]
+        counts.append((field, sum(results), len(results)))
+    paid = sum(r.route == Route.OCR.value for r in rows)
+    return FormatScore(format=name, rows=len(rows), paid=paid, counts=tuple(counts))
+
+
+def run_eval(root: Path, text_only: bool = False, limits: DetectLimits | None = None) -> EvalReport:
+    """Evaluate every labelled document under `root`.
+
+    Args:
+        root: A directory holding ``truth.jsonl`` files (at any depth) beside their documents.
+        text_only: Read hybrid PDFs through their visible text, ignoring the embedded XML; only PDF rows
+            are evaluated then, and only on the values their ``text_check`` says are visible.
+        limits: Detection limits; the defaults of `Settings` when None.
+
+    Returns:
+        The report (see `agents.eval_report` for the table and JSON renderings).
+    """
+    limits = limits or DetectLimits()
+    rows = [
+        evaluate_row(path, row, limits, text_only, root)
+        for path, row in iter_truth(root)
+        if not text_only or str(row.get("format", "")).endswith("pdf")
+    ]
+    valid = [r for r in rows if not r.invalid]
+    formats = sorted({r.expected_format for r in valid})
+    return EvalReport(
+        root=str(root),
+        text_only=text_only,
+        by_format=tuple(_score(f, [r for r in valid if r.expected_format == f]) for f in formats),
+        overall=_score("all", valid),
+        invalid=_score("invalid", [r for r in rows if r.invalid]),
+        rows=tuple(rows),
+    )

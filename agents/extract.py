@@ -1,0 +1,158 @@
+"""The extract stage's pure core for local readers: route a detected document to the reader that reads it.
+
+E-invoice XML (bare, or the attachment detect chose in a hybrid PDF) goes to the UBL or CII reader; a text
+PDF goes to the text reader. Scans, images and everything not an invoice get no local extraction here (the
+paid or OCR path is another stage's business). Nothing here raises on a bad document: a failure becomes a
+LocalExtraction with no invoice and a reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import cast
+
+import pypdfium2 as pdfium
+from pydantic import ValidationError
+
+from agents.context import StageContext
+from agents.detect import detect
+from agents.readers._detection import Detection, DetectLimits, reason
+from agents.readers._doctypes import CII_ROOTS
+from agents.readers._xpath import localname
+from agents.readers.cii import read_cii
+from agents.readers.safe_xml import XmlRefusedError, parse_xml
+from agents.readers.ubl import read_ubl
+from config.topics import EXTRACTED
+from schemas import DocumentDetected, DocumentFormat, InvoiceData, InvoiceExtracted, Reason, Route, event_id_for
+from streams.codecs import decode, encode
+from streams.documents import load_document
+from streams.stage import BatchHandler, Inbound, Outbound, per_event
+
+__all__ = ["LocalExtraction", "extract_agent", "extract_local", "extracted_event", "local_route"]
+
+# formats a local reader can read again when the document is an exact resend (reading is free)
+_LOCAL_FORMATS = {
+    DocumentFormat.UBL: Route.STRUCTURED,
+    DocumentFormat.CII: Route.STRUCTURED,
+    DocumentFormat.HYBRID_PDF: Route.STRUCTURED,
+    DocumentFormat.TEXT_PDF: Route.TEXT,
+}
+
+_TEXT_READER = "agents.readers.text_reader"
+
+TextReader = Callable[[bytes], tuple[InvoiceData, tuple[Reason, ...]]]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalExtraction:
+    """What a local reader made of a document.
+
+    Attributes:
+        extractor: The reader used: ``ubl``, ``cii``, ``text`` or ``none``.
+        invoice: The fields read, or None when nothing was read.
+        reasons: Findings of the reader (why nothing was read, self-check failures...).
+    """
+
+    extractor: str
+    invoice: InvoiceData | None
+    reasons: tuple[Reason, ...] = ()
+
+
+def _structured(detection: Detection, content: bytes) -> LocalExtraction:
+    xml = detection.xml if detection.xml is not None else content
+    try:
+        root = parse_xml(xml, max(len(xml), 1))  # size was vetted by detect; the DOCTYPE refusal still holds
+    except XmlRefusedError as exc:
+        return LocalExtraction("none", None, (reason(exc.code, exc.message),))
+    is_cii = localname(root) in CII_ROOTS
+    try:
+        invoice = read_cii(root) if is_cii else read_ubl(root)
+    except ValidationError:
+        return LocalExtraction("none", None, (reason("extract_failed", "XML values do not fit the contract."),))
+    return LocalExtraction("cii" if is_cii else "ubl", invoice)
+
+
+def _text_reader() -> TextReader | None:
+    try:
+        module = importlib.import_module(_TEXT_READER)
+    except ModuleNotFoundError as exc:
+        if exc.name != _TEXT_READER:
+            raise
+        return None
+    return cast(TextReader, module.read_text_pdf)
+
+
+def extract_local(detection: Detection, content: bytes) -> LocalExtraction:
+    """Read a detected document with the local reader its route names.
+
+    Args:
+        detection: What `agents.detect.detect` found (its route and, for e-invoices, the XML).
+        content: The document bytes.
+
+    Returns:
+        The extraction: extractor ``ubl``/``cii`` for route structured, ``text`` for route text, and
+        ``none`` (no invoice) for every other route or when the reader is unavailable.
+    """
+    if detection.route is Route.STRUCTURED:
+        return _structured(detection, content)
+    if detection.route is Route.TEXT:
+        read_text_pdf = _text_reader()
+        if read_text_pdf is None:
+            missing = reason("text_reader_missing", f"The text reader ({_TEXT_READER}) is not installed.")
+            return LocalExtraction("none", None, (missing,))
+        try:
+            invoice, reasons = read_text_pdf(content)
+        except pdfium.PdfiumError:
+            return LocalExtraction("none", None, (reason("pdf_corrupt", "The text reader cannot open the PDF."),))
+        return LocalExtraction("text", invoice, reasons)
+    return LocalExtraction("none", None)
+
+
+def extracted_event(detected: DocumentDetected, local: LocalExtraction, now: datetime) -> InvoiceExtracted:
+    """The `invoices.extracted` event for a local reading (detection findings first, then the reader's)."""
+    return InvoiceExtracted(
+        event_id=event_id_for("extract", detected.invoice_id, detected.event_id),
+        invoice_id=detected.invoice_id, tenant_id=detected.tenant_id, received_at=detected.received_at,
+        extracted_at=now, document=detected.document, format=detected.format, route=detected.route,
+        extractor=local.extractor, invoice=local.invoice, pages=detected.pages or 0,
+        reasons=(*detected.reasons, *local.reasons), duplicate_of=detected.duplicate_of,
+    )
+
+
+def local_route(detected: DocumentDetected) -> Route | None:
+    """The local reader's route for a detected document (a duplicate is read again: reading is free)."""
+    if detected.route in (Route.STRUCTURED, Route.TEXT):
+        return detected.route
+    if detected.route is Route.DUPLICATE:
+        return _LOCAL_FORMATS.get(detected.format)
+    return None
+
+
+def detection_of(detected: DocumentDetected, route: Route, content: bytes, limits: DetectLimits) -> Detection:
+    """The Detection the local readers need; a hybrid PDF is detected again to find its chosen XML."""
+    if detected.format is DocumentFormat.HYBRID_PDF:
+        return detect(content, limits)
+    return Detection(format=detected.format, doc_type=detected.doc_type, route=route)
+
+
+def extract_agent(ctx: StageContext) -> BatchHandler:
+    """The stage shell: load the document, read it with the local reader its route names, produce."""
+    limits = DetectLimits.from_settings(ctx.settings)
+
+    async def handle_one(msg: Inbound) -> Sequence[Outbound]:
+        detected = decode(DocumentDetected, msg.value)
+        route = local_route(detected)
+        local = LocalExtraction("none", None, ())
+        if route is not None:
+            content = await load_document(detected.document, ctx.settings)
+            local = extract_local(detection_of(detected, route, content, limits), content)
+        elif detected.route in (Route.OCR,) or detected.route is Route.DUPLICATE:
+            local = LocalExtraction("none", None, (reason("paid_extraction_pending",
+                                                          "Scans need the paid extractor, not configured."),))
+        value = encode(extracted_event(detected, local, datetime.now(UTC)))
+        return [Outbound(EXTRACTED, msg.key or detected.invoice_id.encode(), value, msg.out_headers)]
+
+    return per_event(handle_one)

@@ -1,0 +1,81 @@
+"""The values detection works with: its limits, and what it found.
+
+Kept apart from `agents.detect` so the readers, the extract dispatch and the evaluation can share them without
+importing the detect stage itself. Both are frozen, slotted dataclasses: internal values, never on the wire
+(the agent shell copies a Detection into a `DocumentDetected` event).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config.settings import Settings
+from schemas import DocType, DocumentFormat, Reason, Route
+
+__all__ = ["DetectLimits", "Detection", "reason"]
+
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DetectLimits:
+    """The safety limits detection enforces on one document (defaults mirror `Settings`)."""
+
+    max_bytes: int = 20 * _MIB
+    max_pages: int = 50
+    max_xml_bytes: int = 10 * _MIB
+    max_inflated_bytes: int = 64 * _MIB
+    max_image_pixels: int = 40_000_000
+    time_budget_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DetectLimits:
+        """Build the limits from the process settings.
+
+        Args:
+            settings: The process settings (``INVOICEFLOW_MAX_*`` and ``INVOICEFLOW_DETECT_TIME_BUDGET_S``).
+
+        Returns:
+            The limits.
+        """
+        return cls(
+            max_bytes=settings.max_document_bytes,
+            max_pages=settings.max_pages,
+            max_xml_bytes=settings.max_xml_bytes,
+            max_inflated_bytes=settings.max_inflated_bytes,
+            max_image_pixels=settings.max_image_pixels,
+            time_budget_s=settings.detect_time_budget_s,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """What a document is and where it goes next.
+
+    Attributes:
+        format: The format judged from content.
+        doc_type: The business meaning.
+        route: The extractor that reads it next, or why none does (never ``duplicate``: that needs state).
+        type_code: The UNTDID 1001 code, when the document states one.
+        syntax: The finer syntax (``ubl-2.1``, ``cii-d16b``, ``zugferd-1.0``...).
+        pages: The page count of a PDF or image.
+        embedded_xml: The name of the attachment chosen in a hybrid PDF.
+        reasons: Why this route (always set when invalid, unsupported or not an invoice).
+        xml: The e-invoice XML found (the document itself or the chosen attachment), so extraction in the
+            same process need not look for it again.
+    """
+
+    format: DocumentFormat
+    doc_type: DocType
+    route: Route
+    type_code: str | None = None
+    syntax: str | None = None
+    pages: int | None = None
+    embedded_xml: str | None = None
+    reasons: tuple[Reason, ...] = ()
+    xml: bytes | None = None
+
+
+def reason(code: str, message: str, field: str | None = None) -> Reason:
+    """Build a Reason (a shorthand used throughout detection and extraction)."""
+    return Reason(code=code, message=message, field=field)

@@ -1,0 +1,224 @@
+"""Single-valued header fields of a text invoice: number, dates, currency, VAT ids, IBAN, BIC, order ref.
+
+Each field is read from its label first (confidence about 0.9 when the value next to the label is well
+formed), then from weaker evidence: the document title ("Rechnung Nr. 471102 vom 05.03.2018"), the
+currency written beside the amounts, the first date of the first page. Weaker evidence gives a lower
+confidence so the score stage can tell a read value from a guessed one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Generic, TypeVar
+
+from agents.readers.labels import TITLE_WORDS, Field, find_labels, normalise
+from agents.readers.locale_formats import ISO_CURRENCIES, currency_code, find_amounts, find_dates
+from agents.readers.text_layout import Document, Hit, Row, hits_for
+from agents.rules.iban import is_valid_iban, normalise_iban
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Pick(Generic[T]):
+    """A value chosen for a field, how sure the reader is, and the row it came from."""
+
+    value: T
+    confidence: float
+    row: Row | None = None
+
+
+_ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9./_\-]*[A-Za-z0-9]|[0-9]")
+_NUMBER_WORDS = re.compile(
+    r"^(?:nr|no|n|nº|n°|num|nummer|number|numero|número|nummer|#|:|\.|°|º|de|di|van|du)[.:#°º]*$", re.I
+)
+_TITLE = re.compile(
+    r"(?<![a-z])(?P<title>[a-z]*(?:" + "|".join(re.escape(normalise(t)) for t in TITLE_WORDS) + r")[a-z]*)"
+    r"(?P<between>(?:\s+[a-z]+){0,3}?)"
+    r"(?:\s*\([^)]{0,40}\))*\s*(?:nr|no|n°|no°|num|nummer|number|numero|#)[.:]?\s*"
+    r"(?P<value>\S+)"
+)
+_DATE_LINK = re.compile(r"(?:vom|du|del|of|dated|van|de|from|le)\s*$", re.I)
+_DATE_LINK_START = re.compile(r"^\s*(?:vom|du|del|of|dated|van|de|from|le)\s+\d", re.I)
+_VAT = re.compile(
+    r"^(?:ATU\d{8}|BE[01]\d{9}|BG\d{9,10}|CY\d{8}[A-Z]|CZ\d{8,10}|DE\d{9}|DK\d{8}|EE\d{9}|EL\d{9}"
+    r"|ES[A-Z0-9]\d{7}[A-Z0-9]|FI\d{8}|FR[A-HJ-NP-Z0-9]{2}\d{9}|HR\d{11}|HU\d{8}|IE\d{7}[A-W][A-I]?"
+    r"|IE\d[A-Z+*]\d{5}[A-W]|IT\d{11}|LT(?:\d{9}|\d{12})|LU\d{8}|LV\d{11}|MT\d{8}|NL\d{9}B\d{2}|PL\d{10}"
+    r"|PT\d{9}|RO\d{2,10}|SE\d{10}01|SI\d{8}|SK\d{10}|XI\d{9}|GB(?:\d{9}|\d{12})|CHE\d{9}(?:MWST|TVA|IVA)?"
+    r"|NO\d{9}(?:MVA)?)$"
+)
+_BIC = re.compile(r"^[A-Z]{4}(?:AT|BE|BG|CH|CY|CZ|DE|DK|EE|ES|FI|FR|GB|GR|HR|HU|IE|IS|IT|LI|LT|LU|LV|MC|MT|NL"
+                  r"|NO|PL|PT|RO|SE|SI|SK|SM|US|CA|AU|JP|CN)[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
+_IBAN_START = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){10,32}")
+
+
+def _score(hit: Hit, strong: float = 0.9) -> float:
+    """Label evidence: full on the label's row, less below it, less again for a label inside a sentence."""
+    score = strong if hit.below == 0 else strong - 0.1 * (hit.below + 1)
+    return score if hit.row.starts_segment(hit.label.start) else score - 0.15
+
+
+def id_token(text: str) -> str | None:
+    """The first identifier-like token of a value text, skipping "No.", "Nr.", "#" and similar."""
+    for token in text.split():
+        if _NUMBER_WORDS.match(token):
+            continue
+        m = _ID_TOKEN.match(token)
+        if m is None:
+            return None
+        value = m.group(0)
+        if not any(c.isdigit() for c in value) and not (len(value) >= 4 and value.isupper()):
+            return None
+        if find_dates(value) or find_labels(value):
+            return None
+        return value
+    return None
+
+
+def invoice_number(doc: Document) -> Pick[str] | None:
+    """The invoice number: from its label, else from the title ("Invoice No. 123")."""
+    picks: list[Pick[str]] = []
+    for hit in hits_for(doc, Field.INVOICE_NUMBER):
+        value = id_token(hit.value)
+        if value is not None:
+            picks.append(Pick(value, _score(hit), hit.row))
+    for row in doc.rows:
+        m = _TITLE.search(normalise(row.text))
+        if m is not None and not find_labels(m.group("between")):
+            value = id_token(row.text[m.start("value") :])
+            if value is not None:
+                picks.append(Pick(value, 0.85, row))
+    return _best(picks)
+
+
+def _best(picks: list[Pick[T]]) -> Pick[T] | None:
+    if not picks:
+        return None
+    top = max(p.confidence for p in picks)
+    for pick in picks:
+        if pick.confidence == top:
+            agree = sum(1 for p in picks if p.value == pick.value)
+            return Pick(pick.value, min(0.97, pick.confidence + 0.03 * (agree - 1)), pick.row)
+    return None
+
+
+def _first_date(text: str, month_first: bool) -> date | None:
+    found = find_dates(text, month_first=month_first)
+    return found[0].value if found else None
+
+
+def issue_date(doc: Document, number_row: Row | None, month_first: bool) -> Pick[date] | None:
+    """The issue date: labelled, else on the title row, else the first plain date on page one."""
+    picks: list[Pick[date]] = []
+    for hit in hits_for(doc, Field.ISSUE_DATE):
+        value = _first_date(hit.value, month_first)
+        if value is not None:
+            weak = normalise(hit.label.phrase) in {"date", "datum", "data", "fecha"}
+            picks.append(Pick(value, _score(hit, 0.8 if weak else 0.9), hit.row))
+    if picks:
+        return _best(picks)
+    if number_row is not None:
+        rows = doc.rows[number_row.index : number_row.index + 2]
+        for i, row in enumerate(rows):
+            text = row.text if i == 0 else row.text[:40]
+            if i == 1 and not (_DATE_LINK.search(rows[0].text) or _DATE_LINK_START.match(row.text)):
+                break
+            value = _first_date(text, month_first)
+            if value is not None:
+                return Pick(value, 0.8, row)
+    labelled = {h.row.index for h in doc.hits if h.field in (Field.OTHER_DATE, Field.DUE_DATE)}
+    for row in doc.page_rows(0):
+        if row.index in labelled:
+            continue
+        value = _first_date(row.text, month_first)
+        if value is not None:
+            return Pick(value, 0.45, row)
+    return None
+
+
+def due_date(doc: Document, month_first: bool) -> Pick[date] | None:
+    """The payment due date, from its label only."""
+    picks = [
+        Pick(value, _score(hit, 0.85), hit.row)
+        for hit in hits_for(doc, Field.DUE_DATE)
+        if (value := _first_date(hit.value, month_first)) is not None
+    ]
+    return _best(picks)
+
+
+def currency(doc: Document, language: str | None) -> Pick[str] | None:
+    """The invoice currency: labelled, else written beside amounts, else a bare ISO code, else the locale's."""
+    for hit in hits_for(doc, Field.CURRENCY):
+        for token in re.findall(r"[A-Za-z]{3}|[^\sA-Za-z0-9]{1,3}", hit.value)[:2]:
+            code = currency_code(token)
+            if code is not None:
+                return Pick(code, _score(hit, 0.95), hit.row)
+    beside: Counter[str] = Counter()
+    bare: Counter[str] = Counter()
+    for row in doc.rows:
+        for amount in find_amounts(row.text):
+            if amount.currency:
+                beside[amount.currency] += 1
+        for token in re.findall(r"\b[A-Z]{3}\b", row.text):
+            if token in ISO_CURRENCIES and token != "ALL":
+                bare[token] += 1
+    if beside:
+        return Pick(beside.most_common(1)[0][0], 0.85)
+    if bare:
+        return Pick(bare.most_common(1)[0][0], 0.7)
+    if language in {"de", "fr", "it", "es", "nl"}:
+        return Pick("EUR", 0.4)
+    return None
+
+
+def vat_ids(row: Row) -> list[str]:
+    """VAT identifiers (EU prefixes, GB, CH, NO) on a row, spaces and dots inside them ignored."""
+    out: list[str] = []
+    words = [w.text.strip(",;()") for w in row.words]
+    for i in range(len(words)):
+        joined = ""
+        for j in range(i, min(i + 5, len(words))):
+            joined += re.sub(r"[\s.\-]", "", words[j]).upper()
+            if _VAT.match(joined):
+                out.append(joined)
+                break
+            if len(joined) > 16:
+                break
+    return out
+
+
+def ibans(doc: Document) -> list[Pick[str]]:
+    """Valid IBANs (mod-97 checked) in the document, labelled ones first."""
+    labelled = {h.row.index for h in hits_for(doc, Field.IBAN)} | {h.value_row.index for h in hits_for(doc, Field.IBAN)}
+    picks: list[Pick[str]] = []
+    for row in doc.rows:
+        for m in _IBAN_START.finditer(row.text.upper()):
+            candidate = normalise_iban(m.group(0))
+            for end in range(len(candidate), 14, -1):
+                if is_valid_iban(candidate[:end]):
+                    picks.append(Pick(candidate[:end], 0.95 if row.index in labelled else 0.85, row))
+                    break
+    return sorted(picks, key=lambda p: -p.confidence)
+
+
+def bic(doc: Document) -> Pick[str] | None:
+    """The BIC next to its label, checked for shape."""
+    for hit in hits_for(doc, Field.BIC):
+        for token in hit.value.replace(":", " ").split()[:2]:
+            token = token.strip(",;.()").upper()
+            if _BIC.match(token):
+                return Pick(token, _score(hit), hit.row)
+    return None
+
+
+def order_reference(doc: Document) -> Pick[str] | None:
+    """The buyer's order reference, from its label."""
+    picks = [
+        Pick(value, _score(hit, 0.8), hit.row)
+        for hit in hits_for(doc, Field.ORDER_REFERENCE)
+        if (value := id_token(hit.value)) is not None
+    ]
+    return _best(picks)

@@ -1,0 +1,172 @@
+"""Read an invoice from the text of a PDF (or from OCR lines), locally, with a confidence per field.
+
+This is the free path for PDFs that carry text but no e-invoice XML. It reads positioned lines
+(`pdf_text`), gathers them into rows, pairs labels in six languages with their values (`text_layout`),
+and picks each field with the strongest evidence (`text_fields`, `text_parties`, `text_totals`,
+`text_items`). Then it checks itself: net + VAT = total incl. VAT, total - prepaid = amount due, and the
+line amounts add up to the net; a failed check lowers the confidence of the amounts involved and adds a
+reason, so the score stage sends the invoice to a person instead of paying it on a misread number.
+`read_text` takes lines from any source, so OCR output goes through the same reader.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from decimal import Decimal
+
+from agents.readers.classify import classify_text, detect_language
+from agents.readers.labels import Field
+from agents.readers.pdf_text import TextLine, pdf_lines
+from agents.readers.text_fields import (
+    bic,
+    currency,
+    due_date,
+    ibans,
+    invoice_number,
+    issue_date,
+    order_reference,
+)
+from agents.readers.text_items import read_items
+from agents.readers.text_layout import Document, build_document
+from agents.readers.text_parties import buyer, labelled_buyer, seller, seller_vat
+from agents.readers.text_totals import choose_totals
+from schemas import DocType, InvoiceData, Party, Reason
+
+_TYPE_CODES = {
+    DocType.INVOICE: "380",
+    DocType.CREDIT_NOTE: "381",
+    DocType.DEBIT_NOTE: "383",
+    DocType.SELF_BILLED_INVOICE: "389",
+}
+_DECIMAL = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,' \u00a0\u202f]?\d{3})*([.,])\d{2}(?![\d.,]\d)")
+_SPACE_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:[\u00a0\u202f ]\d{3})+,\d{2}(?!\d)")
+_SLASH_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{2,4}(?!\d)")
+_LINES_TOLERANCE = Decimal("0.05")
+
+
+def read_text_pdf(content: bytes, max_pages: int | None = None) -> tuple[InvoiceData, tuple[Reason, ...]]:
+    """Read the fields of an invoice from a PDF's text layer (embedded XML is ignored).
+
+    Args:
+        content: The PDF bytes.
+        max_pages: Read at most this many pages.
+
+    Returns:
+        The invoice fields with per-field confidence, and the reasons for any doubt.
+
+    Raises:
+        pypdfium2.PdfiumError: The bytes are not a PDF pdfium can open.
+    """
+    return read_text(pdf_lines(content, max_pages))
+
+
+def read_text(pages: Sequence[Sequence[TextLine]]) -> tuple[InvoiceData, tuple[Reason, ...]]:
+    """Read the fields of an invoice from positioned lines, page by page (PDF text or OCR).
+
+    Args:
+        pages: The lines of each page; coordinates in any unit, origin top-left.
+
+    Returns:
+        The invoice fields with per-field confidence, and the reasons for any doubt.
+    """
+    doc = build_document(pages)
+    if not doc.rows:
+        reason = Reason(code="text_empty", message="The document has no readable text.")
+        return InvoiceData(), (reason,)
+    text = "\n".join(row.text for row in doc.rows)
+    language = detect_language(text)
+    doc_type, type_confidence = classify_text(text)
+    hint = _decimal_hint(doc)
+    space_groups = language == "fr" or bool(_SPACE_GROUPED.search(text))
+    month_first = _month_first(doc, language)
+    conf: dict[str, float] = {"doc_type": type_confidence}
+    reasons: list[Reason] = []
+    values: dict[str, object] = {"doc_type": doc_type, "type_code": _TYPE_CODES.get(doc_type)}
+
+    number = invoice_number(doc)
+    picks = {
+        "invoice_number": number,
+        "issue_date": issue_date(doc, number.row if number else None, month_first),
+        "due_date": due_date(doc, month_first),
+        "currency": currency(doc, language),
+        "seller_bic": bic(doc),
+        "order_reference": order_reference(doc),
+    }
+    accounts = ibans(doc)
+    if accounts:
+        picks["seller_iban"] = accounts[0]
+    for name, pick in picks.items():
+        if pick is not None:
+            values[name] = pick.value
+            conf[name] = round(pick.confidence, 3)
+
+    labelled = labelled_buyer(doc)
+    seller_read = seller(doc, labelled.rows if labelled else frozenset())
+    buyer_read = buyer(doc, labelled, seller_read.rows if seller_read else frozenset())
+    buyer_rows = buyer_read.rows if buyer_read else frozenset()
+    vat = seller_vat(doc, seller_read, buyer_rows)
+    seller_party = seller_read.party if seller_read else Party()
+    if vat is not None:
+        seller_party = seller_party.model_copy(update={"vat_id": vat.value})
+        conf["seller_vat_id"] = vat.confidence
+    values["seller"] = seller_party
+    if seller_read is not None and seller_read.party.name:
+        conf["seller_name"] = seller_read.name_confidence
+    if buyer_read is not None:
+        values["buyer"] = buyer_read.party
+        conf["buyer_name"] = buyer_read.name_confidence
+        if buyer_read.party.vat_id:
+            conf["buyer_vat_id"] = 0.8
+
+    totals = choose_totals(doc, hint, space_groups)
+    for field, amount in totals.values.items():
+        values[field.value] = amount
+        conf[field.value] = round(totals.confidence[field], 3)
+    if totals.consistent is False:
+        reasons.append(Reason(code="text_totals_mismatch", field="total_incl_vat",
+                              message="Net plus VAT, or total minus prepaid, does not match the totals read."))
+
+    items = read_items(doc, hint)
+    if items:
+        values["lines"] = items
+        line_sum = sum((i.net_amount for i in items if i.net_amount is not None), Decimal(0))
+        values["line_net_total"] = line_sum
+        net = totals.values.get(Field.NET_TOTAL)
+        if net is not None and abs(line_sum - net) > _LINES_TOLERANCE:
+            reasons.append(Reason(code="text_lines_mismatch", field="lines",
+                                  message="The line amounts do not add up to the net total read."))
+            conf["lines"] = 0.4
+            conf[Field.NET_TOTAL.value] = min(conf.get(Field.NET_TOTAL.value, 0.5), 0.6)
+        else:
+            conf["lines"] = 0.85 if net is not None else 0.6
+    values["confidence"] = conf
+    return InvoiceData.model_validate(values), tuple(reasons)
+
+
+def _decimal_hint(doc: Document) -> str | None:
+    """The document's decimal separator, by a vote of amounts with two decimals."""
+    votes: Counter[str] = Counter()
+    for row in doc.rows:
+        for m in _DECIMAL.finditer(row.text):
+            votes[m.group(1)] += 1
+    if not votes:
+        return None
+    ranked = votes.most_common()
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None
+    return ranked[0][0]
+
+
+def _month_first(doc: Document, language: str | None) -> bool:
+    """Whether numeric dates are month-first: proved by one unambiguous date, else US English usage."""
+    first_big = second_big = 0
+    for row in doc.rows:
+        for m in _SLASH_DATE.finditer(row.text):
+            first_big += int(m.group(1)) > 12
+            second_big += int(m.group(2)) > 12
+    if first_big or second_big:
+        return second_big > first_big
+    text = " ".join(row.text for row in doc.rows[:40])
+    return language == "en" and "$" in text and "£" not in text and "€" not in text

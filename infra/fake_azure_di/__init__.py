@@ -1,0 +1,33 @@
+"""A local fake of Azure AI Document Intelligence, so tests and benchmarks drive the real SDK offline.
+
+Run it alone with `python -m infra.fake_azure_di --port 8765 --rate 15 --latency 2.0`, or embed it:
+`fake = FakeAzureDI(FakeConfig(...)); url = await fake.start()`.
+"""
+
+from infra.fake_azure_di._fields import (
+    API_VERSION,
+    FakeDocument,
+    FakeLine,
+    address_field,
+    analyze_result,
+    currency_field,
+    generic_document,
+    invoice_fields,
+    string_field,
+)
+from infra.fake_azure_di.server import FakeAzureDI, FakeConfig, RequestRecord
+
+__all__ = [
+    "API_VERSION",
+    "FakeAzureDI",
+    "FakeConfig",
+    "FakeDocument",
+    "FakeLine",
+    "RequestRecord",
+    "address_field",
+    "analyze_result",
+    "currency_field",
+    "generic_document",
+    "invoice_fields",
+    "string_field",
+]

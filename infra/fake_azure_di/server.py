@@ -1,0 +1,298 @@
+"""A local fake of Azure AI Document Intelligence's analyze REST API, for tests and benchmarks.
+
+It speaks exactly what the azure-ai-documentintelligence SDK sends and expects for `begin_analyze_document`:
+`POST {endpoint}/documentintelligence/documentModels/{modelId}:analyze` (raw bytes, or JSON with
+urlSource / base64Source) answers 202 with Operation-Location and apim-request-id; `GET` on that location
+answers `running` until the configured latency has passed, then `succeeded` with an `analyzeResult`. Like the
+real resource it checks Ocp-Apim-Subscription-Key, limits analyze and get-result calls per key over 1 s
+windows (429 + Retry-After), rejects undecodable content with 400 InvalidContent, and forgets results after
+24 h (404). Failures can be scripted or drawn at random, and every request is recorded so a test can prove
+what the client did: in-process via `requests`, or over HTTP at `GET /_fake/requests`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import re
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from infra.fake_azure_di._fields import API_VERSION, FakeDocument, analyze_result, generic_document
+from infra.fake_azure_di._limits import FailurePlan, SlidingWindow, retry_after_header
+
+_BASE = "/documentintelligence/documentModels"
+_MAGIC = (b"%PDF", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"PK\x03\x04")
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![s\w])")
+_AUTH_MESSAGE = (
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
+    "for an active subscription and use a correct regional API endpoint for your resource."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FakeConfig:
+    """How the fake resource behaves; defaults are the S0 tier's."""
+
+    keys: tuple[str, ...] = ("fake-key",)
+    analyze_rps: int = 15
+    get_rps: int = 50
+    latency_s: float = 2.0
+    result_ttl_s: float = 24 * 3600.0
+    failure_rates: Mapping[str, float] = field(default_factory=dict)
+    failure_statuses: tuple[int, ...] = (500, 503, 429)
+    models: frozenset[str] | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One request the fake saw; `t` is time.monotonic() (the asyncio clock), `wall` is epoch seconds."""
+
+    t: float
+    wall: float
+    method: str
+    path: str
+    kind: str
+    key: str | None
+    status: int
+    sha256: str | None = None
+    model_id: str | None = None
+    operation_id: str | None = None
+
+
+@dataclass(slots=True)
+class _Operation:
+    model_id: str
+    created: float
+    created_wall: float
+    document: FakeDocument
+    sha256: str | None
+    result: dict[str, Any] | None = None
+
+
+def _error(status: int, code: str, message: str, inner: tuple[str, str] | None = None) -> web.Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if inner is not None:
+        error["innererror"] = {"code": inner[0], "message": inner[1]}
+    return web.json_response({"error": error}, status=status, headers={"apim-request-id": str(uuid.uuid4())})
+
+
+def _injected(status: int) -> web.Response:
+    if status == 429:
+        resp = _error(429, "429", "Rate limit is exceeded. Try again in 1 seconds.")
+        resp.headers["Retry-After"] = "1"
+        return resp
+    return _error(status, "InternalServerError", "An unexpected error occurred.")
+
+
+def _iso(wall: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall))
+
+
+class FakeAzureDI:
+    """The fake resource: an aiohttp app plus the state tests inspect and steer."""
+
+    def __init__(
+        self,
+        config: FakeConfig | None = None,
+        truth_by_sha256: Mapping[str, FakeDocument] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config or FakeConfig()
+        self.latency_s = self.config.latency_s
+        self.truth_by_sha256: dict[str, FakeDocument] = dict(truth_by_sha256 or {})
+        self.documents_by_url: dict[str, bytes] = {}
+        self.failures = FailurePlan(self.config.failure_rates, self.config.failure_statuses, self.config.seed)
+        self.requests: list[RequestRecord] = []
+        self._ops: dict[str, _Operation] = {}
+        self._windows: dict[tuple[str, str], SlidingWindow] = {}
+        self._clock = clock
+        self._runner: web.AppRunner | None = None
+        self._seen = asyncio.Event()
+        self.url = ""
+
+    # ------------------------------------------------------------------ lifecycle
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=600 * 1024 * 1024)
+        app.router.add_post(_BASE + "/{model_id}:analyze", self._analyze)
+        app.router.add_get(_BASE + "/{model_id}/analyzeResults/{result_id}", self._get_result)
+        app.router.add_get("/_fake/requests", self._list_requests)
+        app.router.add_post("/_fake/truth", self._put_truth)
+        app.router.add_post("/_fake/inject", self._inject)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on host:port (0 picks a free port); returns the endpoint URL to give the SDK."""
+        self._runner = web.AppRunner(self.app(), access_log=None)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        await web.SockSite(self._runner, sock).start()
+        self.url = f"http://{host}:{sock.getsockname()[1]}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # ------------------------------------------------------------------ steering and inspection
+    def inject(self, kind: str, statuses: list[int]) -> None:
+        """The next `kind` ('analyze' or 'get') requests answer these statuses, in order."""
+        self.failures.inject(kind, statuses)
+
+    def expire_all(self) -> None:
+        """Forget every operation, as the service does 24 h after each analyze."""
+        self._ops.clear()
+
+    async def wait_for(self, predicate: Callable[[RequestRecord], bool]) -> RequestRecord:
+        """The first request (seen already or still to come) that satisfies `predicate`."""
+        while True:
+            found = next((r for r in self.requests if predicate(r)), None)
+            if found is not None:
+                return found
+            self._seen.clear()
+            await self._seen.wait()
+
+    def accepted_analyses(self) -> list[RequestRecord]:
+        """The analyze requests answered 202: the ones that are billed."""
+        return [r for r in self.requests if r.kind == "analyze" and r.status == 202]
+
+    # ------------------------------------------------------------------ handlers
+    def _record(self, request: web.Request, kind: str, key: str | None, status: int, **extra: Any) -> None:
+        arrived: float = request["arrived"]
+        rec = RequestRecord(arrived, time.time(), request.method, request.path, kind, key, status, **extra)
+        self.requests.append(rec)
+        self._seen.set()
+
+    def _gate(self, request: web.Request, kind: str) -> tuple[str | None, web.Response | None]:
+        """Key check, injected failure, quota: the checks every API call passes, in the service's order."""
+        key = request.headers.get("Ocp-Apim-Subscription-Key")
+        if key not in self.config.keys:
+            return key, _error(401, "401", _AUTH_MESSAGE)
+        injected = self.failures.next_failure(kind)
+        if injected is not None:
+            return key, _injected(injected)
+        limit = self.config.analyze_rps if kind == "analyze" else self.config.get_rps
+        window = self._windows.setdefault((key or "", kind), SlidingWindow(limit))
+        wait = window.admit(request["arrived"])
+        if wait is not None:
+            resp = _error(
+                429,
+                "429",
+                "Requests to the Analyze Document operation under Document Intelligence API have exceeded "
+                "the rate limit of your current tier. Please retry after the time in Retry-After.",
+            )
+            resp.headers["Retry-After"] = retry_after_header(wait)
+            return key, resp
+        return key, None
+
+    async def _read_document(self, request: web.Request) -> bytes | str | web.Response:
+        if request.content_type != "application/json":
+            return await request.read()
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, "InvalidRequest", "Invalid request.", ("InvalidJson", "Body is not JSON."))
+        if isinstance(body, dict) and isinstance(body.get("base64Source"), str):
+            try:
+                return base64.b64decode(body["base64Source"], validate=True)
+            except binascii.Error:
+                pass
+        elif isinstance(body, dict) and isinstance(body.get("urlSource"), str):
+            url: str = body["urlSource"]
+            return self.documents_by_url.get(url, url)
+        inner = ("InvalidParameter", "urlSource or base64Source needed.")
+        return _error(400, "InvalidRequest", "Invalid request.", inner)
+
+    async def _analyze(self, request: web.Request) -> web.Response:
+        request["arrived"] = self._clock()
+        model_id = request.match_info["model_id"]
+        key, refused = self._gate(request, "analyze")
+        if refused is not None:
+            self._record(request, "analyze", key, refused.status, model_id=model_id)
+            return refused
+        source = await self._read_document(request)
+        if isinstance(source, web.Response):
+            self._record(request, "analyze", key, source.status, model_id=model_id)
+            return source
+        data = source.encode() if isinstance(source, str) else source
+        sha = hashlib.sha256(data).hexdigest()
+        if isinstance(source, bytes) and not data.startswith(_MAGIC):
+            self._record(request, "analyze", key, 400, sha256=sha, model_id=model_id)
+            return _error(
+                400,
+                "InvalidRequest",
+                "Invalid request.",
+                ("InvalidContent", "The file is corrupted or format is unsupported."),
+            )
+        if self.config.models is not None and model_id not in self.config.models:
+            self._record(request, "analyze", key, 404, sha256=sha, model_id=model_id)
+            return _error(404, "NotFound", "Resource not found.", ("ModelNotFound", "Model not found."))
+        op_id = str(uuid.uuid4())
+        self._ops[op_id] = _Operation(
+            model_id, self._clock(), time.time(), self._document_for(sha, data), sha
+        )
+        self._record(request, "analyze", key, 202, sha256=sha, model_id=model_id, operation_id=op_id)
+        path = f"{_BASE}/{model_id}/analyzeResults/{op_id}"
+        location = f"{request.url.origin()}{path}?api-version={API_VERSION}"
+        return web.Response(
+            status=202, headers={"Operation-Location": location, "apim-request-id": str(uuid.uuid4())}
+        )
+
+    def _document_for(self, sha: str, data: bytes) -> FakeDocument:
+        known = self.truth_by_sha256.get(sha)
+        if known is not None:
+            return known
+        generic = generic_document(sha)
+        if data.startswith(b"%PDF"):
+            pages = max(1, len(_PDF_PAGE.findall(data)))
+            return FakeDocument(fields=generic.fields, pages=pages)
+        return generic
+
+    async def _get_result(self, request: web.Request) -> web.Response:
+        request["arrived"] = self._clock()
+        op_id = request.match_info["result_id"]
+        key, refused = self._gate(request, "get")
+        if refused is not None:
+            self._record(request, "get", key, refused.status, operation_id=op_id)
+            return refused
+        op = self._ops.get(op_id)
+        now = self._clock()
+        if op is not None and now - op.created > self.config.result_ttl_s:
+            del self._ops[op_id]
+            op = None
+        if op is None or op.model_id != request.match_info["model_id"]:
+            self._record(request, "get", key, 404, operation_id=op_id)
+            return _error(404, "NotFound", "Resource not found.", ("OperationNotFound", "No such result."))
+        body: dict[str, Any] = {"status": "running", "createdDateTime": _iso(op.created_wall)}
+        if now - op.created >= self.latency_s:
+            if op.result is None:
+                op.result = analyze_result(op.model_id, op.document)
+            body.update(status="succeeded", analyzeResult=op.result)
+        body["lastUpdatedDateTime"] = _iso(time.time())
+        self._record(request, "get", key, 200, sha256=op.sha256, model_id=op.model_id, operation_id=op_id)
+        return web.json_response(body, headers={"apim-request-id": str(uuid.uuid4())})
+
+    async def _list_requests(self, request: web.Request) -> web.Response:
+        return web.json_response([asdict(r) for r in self.requests])
+
+    async def _put_truth(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.truth_by_sha256[body["sha256"]] = FakeDocument(fields=body["fields"], pages=body.get("pages", 1))
+        return web.json_response({"ok": True})
+
+    async def _inject(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.inject(body["kind"], [int(s) for s in body["statuses"]])
+        return web.json_response({"ok": True})

@@ -1,0 +1,230 @@
+"""The pool of Document Intelligence resources: quota per endpoint, health, and least-loaded routing.
+
+Each resource has its own key and its own quotas (analyze and get-result calls per second, counted
+separately by the service), so each endpoint gets two limiters and an in-flight cap. The limiters admit one
+call per 1/(rate x headroom) seconds rather than bursting up to the rate: the service counts calls in 1 s
+windows, and a burst followed by a steady drip would put almost twice the rate into one window. A 429's
+Retry-After pauses only that endpoint's gate for that kind of call. New documents go to the healthy
+endpoint with the shortest expected wait (in-flight per analyze rate, plus any pause); a resumed operation
+must go back to the endpoint that owns it. Routing is a pure function over snapshots so it can be tested
+without a clock or a loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from aiolimiter import AsyncLimiter
+from pydantic import SecretStr
+
+from streams.azure.breaker import (
+    BreakerPolicy,
+    BreakerState,
+    Phase,
+    can_send,
+    on_failure,
+    on_probe_abandoned,
+    on_send,
+    on_success,
+    probe_at,
+)
+
+Clock = Callable[[], float]
+_CAPACITY = 1.1
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointConfig:
+    """One resource: where it is, its key, and the quotas it was provisioned with."""
+
+    name: str
+    url: str
+    key: SecretStr
+    analyze_rps: float = 15.0
+    get_rps: float = 50.0
+    max_in_flight: int = 64
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointLoad:
+    """A snapshot of one endpoint, for routing decisions and metrics."""
+
+    name: str
+    in_flight: int
+    max_in_flight: int
+    analyze_rps: float
+    paused_s: float
+    breaker: BreakerState
+
+
+def choose_endpoint(loads: Sequence[EndpointLoad], policy: BreakerPolicy, now: float) -> str | None:
+    """The endpoint a new document should go to: healthy, under its cap, shortest expected wait."""
+    open_ = [e for e in loads if e.in_flight < e.max_in_flight and can_send(e.breaker, policy, now)]
+    if not open_:
+        return None
+    return min(open_, key=lambda e: (e.in_flight / e.analyze_rps + e.paused_s, e.name)).name
+
+
+class RateGate:
+    """Spaces calls to one quota and honours the service's Retry-After for it."""
+
+    __slots__ = ("_clock", "_limiter", "_paused_until")
+
+    def __init__(self, rate: float, headroom: float = 0.97, clock: Clock = time.monotonic) -> None:
+        # Capacity slightly over one call: a wake-up a few ms late is absorbed instead of shifting every
+        # later call (with capacity exactly 1 the lateness accumulates and the quota is under-used).
+        self._limiter = AsyncLimiter(_CAPACITY, _CAPACITY / (rate * headroom))
+        self._paused_until = 0.0
+        self._clock = clock
+
+    def pause(self, seconds: float) -> None:
+        """Send nothing on this quota for `seconds` (from a 429's Retry-After)."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def paused_for(self) -> float:
+        return max(0.0, self._paused_until - self._clock())
+
+    async def wait(self) -> None:
+        """Return when one call may be sent."""
+        while True:
+            delay = self.paused_for()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue
+            await self._limiter.acquire()
+            if self.paused_for() <= 0:
+                return
+
+
+class Endpoint:
+    """The live state of one resource (the pool's imperative shell around the pure parts)."""
+
+    __slots__ = ("analyze_gate", "breaker", "config", "get_gate", "in_flight")
+
+    def __init__(self, config: EndpointConfig, headroom: float, clock: Clock) -> None:
+        self.config = config
+        self.analyze_gate = RateGate(config.analyze_rps, headroom, clock)
+        self.get_gate = RateGate(config.get_rps, headroom, clock)
+        self.in_flight = 0
+        self.breaker = BreakerState()
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def load(self) -> EndpointLoad:
+        c = self.config
+        paused = self.analyze_gate.paused_for()
+        return EndpointLoad(c.name, self.in_flight, c.max_in_flight, c.analyze_rps, paused, self.breaker)
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A slot on one endpoint; `probe` marks the half-open circuit's single trial."""
+
+    endpoint: Endpoint
+    probe: bool = False
+
+
+class EndpointPool:
+    """Routes documents over endpoints; callers bound how many documents wait here at once."""
+
+    def __init__(
+        self,
+        configs: Sequence[EndpointConfig],
+        breaker: BreakerPolicy | None = None,
+        headroom: float = 0.97,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        if not configs:
+            raise ValueError("the endpoint pool needs at least one endpoint")
+        names = [c.name for c in configs]
+        if len(set(names)) != len(names):
+            raise ValueError("endpoint names must be unique")
+        self.policy = breaker or BreakerPolicy()
+        self._clock = clock
+        self._endpoints = {c.name: Endpoint(c, headroom, clock) for c in configs}
+        self._waiters: list[asyncio.Future[None]] = []
+
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        return tuple(self._endpoints.values())
+
+    def get(self, name: str) -> Endpoint | None:
+        return self._endpoints.get(name)
+
+    def snapshot(self) -> tuple[EndpointLoad, ...]:
+        return tuple(e.load() for e in self._endpoints.values())
+
+    def _try_acquire(self, name: str | None) -> Lease | None:
+        now = self._clock()
+        if name is not None:
+            ep = self._endpoints[name]
+            if ep.in_flight >= ep.config.max_in_flight:
+                return None
+            ep.in_flight += 1
+            return Lease(ep)
+        chosen = choose_endpoint(self.snapshot(), self.policy, now)
+        if chosen is None:
+            return None
+        ep = self._endpoints[chosen]
+        ep.breaker, probe = on_send(ep.breaker, self.policy, now)
+        ep.in_flight += 1
+        return Lease(ep, probe)
+
+    def _next_probe_in(self) -> float | None:
+        times = [t for e in self._endpoints.values() if (t := probe_at(e.breaker, self.policy)) is not None]
+        return max(0.0, min(times) - self._clock()) if times else None
+
+    async def acquire(self, name: str | None = None) -> Lease:
+        """A slot on the named endpoint, or on the best one for a new document; waits until there is one."""
+        if name is not None and name not in self._endpoints:
+            raise KeyError(name)
+        while True:
+            lease = self._try_acquire(name)
+            if lease is not None:
+                return lease
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            delay = None if name is not None else self._next_probe_in()
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter, delay)
+            except asyncio.CancelledError:
+                self._wake()  # pass on a wake-up this task can no longer use
+                raise
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+
+    def may_send(self, lease: Lease) -> bool:
+        """Whether a document holding `lease` may still send: its circuit is closed, or it is the probe."""
+        return lease.probe or lease.endpoint.breaker.phase is Phase.CLOSED
+
+    def release(self, lease: Lease) -> None:
+        """Give the slot back (always, in a finally)."""
+        ep = lease.endpoint
+        ep.in_flight -= 1
+        if lease.probe:
+            ep.breaker = on_probe_abandoned(ep.breaker)
+        self._wake()
+
+    def succeeded(self, endpoint: Endpoint) -> None:
+        """The endpoint answered (any 2xx or 4xx, 429 included)."""
+        before = endpoint.breaker
+        endpoint.breaker = on_success(before)
+        if endpoint.breaker != before:
+            self._wake()
+
+    def failed(self, endpoint: Endpoint) -> None:
+        """The endpoint failed (5xx, connection error, no answer)."""
+        endpoint.breaker = on_failure(endpoint.breaker, self.policy, self._clock())
+
+    def _wake(self) -> None:
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)

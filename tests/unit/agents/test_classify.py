@@ -1,0 +1,94 @@
+"""Document types from text, in six languages, title lines outweighing passing mentions."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.readers.classify import classify_text, detect_language
+from schemas import DocType
+
+_BODY = "\nPos  Description  Qty  Amount\n1  Widget  2  20,00\nTotal  20,00\n"
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("INVOICE", DocType.INVOICE),
+        ("Rechnung", DocType.INVOICE),
+        ("Handelsrechnung Nr. 471102 vom 05.03.2018", DocType.INVOICE),
+        ("K O S T E N R E C H N U N G", DocType.INVOICE),
+        ("Facture", DocType.INVOICE),
+        ("Fattura", DocType.INVOICE),
+        ("Factura", DocType.INVOICE),
+        ("Factuur", DocType.INVOICE),
+        ("Credit note", DocType.CREDIT_NOTE),
+        ("Gutschrift", DocType.CREDIT_NOTE),
+        ("Avoir", DocType.CREDIT_NOTE),
+        ("Nota di credito", DocType.CREDIT_NOTE),
+        ("Nota de crédito", DocType.CREDIT_NOTE),
+        ("Creditnota", DocType.CREDIT_NOTE),
+        ("Debit note", DocType.DEBIT_NOTE),
+        ("Self-billed invoice", DocType.SELF_BILLED_INVOICE),
+        ("Autofattura", DocType.SELF_BILLED_INVOICE),
+        ("Purchase order", DocType.PURCHASE_ORDER),
+        ("Bon de commande", DocType.PURCHASE_ORDER),
+        ("Orden de compra", DocType.PURCHASE_ORDER),
+        ("Auftragsbestätigung", DocType.ORDER_RESPONSE),
+        ("Order confirmation", DocType.ORDER_RESPONSE),
+        ("Lieferschein", DocType.DESPATCH_ADVICE),
+        ("Pakbon", DocType.DESPATCH_ADVICE),
+        ("Bon de livraison", DocType.DESPATCH_ADVICE),
+        ("Albarán", DocType.DESPATCH_ADVICE),
+        ("Zahlungserinnerung", DocType.REMINDER),
+        ("Sollecito di pagamento", DocType.REMINDER),
+        ("Statement of account", DocType.STATEMENT),
+        ("Estratto conto", DocType.STATEMENT),
+        ("Remittance advice", DocType.REMITTANCE_ADVICE),
+        ("Avis de paiement", DocType.REMITTANCE_ADVICE),
+        ("Receipt", DocType.RECEIPT),
+        ("Quittung", DocType.RECEIPT),
+        ("Quotation", DocType.OTHER),
+        ("Angebot", DocType.OTHER),
+    ],
+)
+def test_titles_in_six_languages(title: str, expected: DocType) -> None:
+    doc_type, confidence = classify_text(f"{title}{_BODY}")
+    assert doc_type is expected
+    assert 0.35 <= confidence <= 0.99
+
+
+def test_the_title_outweighs_mentions_in_the_body() -> None:
+    text = (
+        "Zahlungserinnerung\nSehr geehrte Damen und Herren,\n"
+        "unsere Rechnung Nr. 123 vom 01.03.2026 ist noch offen.\nRechnung 124 ebenfalls.\n"
+    )
+    assert classify_text(text)[0] is DocType.REMINDER
+
+
+def test_references_to_other_documents_are_not_titles() -> None:
+    text = "Rechnung\nRechnungsnummer: 471102\nLieferschein-Nr: L-1\nBestellung: PO-9\nZahlbetrag 10,00\n"
+    assert classify_text(text)[0] is DocType.INVOICE
+
+
+def test_the_most_specific_type_on_a_line_wins() -> None:
+    assert classify_text("Gutschrift (selbst ausgestellte Rechnung) Nr. 5")[0] is DocType.SELF_BILLED_INVOICE
+
+
+def test_empty_and_unnamed_texts() -> None:
+    assert classify_text("") == (DocType.UNKNOWN, 0.0)
+    assert classify_text("lorem ipsum dolor sit amet") == (DocType.OTHER, 0.3)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Invoice number 5, amount due, please pay the total", "en"),
+        ("Rechnung Nummer 5, Betrag bitte zahlbar netto", "de"),
+        ("Facture numéro 5, montant total TTC, TVA", "fr"),
+        ("Fattura numero 5, importo totale, IVA, imponibile", "it"),
+        ("Factura número 5, importe total, IVA, fecha de pago", "es"),
+        ("Factuur nummer 5, totaal bedrag, BTW, te betalen", "nl"),
+    ],
+)
+def test_detect_language(text: str, language: str) -> None:
+    assert detect_language(text) == language
