@@ -6,6 +6,7 @@ retention are what the settings say, not broker defaults.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -60,3 +61,21 @@ async def list_topics(settings: Settings) -> list[str]:
     async with _admin(settings) as admin:
         existing = set(await admin.list_topics())
     return [topic_name(settings, s.name) for s in all_topics() if topic_name(settings, s.name) in existing]
+
+
+async def wait_for_workers(settings: Settings, timeout_s: float = 60.0) -> int:
+    """Wait until the app's consumer group is stable with at least one member; returns the member count.
+
+    Used by the demo and the benchmark so that latency is measured from a running pipeline, not from a
+    worker still joining its group.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    async with _admin(settings) as admin:
+        while True:
+            response = await admin.describe_consumer_groups([settings.app_id])
+            group = response[0].to_object()["groups"][0]
+            if group["state"] == "Stable" and group["members"]:
+                return len(group["members"])
+            if asyncio.get_running_loop().time() > deadline:
+                raise DependencyUnavailable(f"no worker joined group {settings.app_id} within {timeout_s:.0f} s")
+            await asyncio.sleep(0.2)

@@ -15,6 +15,8 @@ from functools import cache, lru_cache
 
 from agents.readers._label_words import LABEL_WORDS, Field
 
+__all__ = ["TITLE_WORDS", "WEAK_LABELS", "Field", "LabelHit", "find_labels", "is_weak", "normalise", "phrases"]
+
 # Fields whose one-word labels ("total", "date", "net", "vat") count only at the start of a line segment.
 WEAK_LABELS: frozenset[str] = frozenset(
     {"date", "datum", "data", "fecha", "total", "totale", "totaal", "net", "netto", "vat", "tax", "iva",

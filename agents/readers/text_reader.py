@@ -110,15 +110,15 @@ def read_text(pages: Sequence[Sequence[TextLine]]) -> tuple[InvoiceData, tuple[R
     seller_party = seller_read.party if seller_read else Party()
     if vat is not None:
         seller_party = seller_party.model_copy(update={"vat_id": vat.value})
-        conf["seller_vat_id"] = vat.confidence
+        conf["seller.vat_id"] = vat.confidence
     values["seller"] = seller_party
     if seller_read is not None and seller_read.party.name:
-        conf["seller_name"] = seller_read.name_confidence
+        conf["seller.name"] = seller_read.name_confidence
     if buyer_read is not None:
         values["buyer"] = buyer_read.party
-        conf["buyer_name"] = buyer_read.name_confidence
+        conf["buyer.name"] = buyer_read.name_confidence
         if buyer_read.party.vat_id:
-            conf["buyer_vat_id"] = 0.8
+            conf["buyer.vat_id"] = 0.8
 
     totals = choose_totals(doc, hint, space_groups)
     for field, amount in totals.values.items():

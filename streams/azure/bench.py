@@ -1,23 +1,27 @@
 """Benchmark of paid extraction against the local fake: is the quota used fully, and never exceeded?
 
-`bench_paid` starts one fake resource per endpoint in-process (same clock as the client, so the fake's
-request log measures exactly what was sent), pushes `n_docs` documents through the real pool, extractor and
-SDK (no Kafka: the pipeline variant lives with the extract agent), keeping as many in flight as the pool
-allows, and reports the achieved analyze rate against the configured one, 429s received, and per-document
-latency: from the accepted analyze to the result in hand (`latency_*`), and from the call to the result,
-queueing for quota included (`e2e_*`). `bench_paid_scaling` runs one and two endpoints and gives the ratio.
-The fake lives in `infra/` (not installed), so run this from the repository root.
+`bench_paid` starts one fake resource per endpoint (by default each in its own process, as a real service
+is: in-process, the client's event-loop stalls would delay the fake's clock too; the monotonic clock is
+system-wide, so the fake's log measures exactly when requests arrived), pushes `n_docs` documents through
+the real pool, extractor and SDK (no Kafka: the pipeline variant lives with the extract agent), keeping as
+many in flight as the pool allows, and reports the achieved analyze rate against the configured one, 429s
+received, and per-document latency: from the accepted analyze to the result in hand (`latency_*`), and from
+the call to the result, queueing for quota included (`e2e_*`). `bench_paid_scaling` runs one and two
+endpoints and gives the ratio. The fake lives in `infra/` (not installed): run this from the repository root.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 from pydantic import SecretStr
 
 from streams.azure._sdk import ExtractorConfig
@@ -27,6 +31,7 @@ from streams.azure.pool import EndpointConfig, EndpointPool
 
 _MODEL = "prebuilt-invoice"
 _KEY = "bench-key"
+_REPO = Path(__file__).resolve().parents[2]
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -57,6 +62,54 @@ def _document(i: int) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
+class _InlineFake:
+    """The fake in this process: same event loop as the client (its stalls become the fake's)."""
+
+    def __init__(self, rate: int, get_rate: int, latency: float) -> None:
+        from infra.fake_azure_di import FakeAzureDI, FakeConfig  # a dev tool, not a dependency
+
+        self._fake = FakeAzureDI(FakeConfig(keys=(_KEY,), analyze_rps=rate, get_rps=get_rate, latency_s=latency))
+
+    async def start(self) -> str:
+        return await self._fake.start()
+
+    async def records(self) -> list[Any]:
+        return list(self._fake.requests)
+
+    async def stop(self) -> None:
+        await self._fake.stop()
+
+
+class _ProcessFake:
+    """The fake as its own process (`python -m infra.fake_azure_di`), like a remote service."""
+
+    def __init__(self, rate: int, get_rate: int, latency: float) -> None:
+        self._args = ["--rate", str(rate), "--get-rate", str(get_rate), "--latency", str(latency), "--key", _KEY]
+        self._proc: asyncio.subprocess.Process | None = None
+        self._url = ""
+
+    async def start(self) -> str:
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "infra.fake_azure_di", "--port", "0", *self._args,
+            stdout=asyncio.subprocess.PIPE, cwd=_REPO,
+        )  # fmt: skip
+        assert self._proc.stdout is not None
+        line = await asyncio.wait_for(self._proc.stdout.readline(), 30)
+        self._url = line.decode().strip().rsplit(" ", 1)[-1]
+        return self._url
+
+    async def records(self) -> list[Any]:
+        from infra.fake_azure_di import RequestRecord
+
+        async with aiohttp.ClientSession() as http, http.get(f"{self._url}/_fake/requests") as resp:
+            return [RequestRecord(**r) for r in await resp.json()]  # monotonic clock: shared on Linux
+
+    async def stop(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.terminate()
+            await self._proc.wait()
+
+
 async def bench_paid(
     n_docs: int = 1000,
     endpoints: int = 1,
@@ -67,19 +120,11 @@ async def bench_paid(
     max_in_flight: int = 48,
     headroom: float = 0.97,
     poll_interval_s: float = 1.0,
+    fake_in_process: bool = False,
 ) -> dict[str, float]:
     """Run `n_docs` through `endpoints` fake resources at `rate` analyze/s each; returns the figures."""
-    from infra.fake_azure_di import FakeAzureDI, FakeConfig  # the fake is a dev tool, not a dependency
-
-    fakes = [
-        FakeAzureDI(FakeConfig(keys=(_KEY,), analyze_rps=rate, get_rps=get_rate, latency_s=latency))
-        for _ in range(endpoints)
-    ]
-    configs = []
-    for i, fake in enumerate(fakes):
-        url = await fake.start()
-        configs.append(EndpointConfig(f"ep{i}", url, SecretStr(_KEY), rate, get_rate, max_in_flight))
-    config = ExtractorConfig(first_poll_delay_s=poll_interval_s, poll_interval_s=poll_interval_s)
+    kind = _InlineFake if fake_in_process else _ProcessFake
+    fakes = [kind(rate, get_rate, latency) for _ in range(endpoints)]
     done_at: dict[str, float] = {}
     e2e: list[float] = []
     window = asyncio.Semaphore(endpoints * max_in_flight)
@@ -91,23 +136,30 @@ async def bench_paid(
         done_at[sha] = time.monotonic()
         e2e.append(outcome.elapsed_s)
 
-    started = time.monotonic()
     try:
-        pool = EndpointPool(configs, headroom=headroom)
-        async with AzureExtractor(pool, MemoryOperationStore(), config) as ex:
+        urls = [await fake.start() for fake in fakes]
+        configs = [
+            EndpointConfig(f"ep{i}", url, SecretStr(_KEY), rate, get_rate, max_in_flight) for i, url in enumerate(urls)
+        ]
+        config = ExtractorConfig(first_poll_delay_s=poll_interval_s, poll_interval_s=poll_interval_s)
+        started = time.monotonic()
+        async with AzureExtractor(EndpointPool(configs, headroom=headroom), MemoryOperationStore(), config) as ex:
             await asyncio.gather(*(one(ex, i) for i in range(n_docs)))
+        wall = time.monotonic() - started
+        records = [await fake.records() for fake in fakes]
     finally:
         for fake in fakes:
             await fake.stop()
-    wall = time.monotonic() - started
-    return _report(fakes, done_at, e2e, wall, n_docs, endpoints, rate)
+    return _report(records, done_at, e2e, wall, n_docs, rate)
 
 
 def _report(
-    fakes: Sequence[Any], done_at: dict[str, float], e2e: list[float], wall: float, n: int, k: int, rate: int
+    per_endpoint: Sequence[Sequence[Any]], done_at: dict[str, float], e2e: list[float], wall: float, n: int, rate: int
 ) -> dict[str, float]:
-    requests = [r for fake in fakes for r in fake.requests]
-    accepted = [r for fake in fakes for r in fake.accepted_analyses()]
+    requests = [r for records in per_endpoint for r in records]
+    accepted_by_endpoint = [[r for r in records if r.kind == "analyze" and r.status == 202] for records in per_endpoint]
+    accepted = [r for rs in accepted_by_endpoint for r in rs]
+    k = len(per_endpoint)
     times = [r.t for r in accepted]
     span = max(times) - min(times) if len(times) > 1 else 0.0
     achieved = (len(times) - 1) / span if span > 0 else 0.0
@@ -121,10 +173,10 @@ def _report(
         "achieved_rate": round(achieved, 3),
         "rate_ratio": round(achieved / (rate * k), 4),
         "max_analyze_in_any_1s_per_endpoint": float(
-            max(_max_in_window([r.t for r in f.accepted_analyses()]) for f in fakes)
+            max(_max_in_window([r.t for r in rs]) for rs in accepted_by_endpoint)
         ),
         "tightest_span_of_rate_plus_1_analyses_s": round(
-            min(_tightest_span([r.t for r in f.accepted_analyses()], rate + 1) for f in fakes), 4
+            min(_tightest_span([r.t for r in rs], rate + 1) for rs in accepted_by_endpoint), 4
         ),
         "http_429": float(statuses[429]),
         "http_5xx": float(sum(v for s, v in statuses.items() if s >= 500)),

@@ -7,6 +7,7 @@ exit code 1 with a one-line message. Run `invoiceflow COMMAND --help` for each c
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -26,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `invoiceflow` script."""
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)  # transient leader moves are retried, not news
     try:
         return int(args.func(args) or 0)
     except InvoiceflowError as exc:

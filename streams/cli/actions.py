@@ -69,6 +69,20 @@ async def metrics(settings: Settings, tenant: str | None) -> dict[str, dict[str,
         await client.aclose()
 
 
+async def import_vendors(settings: Settings, path: Path, tenant: str) -> int:
+    """Import a vendor master file into the tenant's known vendors."""
+    from agents.vendors import read_rows, vendor_facts
+
+    facts = vendor_facts(tenant, read_rows(path))
+    client = connect_redis(settings.redis_url.get_secret_value())
+    try:
+        await RedisStores(client, settings.topic_prefix).learn_vendors(facts)
+    finally:
+        await client.aclose()
+    sys.stdout.write(f"imported {len(facts)} vendor identities for tenant {tenant}\n")
+    return 0
+
+
 def export(settings: Settings, out_dir: Path) -> int:
     """Write the JSON Schemas and the AsyncAPI document."""
     for path in export_schemas(settings, out_dir):
@@ -81,3 +95,26 @@ def demo(settings: Settings, count: int, formats: Sequence[str], timeout_s: floa
     from streams.cli.demo import run_demo
 
     return asyncio.run(run_demo(settings, count, formats, timeout_s))
+
+
+def evaluate(root: Path, text_only: bool, as_json: bool) -> int:
+    """Print the accuracy table (or JSON) of detect + local extraction against the truth files."""
+    from agents.eval_report import format_report, report_to_json
+    from agents.evaluate import run_eval
+
+    report = run_eval(root, text_only=text_only)
+    sys.stdout.write((report_to_json(report) if as_json else format_report(report)) + "\n")
+    return 0
+
+
+def bench(what: str, root: Path, repeat: int) -> int:
+    """Print a micro-benchmark's figures."""
+    if what == "detect":
+        from agents.bench_detect import bench_figures, format_bench
+
+        sys.stdout.write(format_bench(bench_figures(root, repeat)) + "\n")
+    else:
+        from agents.bench_score import bench_score
+
+        sys.stdout.write(f"score: median {bench_score(20_000):.1f} us per invoice (target < 200 us)\n")
+    return 0

@@ -81,11 +81,35 @@ def _demo(sub: Sub) -> None:
     p.set_defaults(func=lambda a: actions.demo(Settings(), a.count, a.formats.split(","), a.timeout))
 
 
+def _vendors(sub: Sub) -> None:
+    p = sub.add_parser("vendors", help="import a tenant's vendor master (CSV vat_id,name,iban or JSON lines)")
+    p.add_argument("action", choices=["import"])
+    p.add_argument("file", type=Path)
+    p.add_argument("--tenant", required=True)
+    p.set_defaults(func=lambda a: asyncio.run(actions.import_vendors(Settings(), a.file, a.tenant)))
+
+
+def _eval(sub: Sub) -> None:
+    p = sub.add_parser("eval", help="accuracy of detect + local extract against every truth.jsonl under DIR")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--text-only", action="store_true", help="ignore embedded XML in hybrid PDFs, read their text")
+    p.set_defaults(func=lambda a: actions.evaluate(a.dir, a.text_only, a.json))
+
+
+def _bench(sub: Sub) -> None:
+    p = sub.add_parser("bench", help="benchmarks: detect (per-format extraction time), score")
+    p.add_argument("what", choices=["detect", "score"])
+    p.add_argument("dir", type=Path, nargs="?", default=Path("../shared/corpus"))
+    p.add_argument("--repeat", type=int, default=5)
+    p.set_defaults(func=lambda a: actions.bench(a.what, a.dir, a.repeat))
+
+
 def _print_json(obj: object) -> int:
     sys.stdout.write(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
     return 0
 
 
 REGISTRY: tuple[Callable[[Sub], None], ...] = (
-    _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _demo,
+    _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _eval, _bench, _demo,
 )

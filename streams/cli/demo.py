@@ -18,10 +18,11 @@ from pathlib import Path
 from config.settings import Settings
 from config.topics import SCORED
 from schemas import InvoiceScored
-from streams.admin import ensure_topics
+from streams.admin import ensure_topics, wait_for_workers
 from streams.codecs import decode
-from streams.publisher import Publisher, iter_documents, received_for_file
+from streams.publisher import Publisher, received_for_file
 from streams.reader import topic_reader
+from streams.sinks.redis import RedisStores, connect_redis
 from streams.topics import topic_name
 
 
@@ -44,17 +45,35 @@ async def stop_worker(proc: asyncio.subprocess.Process, timeout_s: float = 20.0)
     return proc.returncode or 0
 
 
+DEMO_TENANT = "demo"
+
+
+async def seed_vendors(settings: Settings, rows: Sequence[dict[str, object]]) -> None:
+    """Import most sample sellers as the demo tenant's vendor master (the rest show the new-vendor rule)."""
+    from agents.vendors import vendor_facts
+
+    sellers = sorted({str(r.get("seller_name")) for r in rows})
+    known = [r for r in rows if sellers.index(str(r.get("seller_name"))) % 4 != 0]
+    client = connect_redis(settings.redis_url.get_secret_value())
+    try:
+        await RedisStores(client, settings.topic_prefix).learn_vendors(vendor_facts(DEMO_TENANT, iter(known)))
+    finally:
+        await client.aclose()
+
+
 async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeout_s: float) -> int:
     """Run the demo; exit code 0 when every invoice was scored in time."""
     from agents.samples import generate_samples
 
     await ensure_topics(settings)
     out = Path(tempfile.mkdtemp(prefix="invoiceflow-demo-"))
-    generate_samples(out, count, formats=tuple(formats), seed=int(time.time()))
-    events = [received_for_file(p, "demo", settings) for p in iter_documents([out])]
-    wanted = {ev.invoice_id for ev in events}
+    rows = generate_samples(out, count, formats=tuple(formats), seed=int(time.time()))
+    await seed_vendors(settings, rows)
     worker = await start_worker()
     try:
+        await wait_for_workers(settings)
+        events = [received_for_file(out / str(row["file"]), DEMO_TENANT, settings) for row in rows]
+        wanted = {ev.invoice_id for ev in events}
         async with topic_reader(settings, topic_name(settings, SCORED), from_beginning=False) as consumer:
             async with Publisher(settings) as pub:
                 await pub.publish(events)
@@ -72,7 +91,8 @@ async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeo
     if wanted:
         sys.stderr.write(f"{len(wanted)} invoice(s) not scored within {timeout_s:.0f} s\n")
         return 1
-    sys.stdout.write(f"all {len(events)} invoices scored\n")
+    sys.stdout.write(f"all {len(events)} invoices scored (number, seller, amount due, decision, score, "
+                     "end-to-end latency, reasons)\n")
     return 0
 
 
@@ -83,5 +103,6 @@ def result_line(ev: InvoiceScored) -> str:
     seller = ((inv.seller.name if inv else None) or "-")[:28]
     total = f"{inv.amount_due} {inv.currency}" if inv and inv.amount_due is not None else "-"
     latency_ms = (ev.scored_at - ev.received_at).total_seconds() * 1000
-    return (f"{number:<20} {seller:<28} {total:>16}  {ev.decision.value:<12} {ev.score:5.2f}"
-            f"  {latency_ms:7.0f} ms")
+    why = ",".join(dict.fromkeys(r.code for r in ev.reasons))[:40] or "-"
+    return (f"{number:<18} {seller:<28} {total:>15}  {ev.decision.value:<12} {ev.score:4.2f}"
+            f" {latency_ms:6.0f} ms  {why}")

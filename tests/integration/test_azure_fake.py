@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from azure.core.exceptions import HttpResponseError
@@ -35,6 +36,7 @@ from streams.azure import (
     ResumeAction,
     build_client,
 )
+from streams.errors import SinkError
 
 pytestmark = pytest.mark.integration
 
@@ -253,3 +255,38 @@ async def test_daily_page_budget_stops_spending() -> None:
         other = await ex.analyze(second, sha256=sha2, model_id=MODEL, tenant_id="other", budget_s=10)
     assert caught.value.retriable and other.pages == 1
     assert [r.sha256 for r in fake.accepted_analyses()] == [sha1, sha2]
+
+
+async def test_the_same_document_twice_at_once_is_analyzed_once() -> None:
+    data, sha = doc("twice")
+    async with fakes(FakeConfig(latency_s=0.2)) as [fake], extractor([fake], MemoryOperationStore()) as ex:
+        outcomes = await asyncio.gather(*(
+            ex.analyze(data, sha256=sha, model_id=MODEL, tenant_id="t", budget_s=10) for _ in range(3)
+        ))
+    assert sorted(o.source for o in outcomes) == [ResumeAction.REUSE, ResumeAction.REUSE, ResumeAction.SUBMIT]
+    assert len(fake.accepted_analyses()) == 1
+
+
+class FlakyStore(MemoryOperationStore):
+    """The database refuses the first operation write (after the service has accepted the analyze)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+
+    async def put_submitted(self, *args: Any) -> None:
+        if self.refused == 0:
+            self.refused += 1
+            raise SinkError("postgres down")
+        await super().put_submitted(*args)
+
+
+async def test_a_paid_operation_is_finished_even_when_the_store_write_fails() -> None:
+    store = FlakyStore()
+    data, sha = doc("flaky")
+    async with fakes(FakeConfig(latency_s=0.2)) as [fake], extractor([fake], store) as ex:
+        outcome = await ex.analyze(data, sha256=sha, model_id=MODEL, tenant_id="t", budget_s=10)
+    assert store.refused == 1 and outcome.submissions == 1
+    row = await store.get("t", sha, MODEL)
+    assert row is not None and row.result is not None and row.operation_location == outcome.operation_location
+    assert len(fake.accepted_analyses()) == 1
