@@ -1,4 +1,4 @@
-"""Each package's `__all__` lists exactly its public names, sorted."""
+"""Each package's `__all__` lists exactly its public names (ruff RUF022 keeps it sorted)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def test_all_matches_public_names(package: str) -> None:
     public = {name for name in vars(module) if not name.startswith("_") and not _is_module(getattr(module, name))}
     public -= {"annotations"}
     assert set(module.__all__) == public
-    assert list(module.__all__) == sorted(module.__all__)
+    assert len(module.__all__) == len(set(module.__all__))  # its order is ruff's (RUF022, isort-style)
 
 
 def _is_module(obj: object) -> bool:
