@@ -8,8 +8,11 @@ LocalExtraction with no invoice and a reason.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
@@ -29,7 +32,7 @@ from config.topics import EXTRACTED
 from schemas import DocumentDetected, DocumentFormat, InvoiceData, InvoiceExtracted, Reason, Route, event_id_for
 from streams.codecs import decode, encode
 from streams.documents import load_document
-from streams.stage import BatchHandler, Inbound, Outbound, per_event
+from streams.stage import BatchHandler, Inbound, Outbound, concurrently
 
 __all__ = ["LocalExtraction", "extract_agent", "extract_local", "extracted_event", "local_route"]
 
@@ -138,21 +141,58 @@ def detection_of(detected: DocumentDetected, route: Route, content: bytes, limit
     return Detection(format=detected.format, doc_type=detected.doc_type, route=route)
 
 
+def ocr_local(detected_format: DocumentFormat, content: bytes) -> LocalExtraction:
+    """Read a scan or an image with local OCR (Tesseract) and the text reader; runs in a worker process."""
+    from agents.readers.ocr import OcrError, read_image, read_scanned_pdf
+
+    try:
+        if detected_format is DocumentFormat.IMAGE:
+            invoice, reasons = read_image(content)
+        else:
+            invoice, reasons = read_scanned_pdf(content)
+    except OcrError as exc:
+        return LocalExtraction("none", None, (reason("ocr_failed", f"Local OCR failed: {type(exc).__name__}."),))
+    return LocalExtraction("ocr", invoice, reasons)
+
+
+_SCAN_FORMATS = frozenset({DocumentFormat.SCANNED_PDF, DocumentFormat.IMAGE})
+
+
+def needs_ocr(detected: DocumentDetected) -> bool:
+    """Whether the document is a scan or image to be read by OCR or the paid service."""
+    return detected.route is Route.OCR or (detected.route is Route.DUPLICATE and detected.format in _SCAN_FORMATS)
+
+
 def extract_agent(ctx: StageContext) -> BatchHandler:
-    """The stage shell: load the document, read it with the local reader its route names, produce."""
+    """The stage shell: load the document, read it with the reader its route names, produce.
+
+    Local readers run inline (they take milliseconds); OCR runs in a process pool, and the batch's
+    documents are handled concurrently so slow ones overlap.
+    """
     limits = DetectLimits.from_settings(ctx.settings)
+    pool: list[ProcessPoolExecutor] = []
+
+    async def read(detected: DocumentDetected) -> LocalExtraction:
+        route = local_route(detected)
+        if route is not None:
+            content = await load_document(detected.document, ctx.settings)
+            return extract_local(detection_of(detected, route, content, limits), content)
+        if needs_ocr(detected) and ctx.settings.ocr == "tesseract":
+            content = await load_document(detected.document, ctx.settings)
+            if not pool:
+                pool.append(ProcessPoolExecutor(max_workers=os.cpu_count() or 1))
+            return await asyncio.get_running_loop().run_in_executor(pool[0], ocr_local, detected.format, content)
+        if needs_ocr(detected):
+            return LocalExtraction("none", None, (_NO_PAID,))
+        return LocalExtraction("none", None, ())
 
     async def handle_one(msg: Inbound) -> Sequence[Outbound]:
         detected = decode(DocumentDetected, msg.value)
-        route = local_route(detected)
-        local = LocalExtraction("none", None, ())
-        if route is not None:
-            content = await load_document(detected.document, ctx.settings)
-            local = extract_local(detection_of(detected, route, content, limits), content)
-        elif detected.route in (Route.OCR,) or detected.route is Route.DUPLICATE:
-            local = LocalExtraction("none", None, (reason("paid_extraction_pending",
-                                                          "Scans need the paid extractor, not configured."),))
-        value = encode(extracted_event(detected, local, datetime.now(UTC)))
+        value = encode(extracted_event(detected, await read(detected), datetime.now(UTC)))
         return [Outbound(EXTRACTED, msg.key or detected.invoice_id.encode(), value, msg.out_headers)]
 
-    return per_event(handle_one)
+    return concurrently(handle_one)
+
+
+_NO_PAID = Reason(code="paid_extraction_unavailable",
+                  message="A scan needs OCR: local OCR is off and no paid extractor is configured.")

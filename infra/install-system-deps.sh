@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the system tools the local stack and the pipeline need, only those that are missing:
 #   java (openjdk-17-jre-headless), mvn (maven), redis-server, PostgreSQL server, kcat,
-#   tesseract (tesseract-ocr), pdftoppm (poppler-utils).
+#   tesseract (tesseract-ocr + deu/fra/ita/spa/nld packs), pdftoppm (poppler-utils).
 # Idempotent and a fast no-op when everything is present. Installs with apt-get only when running as
 # root on Debian; anywhere else it names what is missing and exits 1.
 set -euo pipefail
@@ -16,6 +16,10 @@ have redis-server || missing+=(redis-server)
 have kcat         || missing+=(kcat)
 have tesseract    || missing+=(tesseract-ocr)
 have pdftoppm     || missing+=(poppler-utils)
+# OCR language packs for the six invoice languages (English ships with tesseract-ocr)
+for lang in deu fra ita spa nld; do
+    [[ -n "$(compgen -G "/usr/share/tesseract-ocr/*/tessdata/$lang.traineddata")" ]] || missing+=("tesseract-ocr-$lang")
+done
 # Debian keeps the PostgreSQL server binaries off PATH (/usr/lib/postgresql/N/bin); other systems put
 # pg_ctl on PATH. psql comes with them.
 if ! { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || have pg_ctl; } || ! have psql; then

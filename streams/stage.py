@@ -98,6 +98,22 @@ def per_event(handler: EventHandler) -> BatchHandler:
     return handle
 
 
+def concurrently(handler: EventHandler) -> BatchHandler:
+    """Like `per_event`, but the batch's messages are handled concurrently (for slow I/O such as OCR or the
+    paid service); outcomes still line up with messages, and the batch is acked only when all are done."""
+
+    async def one(msg: Inbound) -> Outcome:
+        try:
+            return await handler(msg)
+        except InvoiceflowError as exc:
+            return exc
+
+    async def handle(batch: Sequence[Inbound]) -> Sequence[Outcome]:
+        return list(await asyncio.gather(*(one(m) for m in batch)))
+
+    return handle
+
+
 @dataclass(slots=True)
 class StageStats:
     """Counters a stage keeps for the CLI and the benchmark."""
