@@ -128,25 +128,52 @@ class StageRunner:
     """Consumes a stage's stream in batches and routes every outcome."""
 
     def __init__(self, app: Any, stage: str, handler: BatchHandler, *, retry_delay_s: float = 5.0,
-                 max_attempts: int = 5) -> None:
+                 max_attempts: int = 5, max_in_flight: int = 1) -> None:
         self.app = app
         self.stage = stage
         self.handler = handler
         self.settings = app.invoiceflow_settings
         self.retry_delay_s = retry_delay_s
         self.max_attempts = max_attempts
+        self.max_in_flight = max_in_flight
         self.stats = StageStats()
         self.tracer = app.invoiceflow_tracer
         self._prefix = self.settings.topic_prefix
         self._output = STAGES[stage][1]
 
     async def consume(self, stream: Any) -> None:
-        """The agent body: runs until the stream ends."""
+        """The agent body: runs until the stream ends.
+
+        With `max_in_flight` 1, batches are handled one after the other. Above 1 (stages that wait on slow
+        I/O, like the paid extractor), each event runs as its own task, up to `max_in_flight` at once, and is
+        acked when its outputs are produced; Faust commits only up to the first event not yet acked, so
+        offsets never pass unfinished work.
+        """
         size, within = self.settings.batch_size, self.settings.batch_timeout_s
+        if self.max_in_flight <= 1:
+            async for events in stream.noack_take(size, within=within):
+                await self.process(events)
+                for event in events:
+                    await stream.ack(event)
+            return
+        window = asyncio.Semaphore(self.max_in_flight)
+        running: set[asyncio.Task[None]] = set()
         async for events in stream.noack_take(size, within=within):
-            await self.process(events)
             for event in events:
-                await stream.ack(event)
+                await window.acquire()
+                for task in [t for t in running if t.done()]:
+                    running.discard(task)
+                    task.result()  # a bug in a handler crashes the agent loudly, as in batch mode
+                task = asyncio.create_task(self._one(stream, event, window))
+                running.add(task)
+        await asyncio.gather(*running)
+
+    async def _one(self, stream: Any, event: Any, window: asyncio.Semaphore) -> None:
+        try:
+            await self.process([event])
+            await stream.ack(event)
+        finally:
+            window.release()
 
     async def process(self, events: Sequence[Any]) -> None:
         """Handle one batch of Faust events and produce every outcome (does not ack)."""

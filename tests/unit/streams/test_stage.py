@@ -102,3 +102,44 @@ async def test_batch_handler_outcomes_line_up_with_messages() -> None:
     await runner.process([FakeEvent(FakeMessage(b"1", b"ok", [])), FakeEvent(FakeMessage(b"2", b"x", []))])
     assert [s[0] for s in app.producer.sent] == ["p.invoices.aggregate.dlq"]
     assert app.producer.sent[0][1] == b"2"
+
+
+class FakeStream:
+    def __init__(self, batches: list[list[FakeEvent]]) -> None:
+        self.batches = batches
+        self.acked: list[int] = []
+
+    async def noack_take(self, size: int, within: float) -> Any:
+        for batch in self.batches:
+            yield batch
+
+    async def ack(self, event: FakeEvent) -> None:
+        self.acked.append(event.message.offset)
+
+
+async def test_windowed_mode_overlaps_slow_events_and_acks_each_when_produced() -> None:
+    import asyncio
+    import time
+
+    app = FakeApp()
+    in_flight = 0
+    peak = 0
+
+    async def slow(msg: Inbound) -> Sequence[Outbound]:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.05)
+        in_flight -= 1
+        return [Outbound("invoices.extracted", msg.key or b"", msg.value or b"")]
+
+    runner = StageRunner(app, "extract", per_event(slow), max_in_flight=4)
+    events = [FakeEvent(FakeMessage(str(i).encode(), b"v", [], offset=i)) for i in range(12)]
+    stream = FakeStream([events[:5], events[5:]])
+    started = time.perf_counter()
+    await runner.consume(stream)
+    elapsed = time.perf_counter() - started
+    assert sorted(stream.acked) == list(range(12))
+    assert len(app.producer.sent) == 12
+    assert peak == 4  # never more than the window
+    assert elapsed < 12 * 0.05 * 0.6  # overlapped, not one after the other
