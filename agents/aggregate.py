@@ -44,12 +44,18 @@ def aggregate(event: InvoiceScored) -> CounterDelta:
 
 
 def vendors_learned(events: Sequence[InvoiceScored]) -> list[VendorFact]:
-    """Sellers of auto-approved invoices, with the IBAN they were approved for: the vendors table learns."""
+    """Sellers of auto-approved invoices, with the IBAN they were approved for: the vendors table learns.
+
+    Each fact names the event that approved it, so the record store learns it only if that event becomes
+    the invoice's recorded state (an older or redelivered approval teaches nothing twice).
+    """
     facts = []
     for ev in events:
-        key = seller_identity(ev.invoice) if ev.invoice and ev.decision is Decision.AUTO_APPROVE else None
-        if key and ev.invoice:
-            facts.append(VendorFact(ev.tenant_id, key, ev.invoice.seller_iban))
+        inv = ev.invoice
+        key = seller_identity(inv) if inv and ev.decision is Decision.AUTO_APPROVE else None
+        if key and inv:
+            facts.append(VendorFact(ev.tenant_id, key, inv.seller_iban, name=inv.seller.name,
+                                    vat_id=inv.seller.vat_id, event_id=ev.event_id))
     return facts
 
 
@@ -59,10 +65,11 @@ def aggregate_agent(ctx: StageContext) -> BatchHandler:
     async def handle(batch: Sequence[Inbound]) -> Sequence[Outcome]:
         outcomes, decoded = decode_all(batch, InvoiceScored)
         good = [ev for _, _, ev in decoded]
+        learned = vendors_learned(good)
         try:
-            await (await ctx.resources.records()).write_scored(good)
+            await (await ctx.resources.records()).write_scored(good, learned)
             await (await ctx.resources.counters()).apply([aggregate(ev) for ev in good])
-            await (await ctx.resources.history()).learn_vendors(vendors_learned(good))
+            await (await ctx.resources.history()).learn_vendors(learned)
         except InvoiceflowError as exc:
             return [o if isinstance(o, InvoiceflowError) else exc for o in outcomes]
         return outcomes

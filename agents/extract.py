@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from agents.context import StageContext
 from agents.detect import detect
+from agents.paid import Extraction, escalation_reason, model_for, paid_extraction, read_paid
 from agents.readers._detection import Detection, DetectLimits, reason
 from agents.readers._doctypes import CII_ROOTS
 from agents.readers._xpath import localname
@@ -114,14 +115,15 @@ def extract_local(detection: Detection, content: bytes) -> LocalExtraction:
     return LocalExtraction("none", None)
 
 
-def extracted_event(detected: DocumentDetected, local: LocalExtraction, now: datetime) -> InvoiceExtracted:
-    """The `invoices.extracted` event for a local reading (detection findings first, then the reader's)."""
+def extracted_event(detected: DocumentDetected, got: Extraction, now: datetime) -> InvoiceExtracted:
+    """The `invoices.extracted` event for a reading (detection findings first, then the reader's)."""
     return InvoiceExtracted(
         event_id=event_id_for("extract", detected.invoice_id, detected.event_id),
         invoice_id=detected.invoice_id, tenant_id=detected.tenant_id, received_at=detected.received_at,
         extracted_at=now, document=detected.document, format=detected.format, route=detected.route,
-        extractor=local.extractor, invoice=local.invoice, pages=detected.pages or 0,
-        reasons=(*detected.reasons, *local.reasons), duplicate_of=detected.duplicate_of,
+        extractor=got.extractor, invoice=got.invoice, local_reading=got.local_reading,
+        pages=got.pages or detected.pages or 0, cost=got.cost,
+        reasons=(*detected.reasons, *got.reasons), duplicate_of=detected.duplicate_of,
     )
 
 
@@ -141,7 +143,7 @@ def detection_of(detected: DocumentDetected, route: Route, content: bytes, limit
     return Detection(format=detected.format, doc_type=detected.doc_type, route=route)
 
 
-def ocr_local(detected_format: DocumentFormat, content: bytes) -> LocalExtraction:
+def ocr_local(detected_format: DocumentFormat, content: bytes) -> Extraction:
     """Read a scan or an image with local OCR (Tesseract) and the text reader; runs in a worker process."""
     from agents.readers.ocr import OcrError, read_image, read_scanned_pdf
 
@@ -151,40 +153,55 @@ def ocr_local(detected_format: DocumentFormat, content: bytes) -> LocalExtractio
         else:
             invoice, reasons = read_scanned_pdf(content)
     except OcrError as exc:
-        return LocalExtraction("none", None, (reason("ocr_failed", f"Local OCR failed: {type(exc).__name__}."),))
-    return LocalExtraction("ocr", invoice, reasons)
-
-
-_SCAN_FORMATS = frozenset({DocumentFormat.SCANNED_PDF, DocumentFormat.IMAGE})
+        return Extraction("none", None, (reason("ocr_failed", f"Local OCR failed: {type(exc).__name__}."),))
+    return Extraction("ocr", invoice, reasons)
 
 
 def needs_ocr(detected: DocumentDetected) -> bool:
-    """Whether the document is a scan or image to be read by OCR or the paid service."""
+    """Whether the document is a scan or image, to be read by OCR or the paid service."""
     return detected.route is Route.OCR or (detected.route is Route.DUPLICATE and detected.format in _SCAN_FORMATS)
 
 
 def extract_agent(ctx: StageContext) -> BatchHandler:
-    """The stage shell: load the document, read it with the reader its route names, produce.
+    """The stage shell: load the document, read it with the cheapest reader that can, produce.
 
-    Local readers run inline (they take milliseconds); OCR runs in a process pool, and the batch's
-    documents are handled concurrently so slow ones overlap.
+    Local readers run inline (milliseconds); OCR runs in a process pool; the paid service is called for
+    scans (when local OCR is off) and for text readings that cannot be trusted. With the paid service on,
+    the stage runs windowed, so many documents are in flight while offsets stay safe.
     """
     limits = DetectLimits.from_settings(ctx.settings)
-    pool: list[ProcessPoolExecutor] = []
+    procs: list[ProcessPoolExecutor] = []
 
-    async def read(detected: DocumentDetected) -> LocalExtraction:
+    async def paid(detected: DocumentDetected, content: bytes | None, local: InvoiceData | None,
+                   why: Reason | None) -> Extraction | None:
+        policy = ctx.policy(detected.tenant_id)
+        extractor = await ctx.resources.paid_extractor(ctx.page_budgets)
+        if extractor is None:
+            return None
+        model = model_for(policy, local, ctx.settings.azure_model)
+        outcome = await read_paid(extractor, detected, content, model, ctx.settings.azure_time_budget_s)
+        return paid_extraction(outcome, local, why)
+
+    async def read(detected: DocumentDetected) -> Extraction:
         route = local_route(detected)
         if route is not None:
             content = await load_document(detected.document, ctx.settings)
-            return extract_local(detection_of(detected, route, content, limits), content)
-        if needs_ocr(detected) and ctx.settings.ocr == "tesseract":
+            local = extract_local(detection_of(detected, route, content, limits), content)
+            got = Extraction(local.extractor, local.invoice, local.reasons)
+            why = escalation_reason(local.invoice, local.reasons, ctx.policy(detected.tenant_id))
+            if local.extractor != "text" or why is None:
+                return got
+            return await paid(detected, content, local.invoice, why) or got
+        if not needs_ocr(detected):
+            return Extraction("none", None)
+        if ctx.settings.ocr == "tesseract":
             content = await load_document(detected.document, ctx.settings)
-            if not pool:
-                pool.append(ProcessPoolExecutor(max_workers=os.cpu_count() or 1))
-            return await asyncio.get_running_loop().run_in_executor(pool[0], ocr_local, detected.format, content)
-        if needs_ocr(detected):
-            return LocalExtraction("none", None, (_NO_PAID,))
-        return LocalExtraction("none", None, ())
+            if not procs:
+                procs.append(ProcessPoolExecutor(max_workers=os.cpu_count() or 1))
+            return await asyncio.get_running_loop().run_in_executor(procs[0], ocr_local, detected.format, content)
+        https = (detected.document.uri or "").startswith("https://")
+        scan = None if https else await load_document(detected.document, ctx.settings)
+        return await paid(detected, scan, None, None) or Extraction("none", None, (_NO_PAID,))
 
     async def handle_one(msg: Inbound) -> Sequence[Outbound]:
         detected = decode(DocumentDetected, msg.value)
@@ -194,5 +211,6 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
     return concurrently(handle_one)
 
 
+_SCAN_FORMATS = frozenset({DocumentFormat.SCANNED_PDF, DocumentFormat.IMAGE})
 _NO_PAID = Reason(code="paid_extraction_unavailable",
                   message="A scan needs OCR: local OCR is off and no paid extractor is configured.")

@@ -34,8 +34,10 @@ def install(app: Any, stages: Sequence[str], ctx: StageContext) -> dict[str, Sta
     settings = app.invoiceflow_settings
     for stage in stages:
         handler = shell_of(stage)(ctx)
+        windowed = stage == "extract" and (settings.azure_endpoints or settings.ocr == "tesseract")
         runner = StageRunner(app, stage, handler, retry_delay_s=settings.retry_delay_s,
-                             max_attempts=settings.max_attempts)
+                             max_attempts=settings.max_attempts,
+                             max_in_flight=settings.azure_max_in_flight if windowed else 1)
         topics = app.invoiceflow_topics.stage(stage)
         app.agent(topics.source, name=f"invoiceflow.{stage}")(runner.consume)
         app.agent(topics.retry, name=f"invoiceflow.{stage}.retry")(runner.consume)

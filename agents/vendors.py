@@ -46,5 +46,5 @@ def vendor_facts(tenant: str, rows: Iterator[dict[str, object]]) -> list[VendorF
         for party in (Party(vat_id=vat), Party(name=name)):
             key = seller_identity(InvoiceData(seller=party))
             if key:
-                facts[key] = VendorFact(tenant, key, iban)
+                facts[key] = VendorFact(tenant, key, iban, name=name, vat_id=vat)
     return list(facts.values())

@@ -114,6 +114,11 @@ class TenantPolicy(BaseModel):
     duplicate: Literal["review", "reject"] = Field(default="review", description="Same business key.")
     exact_resend: Literal["review", "reject"] = Field(default="reject", description="Same bytes again.")
     rule_actions: dict[RuleCode, Action] = Field(default_factory=dict, description="Override a rule's action.")
+    paid_model: str | None = Field(default=None, description="Paid model id for this tenant (default: settings).")
+    paid_models_by_vendor: dict[str, str] = Field(
+        default_factory=dict, description="Custom model id per seller VAT id (compact, upper case)."
+    )
+    daily_page_budget: int | None = Field(default=None, ge=0, description="Paid pages per day; then wait.")
 
     @model_validator(mode="after")
     def _thresholds(self) -> TenantPolicy:

@@ -10,10 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _MIB = 1024 * 1024
+
+
+class AzureEndpoint(BaseModel):
+    """One Azure AI Document Intelligence resource: its own key, quota and in-flight cap."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, description="Stable name, stored with each operation: never rename a live one.")
+    url: str = Field(description="https://<resource>.cognitiveservices.azure.com (or the local fake).")
+    key: SecretStr = Field(description="Subscription key.")
+    analyze_rps: float = Field(default=15.0, gt=0, description="Analyze requests per second (S0: 15).")
+    get_rps: float = Field(default=50.0, gt=0, description="Get-result requests per second (S0: 50).")
+    max_in_flight: int = Field(default=64, ge=1, description="Operations in flight on this resource.")
 
 
 class Settings(BaseSettings):
@@ -38,6 +51,7 @@ class Settings(BaseSettings):
     trace_sample_ratio: float = Field(default=0.01, ge=0, le=1, description="Share of traces recorded.")
     max_attempts: int = Field(default=5, ge=1, description="Tries before a retriable failure is dead-lettered.")
     retry_delay_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per attempt.")
+    session_timeout_s: float = Field(default=30.0, ge=6, description="Kafka group session timeout (dead worker).")
     batch_size: int = Field(default=200, ge=1, description="Max events a stage takes per batch.")
     batch_timeout_s: float = Field(default=0.05, gt=0, description="Max wait to fill a batch.")
 
@@ -59,6 +73,18 @@ class Settings(BaseSettings):
     detect_time_budget_s: float = Field(default=5.0, gt=0, description="Time budget per document.")
     file_roots: tuple[Path, ...] = Field(default=(), description="If set, file:// URIs must be under these.")
     ocr: Literal["none", "tesseract"] = Field(default="none", description="Local OCR for scans, or none.")
+
+    # Paid extraction (Azure AI Document Intelligence); no endpoints = paid extraction off
+    azure_endpoints: tuple[AzureEndpoint, ...] = Field(
+        default=(), description="JSON list in INVOICEFLOW_AZURE_ENDPOINTS: name, url, key, rates, max_in_flight."
+    )
+    azure_model: str = Field(default="prebuilt-invoice", description="Model for tenants that do not choose one.")
+    azure_time_budget_s: float = Field(default=120.0, gt=0, description="Per document, then the retry topic.")
+    azure_poll_interval_s: float = Field(default=1.0, gt=0, description="Get-result polling interval.")
+    azure_rate_headroom: float = Field(default=0.97, gt=0, le=1, description="Share of each quota we use.")
+    azure_breaker_failures: int = Field(default=5, ge=1, description="Consecutive failures that open a breaker.")
+    azure_breaker_cooldown_s: float = Field(default=30.0, gt=0, description="Wait before probing an endpoint.")
+    azure_max_in_flight: int = Field(default=128, ge=1, description="Documents the extract stage has in flight.")
 
     # Policy
     policy_file: Path | None = Field(default=None, description="Tenant policy YAML; built-in default if unset.")

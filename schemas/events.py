@@ -62,6 +62,9 @@ class InvoiceExtracted(Event):
     route: Route = Field(description="Route taken by detect.")
     extractor: str = Field(description="Reader used: ubl, cii, text, azure:<model>, or none.")
     invoice: InvoiceData | None = Field(default=None, description="The fields; None when nothing was read.")
+    local_reading: InvoiceData | None = Field(
+        default=None, description="The local reading, kept when it was escalated to the paid extractor."
+    )
     pages: int = Field(default=0, ge=0, description="Pages in the document.")
     cost: Cost = Field(default_factory=Cost, description="Paid extraction cost.")
     reasons: tuple[Reason, ...] = Field(default=(), description="Detection and extraction findings.")

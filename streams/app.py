@@ -35,6 +35,8 @@ def create_app(settings: Settings) -> Any:
         producer_max_batch_size=settings.producer_max_batch_bytes,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
         stream_wait_empty=False,
         key_serializer="raw",
         value_serializer="raw",

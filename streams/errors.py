@@ -10,10 +10,15 @@ InvoiceflowError                 code              retriable
 │   └── DocumentIntegrityError   document_digest   no    (sha256 or size mismatch)
 ├── UnknownTenant                unknown_tenant    no
 ├── PaidExtractionError          paid_error        no    (the service refused the document)
+│   └── AzureRejected            paid_rejected     no    (streams/azure/errors.py: 4xx, with the service code)
+│       ├── AzureInvalidDocument paid_invalid_document no (400 InvalidContent)
+│       └── AzureAnalysisFailed  paid_analysis_failed  no (the operation ended in failure)
 ├── BudgetExhausted              budget_exhausted  yes   (daily page budget spent: wait)
+│   └── AzurePageBudgetExhausted paid_page_budget  yes
 ├── DependencyUnavailable        dependency_down   yes   (Kafka, PostgreSQL, Redis, HTTP source)
 │   ├── SinkError                sink_error        yes
 │   └── PaidServiceUnavailable   paid_unavailable  yes
+│       └── AzureTimeBudgetExceeded paid_time_budget yes (not finished within the per-document budget)
 └── ConfigError                  config_error      no    (refuse to start)
 ```
 A stage routes a retriable error to its retry topic and any other `InvoiceflowError` to its dead-letter

@@ -7,9 +7,12 @@ builds its own client. Sinks are exposed through their Protocols so unit tests c
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from config.settings import Settings
+from streams.azure.client import AzureExtractor
+from streams.azure.factory import build_extractor
 from streams.sinks import CounterStore, DedupeIndex, HistoryIndex, RecordStore
 from streams.sinks.postgres import PostgresRecords, open_pool
 from streams.sinks.redis import RedisStores, connect_redis
@@ -24,6 +27,7 @@ class Resources:
         self.redis: Any = None
         self._records: RecordStore | None = None
         self._redis_stores: RedisStores | None = None
+        self._paid: AzureExtractor | None = None
         self._lock = asyncio.Lock()
 
     async def _open(self) -> None:
@@ -60,8 +64,18 @@ class Resources:
         assert self._redis_stores is not None
         return self._redis_stores
 
+    async def paid_extractor(self, page_budgets: Mapping[str, int]) -> AzureExtractor | None:
+        """The paid extractor (None when no endpoint is configured), built once."""
+        await self._open()
+        if self._paid is None and self.settings.azure_endpoints:
+            self._paid = build_extractor(self.settings, self.pool, page_budgets)
+        return self._paid
+
     async def close(self) -> None:
         """Close whatever was opened."""
+        if self._paid is not None:
+            await self._paid.aclose()
+            self._paid = None
         if self.pool is not None:
             await self.pool.close()
         if self.redis is not None:

@@ -28,7 +28,10 @@ class Field(StrEnum):
     PREPAID = "prepaid"
     AMOUNT_DUE = "amount_due"
     OTHER_DATE = "other_date"  # delivery, order, period dates: named so they are not taken for the issue date
-    OTHER_AMOUNT = "other_amount"  # line sums, allowances, discounts: named so they are not taken for totals
+    LINE_TOTAL = "line_net_total"  # BT-106, the sum of the lines: "Subtotal", "Zwischensumme", "Sous-total"
+    ALLOWANCE = "allowance_total"  # BT-107, a document-level discount between the lines and the net
+    CHARGE = "charge_total"  # BT-108, a document-level surcharge: freight, packing, handling
+    OTHER_AMOUNT = "other_amount"  # prices, quantities, cash discounts: named so they are not taken for totals
     OTHER_ID = "other_id"  # customer numbers, tax numbers, references that are not the invoice number
 
 
@@ -117,19 +120,51 @@ LABEL_WORDS: dict[Field, tuple[str, ...]] = {
         "bestelnummer|uw bestelling|inkoopordernummer|ordernummer|bestelling|inkooporder",
     ),
     Field.NET_TOTAL: (
-        "subtotal|sub-total|sub total|net total|total net|net amount|total excl. vat|total excluding vat"
+        "net total|total net|net amount|total excl. vat|total excluding vat"
         "|total before tax|total excl vat|amount excl. vat|total without vat|total net amount"
         "|total (excl. vat)|net value|total excl. tax|total excluding tax|net",
         "nettobetrag|netto|summe netto|nettosumme|gesamt netto|rechnungssumme netto|rechnungssumme ohne ust"
-        "|gesamtbetrag netto|zwischensumme|summe ohne mwst|betrag netto|netto gesamt|total netto"
+        "|gesamtbetrag netto|summe ohne mwst|betrag netto|netto gesamt|total netto"
         "|nettowert|gesamtsumme netto|rechnungsbetrag netto|nettorechnungsbetrag|summe nettobeträge"
         "|gesamtnettobetrag|rechnungssumme ohne umsatzsteuer|gesamtbeitrag|warenwert netto",
-        "total ht|montant ht|sous-total|total hors taxes|montant hors taxes|total hors tva|montant net ht"
-        "|total net ht|base ht",
-        "imponibile|totale imponibile|totale netto|subtotale|importo netto|totale senza iva|imponibile totale",
-        "base imponible|subtotal|importe neto|total neto|total sin iva|base imponible total|suma",
-        "subtotaal|totaal excl. btw|netto bedrag|totaal exclusief btw|bedrag excl. btw|totaal netto"
+        "total ht|montant ht|total hors taxes|montant hors taxes|total hors tva|montant net ht"
+        "|total net ht|base ht|net ht",
+        "imponibile|totale imponibile|totale netto|importo netto|totale senza iva|imponibile totale",
+        "base imponible|importe neto|total neto|total sin iva|base imponible total|suma",
+        "totaal excl. btw|netto bedrag|totaal exclusief btw|bedrag excl. btw|totaal netto"
         "|totaal excl btw|nettobedrag",
+    ),
+    Field.LINE_TOTAL: (
+        "subtotal|sub-total|sub total|line total|lines total|sum of lines|total of lines|items total"
+        "|goods total|total goods",
+        "zwischensumme|positionssumme|summe positionen|summe der positionen|warensumme|positionen gesamt"
+        "|summe warenwert",
+        "sous-total|sous total|sous-total ht|total des lignes|total articles|total marchandises",
+        "subtotale|totale righe|totale merce|totale articoli|totale merci",
+        "subtotal|suma de líneas|total líneas|importe bruto|total artículos",
+        "subtotaal|totaal regels|totaal artikelen|subtotaal excl. btw",
+    ),
+    Field.ALLOWANCE: (
+        "discount|allowance|allowances|total allowances|rebate|less discount|trade discount|volume discount"
+        "|special discount|reduction|discount total",
+        "rabatt|nachlass|abschlag|abschläge|gesamtbetrag der abschläge|summe abschläge|summe der abschläge"
+        "|preisnachlass|sondernachlass|mengenrabatt|abzüglich rabatt|abzgl. rabatt|sonderrabatt",
+        "remise|rabais|ristourne|total remises|remise globale|réduction|remises",
+        "sconto|abbuono|totale sconti|riduzione|sconto incondizionato|sconti",
+        "descuento|total descuentos|bonificación|rebaja|descuentos|dto.",
+        "korting|totaal korting|kortingen|reductie",
+    ),
+    Field.CHARGE: (
+        "charge|charges|total charges|surcharge|freight|shipping|shipping and handling|handling"
+        "|delivery charge|postage|packaging costs|carriage|shipping costs",
+        "zuschlag|zuschläge|gesamtbetrag der zuschläge|summe zuschläge|summe der zuschläge|fracht"
+        "|frachtkosten|versandkosten|versand|verpackungskosten|porto|transportkosten"
+        "|mindermengenzuschlag",
+        "frais de port|frais d'envoi|frais de livraison|frais de transport|majoration|supplément|frais d'emballage"
+        "|frais",
+        "spese di trasporto|spese di spedizione|trasporto|maggiorazione|supplemento|spese di imballo|spese",
+        "portes|gastos de envío|gastos de transporte|recargo|suplemento|gastos de embalaje|gastos",
+        "verzendkosten|vrachtkosten|toeslag|transportkosten|verpakkingskosten|verzending",
     ),
     Field.TAX_TOTAL: (
         "vat|total vat|vat amount|tax|total tax|tax amount|sales tax|vat total|plus vat|tax total",
@@ -186,15 +221,13 @@ LABEL_WORDS: dict[Field, tuple[str, ...]] = {
         "leverdatum|besteldatum|periode|leveringsdatum",
     ),
     Field.OTHER_AMOUNT: (
-        "line total|lines total|sum of lines|total allowances|total charges|discount|allowance|charge"
-        "|shipping|freight|unit price|price|amount|quantity|qty|rounding",
-        "positionssumme|summe positionen|gesamtbetrag der zuschläge|gesamtbetrag der abschläge|rabatt"
-        "|skonto|zuschlag|abschlag|fracht|versandkosten|einzelpreis|preis|menge|nettopreis|warenwert"
-        "|basisbetrag|steuerbasisbetrag|rundung|ausstehende forderung",
-        "remise|frais de port|prix unitaire|quantité|escompte|arrondi",
-        "sconto|spese di spedizione|prezzo unitario|quantità|arrotondamento",
-        "descuento|gastos de envío|precio unitario|cantidad|redondeo",
-        "korting|verzendkosten|prijs per stuk|aantal|afronding|stukprijs",
+        "unit price|price|amount|quantity|qty|rounding|cash discount|early payment discount",
+        "skonto|einzelpreis|preis|menge|nettopreis|warenwert|basisbetrag|steuerbasisbetrag|rundung"
+        "|ausstehende forderung",
+        "prix unitaire|quantité|escompte|arrondi",
+        "prezzo unitario|quantità|arrotondamento",
+        "precio unitario|cantidad|redondeo|descuento por pronto pago",
+        "prijs per stuk|aantal|afronding|stukprijs|betalingskorting",
     ),
     Field.OTHER_ID: (
         "customer number|customer no|customer id|account number|reference|tax number|client number",

@@ -37,7 +37,8 @@ _KEYWORDS: dict[DocType, tuple[tuple[str, float], ...]] = {
     DocType.SELF_BILLED_INVOICE: (
         ("self-billed invoice|self billed invoice|self-billing|selbst ausgestellte rechnung"
          "|gutschriftsverfahren|autofacturation|autofattura|autofactura|zelffacturering"
-         "|self billing", 6.0),
+         "|self billing|self-billed|selbst ausgestellt|selbstausgestellt|selbstausgestellte rechnung"
+         "|auto-facturation|autofacturacion|auto-fattura", 6.0),
     ),
     DocType.PURCHASE_ORDER: (
         ("purchase order|bon de commande|ordine d'acquisto|ordine di acquisto|orden de compra"
@@ -151,6 +152,7 @@ def classify_text(text: str) -> tuple[DocType, float]:
     if not lines:
         return DocType.UNKNOWN, 0.0
     votes: dict[DocType, float] = {}
+    top: set[DocType] = set()
     first_title: DocType | None = None
     for number, line in enumerate(lines):
         zone = 3.0 if number < _TOP_LINES else 1.0
@@ -166,6 +168,8 @@ def classify_text(text: str) -> tuple[DocType, float]:
         # the most specific type named on a line speaks for it ("Gutschrift (selbst ausgestellte Rechnung)")
         winner, weight = max(line_votes.items(), key=lambda kv: kv[1])
         votes[winner] = votes.get(winner, 0.0) + weight * zone
+        if number < _TOP_LINES:
+            top.add(winner)
         if first_title is None and number < _TOP_LINES and weight >= 3.0:
             first_title = winner
     if first_title is not None:
@@ -173,10 +177,18 @@ def classify_text(text: str) -> tuple[DocType, float]:
     if not votes:
         return DocType.OTHER, 0.3
     best, score = max(votes.items(), key=lambda kv: kv[1])
+    refined = _REFINES.get(best)
+    if refined is not None and refined in top:
+        # "Gutschrift (selbst ausgestellte Rechnung)" under a page header that says "Rechnungen": a
+        # self-billed invoice is an invoice, named more precisely
+        best, score = refined, score + votes[refined]
     total = sum(votes.values())
     confidence = score / (total + 2.0)
     return best, round(min(0.99, max(0.35, confidence)), 3)
 
+
+# A type that is a kind of another: named near the top, it wins over the general one.
+_REFINES = {DocType.INVOICE: DocType.SELF_BILLED_INVOICE}
 
 _LETTER_SPACED = re.compile(r"(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])")
 

@@ -15,7 +15,8 @@ from functools import cache, lru_cache
 
 from agents.readers._label_words import LABEL_WORDS, Field
 
-__all__ = ["TITLE_WORDS", "WEAK_LABELS", "Field", "LabelHit", "find_labels", "is_weak", "normalise", "phrases"]
+__all__ = ["TITLE_WORDS", "WEAK_LABELS", "Field", "LabelHit", "find_labels", "is_weak", "normalise", "phrases",
+           "shared_fields"]
 
 # Fields whose one-word labels ("total", "date", "net", "vat") count only at the start of a line segment.
 WEAK_LABELS: frozenset[str] = frozenset(
@@ -23,7 +24,14 @@ WEAK_LABELS: frozenset[str] = frozenset(
      "btw", "tva", "ust", "mwst", "steuer", "brutto", "gesamt", "summe", "betrag", "from", "due", "paid",
      "balance", "saldo", "solde", "nummer", "amount", "price", "charge", "client", "cliente", "kunde",
      "commande", "ordine", "pedido", "bestellung", "bestelling", "stand", "suma", "cuota", "periode",
-     "periodo", "zeitraum", "bezahlt", "betaald", "pagado", "fallig", "a payer", "a pagar", "da pagare"}  # normalised
+     "periodo", "zeitraum", "bezahlt", "betaald", "pagado", "fallig", "a payer", "a pagar", "da pagare",
+     "discount", "allowance", "allowances", "rebate", "reduction", "charges", "surcharge", "freight",
+     "shipping", "handling", "postage", "carriage", "rabatt", "nachlass", "abschlag", "abschlage",
+     "zuschlag", "zuschlage", "fracht", "versand", "porto", "remise", "remises", "rabais",
+     "ristourne", "majoration", "supplement", "frais", "sconto", "sconti", "abbuono", "riduzione",
+     "trasporto", "maggiorazione", "supplemento", "spese", "descuento", "descuentos", "bonificacion",
+     "rebaja", "dto.", "portes", "recargo", "suplemento", "gastos", "korting", "kortingen",
+     "reductie", "toeslag", "verzending"}  # normalised
 )
 
 # Words that head a document and, followed by "No." or "Nr.", announce its number.
@@ -167,3 +175,20 @@ def is_weak(hit: LabelHit) -> bool:
 def phrases(field: Field) -> tuple[str, ...]:
     """All label phrases of one field, in every language (for tests and other readers)."""
     return tuple(p.strip() for line in LABEL_WORDS[field] for p in line.split("|") if p.strip())
+
+
+@cache
+def _shared() -> dict[str, tuple[Field, ...]]:
+    fields: dict[str, list[Field]] = {}
+    for field, per_language in LABEL_WORDS.items():
+        for line in per_language:
+            for phrase in line.split("|"):
+                found = fields.setdefault(_key(phrase), [])
+                if field not in found:
+                    found.append(field)
+    return {key: tuple(found) for key, found in fields.items() if len(found) > 1}
+
+
+def shared_fields(hit: LabelHit) -> tuple[Field, ...]:
+    """The other fields a label's phrase also names ("VAT" heads a VAT id and a VAT amount alike)."""
+    return tuple(f for f in _shared().get(_key(hit.phrase), ()) if f is not hit.field)

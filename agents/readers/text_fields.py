@@ -38,11 +38,12 @@ _NUMBER_WORDS = re.compile(
 _TITLE = re.compile(
     r"(?<![a-z])(?P<title>[a-z]*(?:" + "|".join(re.escape(normalise(t)) for t in TITLE_WORDS) + r")[a-z]*)"
     r"(?P<between>(?:\s+[a-z]+){0,3}?)"
-    r"(?:\s*\([^)]{0,40}\))*\s*(?:nr|no|n°|no°|num|nummer|number|numero|#)[.:]?\s*"
+    r"(?:\s*\([^)]{0,40}\))*\s*(?<![a-z])(?:nr|no|n°|no°|num|nummer|number|numero|#)(?![a-z])[.:]?\s*"
     r"(?P<value>\S+)"
 )
 _DATE_LINK = re.compile(r"(?:vom|du|del|of|dated|van|de|from|le)\s*$", re.I)
 _DATE_LINK_START = re.compile(r"^\s*(?:vom|du|del|of|dated|van|de|from|le)\s+\d", re.I)
+_DATE_LINK_AFTER = re.compile(r"(?<![A-Za-z])(?:vom|du|del|of|dated|van|de|from|le)\s+\d", re.I)
 _VAT = re.compile(
     r"^(?:ATU\d{8}|BE[01]\d{9}|BG\d{9,10}|CY\d{8}[A-Z]|CZ\d{8,10}|DE\d{9}|DK\d{8}|EE\d{9}|EL\d{9}"
     r"|ES[A-Z0-9]\d{7}[A-Z0-9]|FI\d{8}|FR[A-HJ-NP-Z0-9]{2}\d{9}|HR\d{11}|HU\d{8}|IE\d{7}[A-W][A-I]?"
@@ -55,10 +56,23 @@ _BIC = re.compile(r"^[A-Z]{4}(?:AT|BE|BG|CH|CY|CZ|DE|DK|EE|ES|FI|FR|GB|GR|HR|HU|
 _IBAN_START = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){10,32}")
 
 
-def _score(hit: Hit, strong: float = 0.9) -> float:
-    """Label evidence: full on the label's row, less below it, less again for a label inside a sentence."""
-    score = strong if hit.below == 0 else strong - 0.1 * (hit.below + 1)
-    return score if hit.row.starts_segment(hit.label.start) else score - 0.15
+def _score(hit: Hit, strong: float = 0.92) -> float:
+    """Label evidence: full beside the label or in its column just below, less further down, less again
+    for a label inside a sentence or a paragraph (where "Fälligkeit 06.12." may be a mention, not a field)."""
+    score = strong - _BELOW_PENALTY[min(hit.below, len(_BELOW_PENALTY) - 1)]
+    if not hit.row.starts_segment(hit.label.start):
+        score -= 0.15
+    if _is_prose(hit.row):
+        score -= 0.2
+    return score
+
+
+_BELOW_PENALTY = (0.0, 0.02, 0.15, 0.25)
+
+
+def _is_prose(row: Row) -> bool:
+    """A row of running text: one column segment of many words."""
+    return len(row.segment_starts) == 1 and len(row.words) >= 8
 
 
 def id_token(text: str) -> str | None:
@@ -84,67 +98,109 @@ def invoice_number(doc: Document) -> Pick[str] | None:
     for hit in hits_for(doc, Field.INVOICE_NUMBER):
         value = id_token(hit.value)
         if value is not None:
-            picks.append(Pick(value, _score(hit), hit.row))
+            shaped = any(c.isdigit() for c in value)  # a number, not a word that happens to follow the label
+            picks.append(Pick(value, _score(hit) if shaped else min(_score(hit), 0.8), hit.row))
     for row in doc.rows:
         m = _TITLE.search(normalise(row.text))
         if m is not None and not find_labels(m.group("between")):
             value = id_token(row.text[m.start("value") :])
             if value is not None:
-                picks.append(Pick(value, 0.85, row))
+                picks.append(Pick(value, 0.9 if _heads_document(row, m.start()) else 0.8, row))
     return _best(picks)
 
 
+def _heads_document(row: Row, start: int) -> bool:
+    """A title at the start of one of the first rows of page one: the document naming itself."""
+    return row.page == 0 and row.index < _TITLE_ROWS and start == 0 and not _is_prose(row)
+
+
+_TITLE_ROWS = 15
+
+
 def _best(picks: list[Pick[T]]) -> Pick[T] | None:
+    """The surest pick; other sources that agree raise it, a near-equal pick that disagrees lowers it."""
     if not picks:
         return None
-    top = max(p.confidence for p in picks)
-    for pick in picks:
-        if pick.confidence == top:
-            agree = sum(1 for p in picks if p.value == pick.value)
-            return Pick(pick.value, min(0.97, pick.confidence + 0.03 * (agree - 1)), pick.row)
-    return None
+    top = max(picks, key=lambda p: p.confidence)
+    agree = len({(p.row.index if p.row else -1) for p in picks if p.value == top.value}) - 1
+    rival = max((p.confidence for p in picks if p.value != top.value), default=0.0)
+    confidence = min(0.97, top.confidence + 0.03 * agree)
+    if rival >= top.confidence - 0.1:
+        confidence = min(confidence, top.confidence - 0.2)  # two labelled values: which one is it?
+    return Pick(top.value, confidence, top.row)
 
 
-def _first_date(text: str, month_first: bool) -> date | None:
-    found = find_dates(text, month_first=month_first)
-    return found[0].value if found else None
+@dataclass(frozen=True, slots=True)
+class DateOrder:
+    """How the document writes numeric dates: month first or not, and whether that is settled.
+
+    It is settled when a date of the document proves it (13/05 or 05/13) or the language never puts the
+    month first; otherwise "04/05/2026" is April or May and no confidence can be high.
+    """
+
+    month_first: bool
+    settled: bool
 
 
-def issue_date(doc: Document, number_row: Row | None, month_first: bool) -> Pick[date] | None:
+def _first_date(text: str, order: DateOrder) -> tuple[date, bool] | None:
+    """The first date of a text, and whether its reading is sure (unambiguous or settled by the document)."""
+    found = find_dates(text, month_first=order.month_first)
+    if not found:
+        return None
+    other = find_dates(text, month_first=not order.month_first)
+    return found[0].value, order.settled or (bool(other) and other[0].value == found[0].value)
+
+
+def _dated(value: tuple[date, bool], confidence: float, row: Row) -> Pick[date]:
+    day, sure = value
+    return Pick(day, confidence if sure else min(confidence, 0.7), row)
+
+
+def _in_sentence(text: str) -> float:
+    """A penalty for a date that a sentence goes on after ("Fälligkeit 06.12.2018 den Beitrag von ...")."""
+    found = find_dates(text)
+    tail = text[found[0].end :] if found else ""
+    return 0.2 if len(re.findall(r"(?<!\S)[^\W\d_]{2,}(?!\S)", tail)) >= 3 else 0.0
+
+
+def issue_date(doc: Document, number_row: Row | None, order: DateOrder) -> Pick[date] | None:
     """The issue date: labelled, else on the title row, else the first plain date on page one."""
     picks: list[Pick[date]] = []
     for hit in hits_for(doc, Field.ISSUE_DATE):
-        value = _first_date(hit.value, month_first)
+        value = _first_date(hit.value, order)
         if value is not None:
             weak = normalise(hit.label.phrase) in {"date", "datum", "data", "fecha"}
-            picks.append(Pick(value, _score(hit, 0.8 if weak else 0.9), hit.row))
+            score = _score(hit, 0.85 if weak else 0.92) - _in_sentence(hit.value)
+            picks.append(_dated(value, score, hit.value_row))
     if picks:
         return _best(picks)
     if number_row is not None:
         rows = doc.rows[number_row.index : number_row.index + 2]
         for i, row in enumerate(rows):
             text = row.text if i == 0 else row.text[:40]
-            if i == 1 and not (_DATE_LINK.search(rows[0].text) or _DATE_LINK_START.match(row.text)):
+            linked = bool(_DATE_LINK_START.match(row.text)) if i else bool(_DATE_LINK_AFTER.search(text))
+            if i == 1 and not (_DATE_LINK.search(rows[0].text) or linked):
                 break
-            value = _first_date(text, month_first)
+            value = _first_date(text, order)
             if value is not None:
-                return Pick(value, 0.8, row)
+                # "Rechnung Nr. 471102 vom 05.06.2018": the title dates the document
+                return _dated(value, 0.9 if linked or i == 1 else 0.8, row)
     labelled = {h.row.index for h in doc.hits if h.field in (Field.OTHER_DATE, Field.DUE_DATE)}
     for row in doc.page_rows(0):
         if row.index in labelled:
             continue
-        value = _first_date(row.text, month_first)
+        value = _first_date(row.text, order)
         if value is not None:
-            return Pick(value, 0.45, row)
+            return _dated(value, 0.45, row)
     return None
 
 
-def due_date(doc: Document, month_first: bool) -> Pick[date] | None:
+def due_date(doc: Document, order: DateOrder) -> Pick[date] | None:
     """The payment due date, from its label only."""
     picks = [
-        Pick(value, _score(hit, 0.85), hit.row)
+        _dated(value, _score(hit, 0.9) - _in_sentence(hit.value), hit.value_row)
         for hit in hits_for(doc, Field.DUE_DATE)
-        if (value := _first_date(hit.value, month_first)) is not None
+        if (value := _first_date(hit.value, order)) is not None
     ]
     return _best(picks)
 
@@ -166,18 +222,37 @@ def currency(doc: Document, language: str | None) -> Pick[str] | None:
             if token in ISO_CURRENCIES and token != "ALL":
                 bare[token] += 1
     if beside:
-        return Pick(beside.most_common(1)[0][0], 0.85)
+        code = beside.most_common(1)[0][0]
+        return Pick(code, _beside_confidence(code, beside, bare))
     if bare:
-        return Pick(bare.most_common(1)[0][0], 0.7)
+        return Pick(bare.most_common(1)[0][0], 0.75 if len(bare) == 1 else 0.6)
     if language in {"de", "fr", "it", "es", "nl"}:
         return Pick("EUR", 0.4)
     return None
 
 
+def _beside_confidence(code: str, beside: Counter[str], bare: Counter[str]) -> float:
+    """Sure when every amount that names a currency names this one and the code itself is printed;
+    a "€" or "£" alone is as good; a "$" alone may be any dollar."""
+    if len(beside) > 1 or (bare and bare.most_common(1)[0][0] != code):
+        return 0.7
+    if bare:
+        return 0.95
+    return 0.93 if code in _SINGLE_SYMBOL else 0.8
+
+
+_SINGLE_SYMBOL = frozenset({"EUR", "GBP"})  # "€" and "£" name one currency each
+
+
 def vat_ids(row: Row) -> list[str]:
     """VAT identifiers (EU prefixes, GB, CH, NO) on a row, spaces and dots inside them ignored."""
+    return vat_ids_in([w.text for w in row.words])
+
+
+def vat_ids_in(tokens: list[str]) -> list[str]:
+    """VAT identifiers in a sequence of words (one column of a row, say)."""
     out: list[str] = []
-    words = [w.text.strip(",;()") for w in row.words]
+    words = [w.strip(",;()") for w in tokens]
     for i in range(len(words)):
         joined = ""
         for j in range(i, min(i + 5, len(words))):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from agents.readers.labels import Field, normalise
-from agents.readers.locale_formats import find_amounts
+from agents.readers.locale_formats import AmountMatch, find_amounts
 from agents.readers.text_layout import Document, Row
 from schemas import LineItem
 
@@ -33,7 +33,8 @@ _STOP = re.compile(
     r"aufschlusselung|breakdown|recapitulatif|riepilogo|desglose|specificatie|belegsummen|zahlungsbedingungen"
     r"|payment terms|conditions de paiement|condizioni di pagamento|betalingsvoorwaarden|steuerbasis"
 )
-_TOTAL_FIELDS = {Field.NET_TOTAL, Field.GROSS_TOTAL, Field.AMOUNT_DUE, Field.TAX_TOTAL, Field.PREPAID}
+_TOTAL_FIELDS = {Field.NET_TOTAL, Field.GROSS_TOTAL, Field.AMOUNT_DUE, Field.TAX_TOTAL, Field.PREPAID,
+                 Field.LINE_TOTAL}
 
 
 def _pattern(words: str) -> re.Pattern[str]:
@@ -87,12 +88,28 @@ def _is_end(doc: Document, row: Row) -> bool:
     return any(h.row.index == row.index and h.field in _TOTAL_FIELDS and h.label.start == 0 for h in doc.hits)
 
 
-def _item(row: Row, columns: list[_Column], hint: str | None) -> LineItem | None:
+def _amounts(row: Row, columns: list[_Column], hint: str | None, space_groups: bool) -> list[AmountMatch]:
+    """The row's numbers; "1 055,58" is one number where spaces group thousands and it fits one column."""
+    plain = find_amounts(row.text, hint)
+    if not space_groups:
+        return plain
+    out: list[AmountMatch] = []
+    for amount in find_amounts(row.text, hint, space_groups=True):
+        words = row.words_in(amount.start, amount.end)
+        names = {_column_of(w.x0, w.x1, columns, row.height) for w in words}
+        if len(names) == 1:
+            out.append(amount)
+        else:
+            out.extend(a for a in plain if amount.start <= a.start and a.end <= amount.end)
+    return out
+
+
+def _item(row: Row, columns: list[_Column], hint: str | None, space_groups: bool) -> LineItem | None:
     unit = row.height
     cells: dict[str, Decimal] = {}
     description: list[str] = []
     numeric_spans: list[tuple[int, int]] = []
-    for amount in find_amounts(row.text, hint):
+    for amount in _amounts(row, columns, hint, space_groups):
         words = row.words_in(amount.start, amount.end)
         if not words:
             continue
@@ -100,6 +117,8 @@ def _item(row: Row, columns: list[_Column], hint: str | None) -> LineItem | None
         rest = row.text[amount.end : amount.end + 2].strip()
         if rest.startswith("%"):
             name = "tax_rate"
+        if name == "amount" and amount.decimals == 0:
+            continue  # a line amount is money with decimals; "Page 1 of 2" under the column is not one
         if name is not None and name != "description" and name not in cells:
             cells[name] = amount.value
             numeric_spans.append((amount.start, amount.end))
@@ -119,12 +138,13 @@ def _item(row: Row, columns: list[_Column], hint: str | None) -> LineItem | None
     )
 
 
-def read_items(doc: Document, hint: str | None) -> tuple[LineItem, ...]:
+def read_items(doc: Document, hint: str | None, space_groups: bool = False) -> tuple[LineItem, ...]:
     """The invoice lines under the first table header, until the totals begin.
 
     Args:
         doc: The document's rows and label hits.
         hint: The document's decimal separator, if known.
+        space_groups: Whether plain spaces group thousands in this document ("1 055,58").
 
     Returns:
         The lines, numbered from 1; empty when no table header is found.
@@ -139,7 +159,7 @@ def read_items(doc: Document, hint: str | None) -> tuple[LineItem, ...]:
             continue  # the header repeated on the next page
         if _is_end(doc, row):
             break
-        item = _item(row, columns, hint)
+        item = _item(row, columns, hint, space_groups)
         if item is not None:
             items.append(item.model_copy(update={"line_id": str(len(items) + 1)}))
     return tuple(items)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from agents.readers.labels import Field, LabelHit, find_labels, is_weak
+from agents.readers.labels import Field, LabelHit, find_labels, is_weak, shared_fields
 from agents.readers.pdf_text import TextLine, Word
 
 _COLUMN_GAP = 1.6  # gap, in text heights, that separates two columns on one row
@@ -153,6 +153,12 @@ def _make_row(page: int, index: int, words: list[Word]) -> Row:
 
 
 def _row_hits(row: Row, rows: Sequence[Row]) -> list[Hit]:
+    hits = _label_hits(row, rows)
+    # a phrase that names two fields ("VAT") gives a hit for each; the value decides which one is used
+    return hits + [replace(h, field=f) for h in hits for f in shared_fields(h.label)]
+
+
+def _label_hits(row: Row, rows: Sequence[Row]) -> list[Hit]:
     found = [h for h in find_labels(row.text) if not is_weak(h) or _weak_ok(row, h)]
     out: list[Hit] = []
     for i, label in enumerate(found):

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 
 from agents.readers.classify import classify_text
-from agents.readers.labels import Field, find_labels, normalise
-from agents.readers.text_fields import Pick, vat_ids
+from agents.readers.labels import Field, LabelHit, find_labels, normalise
+from agents.readers.text_fields import Pick, vat_ids, vat_ids_in
 from agents.readers.text_layout import Document, Hit, Row, hits_for
 from schemas import Address, DocType, Party
 
@@ -40,6 +40,13 @@ _KEY = re.compile(r"^(?:name|firma|company|nom|raison sociale|nome|ragione socia
 _ID_FIELDS = {Field.OTHER_ID, Field.VAT_ID, Field.IBAN, Field.BIC, Field.INVOICE_NUMBER, Field.ISSUE_DATE,
               Field.OTHER_DATE, Field.CURRENCY, Field.ORDER_REFERENCE, Field.DUE_DATE}
 _MAX_BLOCK = 8
+# labels that mean something only before an amount: "Discount", "Freight" may be part of a company name
+_AMOUNT_ONLY = {Field.ALLOWANCE, Field.CHARGE, Field.LINE_TOTAL}
+
+
+def _labels(text: str) -> tuple[LabelHit, ...]:
+    """The labels of a line that can stand without an amount."""
+    return tuple(h for h in find_labels(text) if h.field not in _AMOUNT_ONLY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,7 @@ class PartyRead:
     party: Party
     name_confidence: float
     rows: frozenset[int]
+    labelled: bool = False  # read under a heading ("Seller", "Bill to"), not guessed from the layout
 
 
 def _column_text(row: Row, x: float, tol: float) -> str | None:
@@ -71,27 +79,40 @@ def _block(doc: Document, hit: Hit) -> list[tuple[Row, str]]:
     out: list[tuple[Row, str]] = []
     seg_end = next((b for a, b in row.segments() if a <= hit.label.start < b + 1), len(row.text))
     rest = row.text[hit.label.end : seg_end].strip(" :.-")
-    if rest and not find_labels(rest):
+    if rest and not _labels(rest):
         out.append((row, rest))
     last = row
+    values: float | None = None  # where the values of "Name:  ACME GmbH" lines start: the block goes on there
     for nxt in doc.rows[row.index + 1 : row.index + 1 + _MAX_BLOCK]:
         if nxt.page != row.page or nxt.y0 - last.y1 > (1.6 if out else 3.0) * unit:
             break
         text = _column_text(nxt, x, 2.5 * unit)
+        if text is None and values is not None:
+            text = _column_text(nxt, values, 1.0 * unit)
         if text is None:
             if out:
                 break
             continue
         if _heading_text(text):
             break
+        values = _value_x(nxt, x, 2.5 * unit) or values
         out.append((nxt, text))
         last = nxt
     return out
 
 
+def _value_x(row: Row, x: float, tol: float) -> float | None:
+    """Where the value of a "Key:" segment starting near x begins, if the row is such a line."""
+    segments = row.segments()
+    for i, (a, b) in enumerate(segments[:-1]):
+        if abs(row.x_at(a) - x) <= tol and row.text[a:b].strip().endswith(":"):
+            return row.x_at(segments[i + 1][0])
+    return None
+
+
 def _heading_text(text: str) -> bool:
     """Whether a line is a party heading on its own ("Käufer:", "Bill to")."""
-    labels = find_labels(text)
+    labels = _labels(text)
     if not labels or labels[0].start != 0 or labels[0].field not in (Field.SELLER, Field.BUYER):
         return False
     after = text[labels[0].end :].strip()
@@ -99,7 +120,7 @@ def _heading_text(text: str) -> bool:
 
 
 def _is_id_line(text: str) -> bool:
-    labels = find_labels(text)
+    labels = _labels(text)
     if labels and labels[0].start <= 1 and labels[0].field in _ID_FIELDS:
         return True
     letters = sum(c.isalpha() for c in text)
@@ -112,7 +133,7 @@ def _name_from(lines: list[tuple[Row, str]]) -> tuple[str, int] | None:
         text = " ".join(_KEY.sub("", raw).split())
         if not text or _is_id_line(text) or _POSTCODE_CITY.search(text):
             continue
-        nxt = " ".join(lines[i + 1][1].split()) if i + 1 < len(lines) else ""
+        nxt = " ".join(_KEY.sub("", lines[i + 1][1]).split()) if i + 1 < len(lines) else ""
         if nxt and _SALUTATION.match(text):
             return f"{text} {nxt}", i
         if nxt and _continues_name(text, nxt):
@@ -125,10 +146,10 @@ def _continues_name(first: str, second: str) -> bool:
     """A name broken over two lines: the legal form sits on the second, which has no digits."""
     return (
         not _LEGAL_FORM.search(first)
-        and not find_labels(first)
+        and not _labels(first)
         and bool(_LEGAL_FORM.search(second))
         and not any(c.isdigit() for c in second)
-        and not find_labels(second)
+        and not _labels(second)
     )
 
 
@@ -151,10 +172,10 @@ def _read(doc: Document, hit: Hit, confidence: float) -> PartyRead | None:
     if found is None:
         return None
     name, index = found
-    vats = [v for row, _ in lines for v in vat_ids(row)]
+    vats = [v for _, text in lines for v in vat_ids_in(text.split())]
     rows = frozenset(row.index for row, _ in lines)
     party = Party(name=name, vat_id=vats[0] if vats else None, address=_address(lines, index))
-    return PartyRead(party, confidence, rows)
+    return PartyRead(party, confidence, rows, labelled=True)
 
 
 def _buyer_rank(hit: Hit) -> int:
@@ -216,7 +237,7 @@ def _top_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
     for i, row in enumerate(rows):
         for a, b in row.segments():
             text = _first_part(row.text[a:b])
-            if _is_id_line(text) or find_labels(text) or _is_title(text) or _POSTCODE_CITY.search(text):
+            if _is_id_line(text) or _labels(text) or _is_title(text) or _POSTCODE_CITY.search(text):
                 continue
             if not _LEGAL_FORM.search(text):
                 if i < 6 and len(text) > 3:
@@ -259,9 +280,10 @@ def _address_window(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
             block = _column_above(rows[: end + 1], row.x_at(a), row.height)
             found = _name_from(block) if len(block) >= 2 else None
             if found is not None:
-                party = Party(name=found[0], vat_id=_block_vat(doc, rows, end, row.x_at(a)),
-                              address=_address(block, found[1]))
-                return PartyRead(party, 0.5, frozenset(r.index for r, _ in block))
+                vat = _block_vat(rows, end, row.x_at(a))
+                party = Party(name=found[0], vat_id=vat[0] if vat else None, address=_address(block, found[1]))
+                used = {r.index for r, _ in block} | ({vat[1]} if vat else set())
+                return PartyRead(party, 0.5, frozenset(used))
     return None
 
 
@@ -274,20 +296,19 @@ def _column_above(rows: list[Row], x: float, unit: float) -> list[tuple[Row, str
         text = _column_text(prev, x, 2.0 * unit)
         if text is None:
             continue
-        if find_labels(text) or _SEPARATED.search(text):
+        if _labels(text) or _SEPARATED.search(text):
             break
         block.insert(0, (prev, text))
     return block
 
 
-def _block_vat(doc: Document, rows: list[Row], end: int, x: float) -> str | None:
-    """A VAT id printed just under an address block, in its column."""
+def _block_vat(rows: list[Row], end: int, x: float) -> tuple[str, int] | None:
+    """A VAT id printed just under an address block, in its column, and its row."""
     for row in rows[end + 1 : end + 3]:
         text = _column_text(row, x, 2.0 * row.height)
-        if text:
-            found = vat_ids(row)
-            if found:
-                return found[0]
+        found = vat_ids_in(text.split()) if text else []
+        if found:
+            return found[0], row.index
     return None
 
 
@@ -306,8 +327,10 @@ def seller_vat(doc: Document, read: PartyRead | None, buyer_rows: frozenset[int]
         return Pick(read.party.vat_id, 0.9)
     labelled = [h for h in hits_for(doc, Field.VAT_ID) if h.row.index not in buyer_rows]
     for hit in labelled:
-        found = vat_ids(hit.row)
+        found = vat_ids_in(hit.value.split()) or vat_ids(hit.row)
         if found:
-            return Pick(found[0], 0.8, hit.row)
+            # printed twice outside the buyer's block (header and footer): the seller's own
+            again = sum(found[0] in vat_ids(r) for r in doc.rows if r.index not in buyer_rows) > 1
+            return Pick(found[0], 0.9 if again else 0.8, hit.row)
     value = _first_vat(doc, buyer_rows)
     return Pick(value, 0.6) if value else None

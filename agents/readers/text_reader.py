@@ -19,7 +19,9 @@ from decimal import Decimal
 from agents.readers.classify import classify_text, detect_language
 from agents.readers.labels import Field
 from agents.readers.pdf_text import TextLine, pdf_lines
+from agents.readers.text_charges import NetBasis, adjustments, line_totals, reachable_nets, reconcile
 from agents.readers.text_fields import (
+    DateOrder,
     bic,
     currency,
     due_date,
@@ -31,8 +33,9 @@ from agents.readers.text_fields import (
 from agents.readers.text_items import read_items
 from agents.readers.text_layout import Document, build_document
 from agents.readers.text_parties import buyer, labelled_buyer, seller, seller_vat
-from agents.readers.text_totals import choose_totals
-from schemas import DocType, InvoiceData, Party, Reason
+from agents.readers.text_seller import seller_name_confidence
+from agents.readers.text_totals import LineEvidence, choose_totals
+from schemas import DocType, InvoiceData, LineItem, Party, Reason
 
 _TYPE_CODES = {
     DocType.INVOICE: "380",
@@ -43,7 +46,6 @@ _TYPE_CODES = {
 _DECIMAL = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,' \u00a0\u202f]?\d{3})*([.,])\d{2}(?![\d.,]\d)")
 _SPACE_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:[\u00a0\u202f ]\d{3})+,\d{2}(?!\d)")
 _SLASH_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{2,4}(?!\d)")
-_LINES_TOLERANCE = Decimal("0.05")
 
 
 def read_text_pdf(content: bytes, max_pages: int | None = None) -> tuple[InvoiceData, tuple[Reason, ...]]:
@@ -80,7 +82,7 @@ def read_text(pages: Sequence[Sequence[TextLine]]) -> tuple[InvoiceData, tuple[R
     doc_type, type_confidence = classify_text(text)
     hint = _decimal_hint(doc)
     space_groups = language == "fr" or bool(_SPACE_GROUPED.search(text))
-    month_first = _month_first(doc, language)
+    order = _date_order(doc, language)
     conf: dict[str, float] = {"doc_type": type_confidence}
     reasons: list[Reason] = []
     values: dict[str, object] = {"doc_type": doc_type, "type_code": _TYPE_CODES.get(doc_type)}
@@ -88,8 +90,8 @@ def read_text(pages: Sequence[Sequence[TextLine]]) -> tuple[InvoiceData, tuple[R
     number = invoice_number(doc)
     picks = {
         "invoice_number": number,
-        "issue_date": issue_date(doc, number.row if number else None, month_first),
-        "due_date": due_date(doc, month_first),
+        "issue_date": issue_date(doc, number.row if number else None, order),
+        "due_date": due_date(doc, order),
         "currency": currency(doc, language),
         "seller_bic": bic(doc),
         "order_reference": order_reference(doc),
@@ -113,36 +115,65 @@ def read_text(pages: Sequence[Sequence[TextLine]]) -> tuple[InvoiceData, tuple[R
         conf["seller.vat_id"] = vat.confidence
     values["seller"] = seller_party
     if seller_read is not None and seller_read.party.name:
-        conf["seller.name"] = seller_read.name_confidence
+        conf["seller.name"] = seller_name_confidence(doc, seller_read, buyer_rows)
     if buyer_read is not None:
         values["buyer"] = buyer_read.party
         conf["buyer.name"] = buyer_read.name_confidence
         if buyer_read.party.vat_id:
             conf["buyer.vat_id"] = 0.8
 
-    totals = choose_totals(doc, hint, space_groups)
+    items = read_items(doc, hint, space_groups)
+    line_sum = _line_sum(items)
+    printed = line_totals(doc, hint, space_groups)
+    extras = adjustments(doc, hint, space_groups)
+    lines = LineEvidence(reachable_nets([line_sum] if line_sum is not None else [], extras),
+                         reachable_nets(printed, extras))
+    totals = choose_totals(doc, hint, space_groups, lines)
     for field, amount in totals.values.items():
         values[field.value] = amount
         conf[field.value] = round(totals.confidence[field], 3)
     if totals.consistent is False:
         reasons.append(Reason(code="text_totals_mismatch", field="total_incl_vat",
                               message="Net plus VAT, or total minus prepaid, does not match the totals read."))
-
-    items = read_items(doc, hint)
     if items:
         values["lines"] = items
-        line_sum = sum((i.net_amount for i in items if i.net_amount is not None), Decimal(0))
-        values["line_net_total"] = line_sum
-        net = totals.values.get(Field.NET_TOTAL)
-        if net is not None and abs(line_sum - net) > _LINES_TOLERANCE:
-            reasons.append(Reason(code="text_lines_mismatch", field="lines",
-                                  message="The line amounts do not add up to the net total read."))
-            conf["lines"] = 0.4
-            conf[Field.NET_TOTAL.value] = min(conf.get(Field.NET_TOTAL.value, 0.5), 0.6)
-        else:
-            conf["lines"] = 0.85 if net is not None else 0.6
+    net = totals.values.get(Field.NET_TOTAL)
+    basis = reconcile(net, line_sum, printed, extras) if net is not None else None
+    reasons.extend(_net_basis(values, conf, basis, line_sum, net is not None))
     values["confidence"] = conf
     return InvoiceData.model_validate(values), tuple(reasons)
+
+
+def _line_sum(items: Sequence[LineItem]) -> Decimal | None:
+    """The sum of the line amounts read (BT-131), or None without lines."""
+    amounts = [i.net_amount for i in items if i.net_amount is not None]
+    return sum(amounts, Decimal(0)) if amounts else None
+
+
+def _net_basis(
+    values: dict[str, object], conf: dict[str, float], basis: NetBasis | None, line_sum: Decimal | None,
+    has_net: bool,
+) -> list[Reason]:
+    """Set BT-106, BT-107 and BT-108 from the reconciliation, and say when the lines do not lead to the net."""
+    mismatch = Reason(code="text_lines_mismatch", field="lines",
+                      message="The line amounts do not add up to the net total read.")
+    if basis is None:
+        if line_sum is None:
+            return []
+        values["line_net_total"] = line_sum  # what the lines say; the score stage checks it against the net
+        conf["line_net_total"] = conf["lines"] = 0.4 if has_net else 0.6
+        return [mismatch] if has_net else []
+    values["line_net_total"] = basis.line_total
+    sure = 0.97 if basis.printed and basis.summed else 0.93
+    conf["line_net_total"] = sure
+    if basis.allowances:
+        values["allowance_total"], conf["allowance_total"] = basis.allowances, sure
+    if basis.charges:
+        values["charge_total"], conf["charge_total"] = basis.charges, sure
+    if line_sum is None:
+        return []
+    conf["lines"] = 0.9 if basis.summed else 0.4
+    return [] if basis.summed else [mismatch]
 
 
 def _decimal_hint(doc: Document) -> str | None:
@@ -159,14 +190,18 @@ def _decimal_hint(doc: Document) -> str | None:
     return ranked[0][0]
 
 
-def _month_first(doc: Document, language: str | None) -> bool:
-    """Whether numeric dates are month-first: proved by one unambiguous date, else US English usage."""
+def _date_order(doc: Document, language: str | None) -> DateOrder:
+    """Whether numeric dates are month-first: proved by one unambiguous date, else US English usage.
+
+    Only English documents may put the month first, so elsewhere the order is settled even unproved.
+    """
     first_big = second_big = 0
     for row in doc.rows:
         for m in _SLASH_DATE.finditer(row.text):
             first_big += int(m.group(1)) > 12
             second_big += int(m.group(2)) > 12
     if first_big or second_big:
-        return second_big > first_big
+        return DateOrder(second_big > first_big, settled=not (first_big and second_big))
     text = " ".join(row.text for row in doc.rows[:40])
-    return language == "en" and "$" in text and "£" not in text and "€" not in text
+    us = language == "en" and "$" in text and "£" not in text and "€" not in text
+    return DateOrder(us, settled=language not in ("en", None))

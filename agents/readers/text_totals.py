@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from agents.readers.labels import Field, normalise
@@ -27,11 +27,27 @@ _KEEP = 4  # candidates kept per field for the combination search
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One amount offered for one total, with its score; `derived` ones were computed, not read."""
+    """One amount offered for one total, with its score and row; `derived` ones were computed, not read."""
 
     value: Decimal
     score: float
     derived: bool = False
+    row: int = -1
+    alias: bool = False  # offered under another field's label (a subtotal offered as the net total)
+
+
+@dataclass(frozen=True, slots=True)
+class LineEvidence:
+    """Net totals the rest of the document leads to, from the lines read or from a printed subtotal
+    (each less or plus the printed allowances and charges). A subtotal offered as the net total is
+    trivially reachable from itself, so only the lines can vouch for it."""
+
+    from_lines: frozenset[Decimal] = frozenset()
+    from_subtotals: frozenset[Decimal] = frozenset()
+
+    def supports(self, cand: Candidate) -> bool:
+        """Whether the lines or another printed subtotal lead to this net total."""
+        return cand.value in self.from_lines or (not cand.alias and cand.value in self.from_subtotals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,32 +76,45 @@ def _candidates(
     doc: Document, field: Field, decimal_hint: str | None, space_groups: bool
 ) -> list[Candidate]:
     total_rows = max((h.row.index for h in doc.hits), default=0) or 1
-    best: dict[Decimal, float] = {}
+    best: dict[Decimal, tuple[float, int]] = {}
+
+    alias: set[Decimal] = set()
+
+    def offer(value: Decimal, score: float, row: int, other: bool = False) -> None:
+        if value not in best or best[value][0] < score:
+            best[value] = (score, row)
+            alias.discard(value)
+            if other:
+                alias.add(value)
+
     columns: dict[tuple[int, int], list[tuple[Hit, Decimal]]] = {}
-    for hit in hits_for(doc, field):
+    # a subtotal is often the net total itself ("Subtotal / VAT / Total"): offered, a little less sure
+    labels = (Field.NET_TOTAL, Field.LINE_TOTAL) if field is Field.NET_TOTAL else (field,)
+    for hit in (h for h in doc.hits if h.field in labels):
         amounts = amounts_in(hit.value, decimal_hint, space_groups)
         if not amounts:
             continue
         amount = amounts[-1]
-        score = _hit_score(hit, total_rows)
-        best[amount.value] = max(best.get(amount.value, 0.0), score)
+        other = hit.field is not field
+        score = _hit_score(hit, total_rows) - (0.15 if other else 0.0)
+        offer(amount.value, score, hit.value_row.index, other)
         if amount.parenthesized:  # "(35,13 €)" may be a note, not a negative amount
-            best[-amount.value] = max(best.get(-amount.value, 0.0), score - 0.1)
-        if hit.below:
+            offer(-amount.value, score - 0.1, hit.value_row.index, other)
+        if hit.below and hit.field is field:
             columns.setdefault((hit.row.index, hit.label.start), []).append((hit, amount.value))
     if field is Field.TAX_TOTAL:
-        for value in _breakdown_sums(doc, decimal_hint, space_groups):
-            best[value] = max(best.get(value, 0.0), 0.7)
+        for value, row in _breakdown_sums(doc, decimal_hint, space_groups):
+            offer(value, 0.7, row)
     for column in columns.values():
         # under a header, the row that sums the rows above it is the total
-        for i, (_, value) in enumerate(column):
+        for i, (hit, value) in enumerate(column):
             if i >= 2 and _close(sum((v for _, v in column[:i]), Decimal(0)), value):
-                best[value] = best.get(value, 0.0) + 0.3
-    ranked = sorted(best.items(), key=lambda kv: -kv[1])[:_KEEP]
-    return [Candidate(v, s) for v, s in ranked]
+                best[value] = (best[value][0] + 0.3, hit.value_row.index)
+    ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:_KEEP]
+    return [Candidate(v, s, row=r, alias=v in alias) for v, (s, r) in ranked]
 
 
-def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool) -> list[Decimal]:
+def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool) -> list[tuple[Decimal, int]]:
     """VAT printed per rate on consecutive rows ("VAT 20 % ... 40,00", "VAT 10 % ... 5,00"): their sum."""
     runs: list[list[tuple[int, Decimal]]] = []
     for hit in hits_for(doc, Field.TAX_TOTAL):
@@ -99,25 +128,38 @@ def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool)
             runs[-1].append(item)
         elif not runs or runs[-1][-1][0] != hit.row.index:
             runs.append([item])
-    return [sum((v for _, v in run), Decimal(0)) for run in runs if len(run) >= 2]
+    return [(sum((v for _, v in run), Decimal(0)), run[-1][0]) for run in runs if len(run) >= 2]
 
 
-def _with_derived(options: list[list[Candidate]]) -> list[list[Candidate]]:
-    """Offer net, tax and total incl. VAT computed from the other two, at a low score."""
+def _with_derived(options: list[list[Candidate]], printed: dict[Decimal, int]) -> list[list[Candidate]]:
+    """Offer net, tax and total incl. VAT computed from the other two: at a low score, or as a read value
+    when the document prints that very amount somewhere its label was not recognised."""
     net, tax, gross = options[0][:2], options[1][:2], options[2][:2]
-    extra: list[list[Candidate]] = [[], [], []]
+    sums: list[list[Decimal]] = [[], [], []]
     for g in gross:
-        extra[0] += [Candidate(g.value - t.value, 0.3, True) for t in tax]
-        extra[1] += [Candidate(g.value - n.value, 0.3, True) for n in net]
+        sums[0] += [g.value - t.value for t in tax]
+        sums[1] += [g.value - n.value for n in net]
     for n in net:
-        extra[2] += [Candidate(n.value + t.value, 0.3, True) for t in tax]
+        sums[2] += [n.value + t.value for t in tax]
     out = [list(o) for o in options]
     for i in range(3):
         known = {c.value for c in out[i]}
-        for cand in extra[i]:
-            if cand.value not in known:
-                out[i].append(cand)
-                known.add(cand.value)
+        for value in sums[i]:
+            if value not in known:
+                row = printed.get(value)
+                found = Candidate(value, 0.5, row=row, alias=True) if row is not None else Candidate(value, 0.3, True)
+                out[i].append(found)
+                known.add(value)
+    return out
+
+
+def _printed_amounts(doc: Document, decimal_hint: str | None, space_groups: bool) -> dict[Decimal, int]:
+    """Every amount with cents the document prints, and the last row it is on."""
+    out: dict[Decimal, int] = {}
+    for row in doc.rows:
+        for amount in amounts_in(row.text, decimal_hint, space_groups):
+            if amount.decimals == 2 and amount.value:
+                out[amount.value] = row.index
     return out
 
 
@@ -134,35 +176,42 @@ def _hit_score(hit: Hit, total_rows: int) -> float:
     return min(score, 0.9)
 
 
-def choose_totals(doc: Document, decimal_hint: str | None, space_groups: bool) -> Totals:
+def choose_totals(
+    doc: Document, decimal_hint: str | None, space_groups: bool, lines: LineEvidence | None = None
+) -> Totals:
     """Pick net, tax, total incl. VAT, prepaid and amount due so that they agree where they can.
 
     Args:
         doc: The document's rows and label hits.
         decimal_hint: The document's decimal separator, if known.
         space_groups: Whether plain spaces group thousands in this document.
+        lines: Net totals the lines, the subtotals and the printed allowances and charges lead to.
 
     Returns:
-        The chosen totals (missing ones derived from the others when the arithmetic allows).
+        The chosen totals (missing ones derived from the others when the arithmetic allows), each with a
+        confidence that reflects how many independent checks it passed.
     """
+    lines = lines or LineEvidence()
     read = [_candidates(doc, field, decimal_hint, space_groups) for field in AMOUNT_FIELDS]
+    read[0] = [replace(c, score=c.score + 0.25) if lines.supports(c) else c for c in read[0]]
     prepaid_at = AMOUNT_FIELDS.index(Field.PREPAID)
     # a deposit is printed as "-50,00" or "50,00"; BT-113 is its size
-    read[prepaid_at] = _dedupe([Candidate(abs(c.value), c.score) for c in read[prepaid_at]])
-    options: list[Sequence[Candidate | None]] = [[*found, None] for found in _with_derived(read)]
+    read[prepaid_at] = _dedupe([Candidate(abs(c.value), c.score, row=c.row) for c in read[prepaid_at]])
+    printed = _printed_amounts(doc, decimal_hint, space_groups)
+    options: list[Sequence[Candidate | None]] = [[*found, None] for found in _with_derived(read, printed)]
     best_combo: tuple[Candidate | None, ...] = (None,) * len(AMOUNT_FIELDS)
     best_score = float("-inf")
-    best_ok: bool | None = None
+    best_checks: dict[str, bool] = {}
     for combo in itertools.product(*options):
-        score, ok = _combo_score(combo)
+        score, checks = _combo_score(combo)
         if score > best_score:
-            best_combo, best_score, best_ok = combo, score, ok
+            best_combo, best_score, best_checks = combo, score, checks
     chosen = dict(zip(AMOUNT_FIELDS, best_combo, strict=True))
     for field, found in zip(AMOUNT_FIELDS, read, strict=True):
         cand = chosen[field]
-        if cand is not None and cand.derived and found:
-            best_ok = False  # a computed value won over what the document prints: the totals disagree
-    return _finish(chosen, best_ok)
+        if cand is not None and (cand.derived or cand.alias) and any(not c.alias for c in found):
+            best_checks["printed"] = False  # a computed or unlabelled value won over the labelled ones
+    return _finish(doc, chosen, best_checks, lines, (decimal_hint, space_groups))
 
 
 def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
@@ -177,35 +226,61 @@ def _close(a: Decimal, b: Decimal) -> bool:
     return abs(a - b) <= _TOLERANCE
 
 
-def _combo_score(combo: Sequence[Candidate | None]) -> tuple[float, bool | None]:
+def _combo_score(combo: Sequence[Candidate | None]) -> tuple[float, dict[str, bool]]:
+    """A combination's score, and the outcome of each check it allows ("sum": net + VAT = total, "due")."""
     net, tax, gross, prepaid, due = combo
     score = sum(c.score for c in combo if c is not None)
-    ok: bool | None = None
+    checks: dict[str, bool] = {}
     if net and tax and gross:
-        ok = _close(net.value + tax.value, gross.value)
-        score += 1.0 if ok else -0.4
+        checks["sum"] = _close(net.value + tax.value, gross.value)
+        score += 1.0 if checks["sum"] else -0.4
     if gross and due:
         paid = prepaid.value if prepaid else Decimal(0)
-        agree = _close(gross.value - paid, due.value)
-        score += (0.6 if prepaid else 0.3) if agree else -0.3
-        ok = agree if ok is None else ok and agree
+        checks["due"] = _close(gross.value - paid, due.value)
+        score += (0.6 if prepaid else 0.3) if checks["due"] else -0.3
     elif prepaid and not due:
         score -= 0.3  # a deposit without an amount due explains nothing
     if net and gross and tax is None and _close(net.value, gross.value):
         score -= 0.2  # the same amount twice: probably one label read twice
-    return score, ok
+    return score, checks
 
 
-def _finish(chosen: dict[Field, Candidate | None], ok: bool | None) -> Totals:
-    values = {f: c.value for f, c in chosen.items() if c is not None}
-    conf = {f: c.score for f, c in chosen.items() if c is not None}
-    if ok:
-        conf = {f: max(s, 0.92) for f, s in conf.items()}
-    elif ok is False:
-        conf = {f: min(s, 0.5) for f, s in conf.items()}
+def _support(chosen: dict[Field, Candidate | None], checks: dict[str, bool], lines: LineEvidence
+             ) -> dict[Field, int]:
+    """How many passed checks each printed total took part in (a computed value proves nothing)."""
+    printed = {f: c for f, c in chosen.items() if c is not None and not c.derived}
+    support = dict.fromkeys(printed, 0)
+    if checks.get("sum") and {Field.NET_TOTAL, Field.TAX_TOTAL, Field.GROSS_TOTAL} <= printed.keys():
+        for field in (Field.NET_TOTAL, Field.TAX_TOTAL, Field.GROSS_TOTAL):
+            support[field] += 1
+    gross, due = printed.get(Field.GROSS_TOTAL), printed.get(Field.AMOUNT_DUE)
+    if checks.get("due") and gross is not None and due is not None and gross.row != due.row:
+        for field in (Field.GROSS_TOTAL, Field.AMOUNT_DUE, Field.PREPAID):
+            if field in support:
+                support[field] += 1
+    net = printed.get(Field.NET_TOTAL)
+    if net is not None and lines.supports(net):
+        support[Field.NET_TOTAL] += 1
+    return support
+
+
+def _finish(doc: Document, chosen: dict[Field, Candidate | None], checks: dict[str, bool],
+            lines: LineEvidence, fmt: tuple[str | None, bool]) -> Totals:
+    """Values and calibrated confidences: two passed checks 0.98, one 0.95, a label alone at most 0.8."""
+    ok = all(checks.values()) if checks else None
+    support = _support(chosen, checks, lines)
+    values: dict[Field, Decimal] = {}
+    conf: dict[Field, float] = {}
     for field, cand in chosen.items():
-        if cand is not None and cand.derived:
+        if cand is None:
+            continue
+        values[field] = cand.value
+        if ok is False:
+            conf[field] = min(cand.score, 0.5)
+        elif cand.derived:
             conf[field] = 0.6 if ok else 0.4
+        else:
+            conf[field] = (min(cand.score, 0.8), 0.95, 0.98)[min(support[field], 2)]
     net, tax, gross = (values.get(f) for f in AMOUNT_FIELDS[:3])
     if gross is None and net is not None and tax is not None:
         values[Field.GROSS_TOTAL], conf[Field.GROSS_TOTAL] = net + tax, 0.6
@@ -213,12 +288,39 @@ def _finish(chosen: dict[Field, Candidate | None], ok: bool | None) -> Totals:
         values[Field.NET_TOTAL], conf[Field.NET_TOTAL] = gross - tax, 0.6
     elif tax is None and gross is not None and net is not None and net <= gross:
         values[Field.TAX_TOTAL], conf[Field.TAX_TOTAL] = gross - net, 0.55
-    gross = values.get(Field.GROSS_TOTAL)
-    if Field.AMOUNT_DUE not in values and gross is not None:
-        paid = values.get(Field.PREPAID, Decimal(0))
-        values[Field.AMOUNT_DUE] = gross - paid
-        conf[Field.AMOUNT_DUE] = min(conf[Field.GROSS_TOTAL], 0.8 if Field.PREPAID in values else 0.75)
+    gross_cand = chosen[Field.GROSS_TOTAL]
+    if Field.AMOUNT_DUE not in values and gross_cand is not None:
+        values[Field.AMOUNT_DUE] = gross_cand.value - values.get(Field.PREPAID, Decimal(0))
+        conf[Field.AMOUNT_DUE] = min(conf[Field.GROSS_TOTAL], _due_from_total(doc, chosen, values, fmt))
     if Field.GROSS_TOTAL not in values and Field.AMOUNT_DUE in values and Field.PREPAID not in values:
         values[Field.GROSS_TOTAL] = values[Field.AMOUNT_DUE]
         conf[Field.GROSS_TOTAL] = min(conf[Field.AMOUNT_DUE], 0.6)
     return Totals(values, conf, ok)
+
+
+def _due_from_total(doc: Document, chosen: dict[Field, Candidate | None], values: dict[Field, Decimal],
+                    fmt: tuple[str | None, bool]) -> float:
+    """How sure an amount due taken from the total is: sure when nothing after the total could change it.
+
+    No amount-due label was found, so the amount due is the total (less a deposit read). That holds
+    unless the document prints something the reader could not place: a deposit it did not choose, or an
+    amount on the rows that follow the total ("less credit note 123 ... -50,00").
+    """
+    gross = chosen[Field.GROSS_TOTAL]
+    if gross is None or gross.derived:
+        return 0.6
+    if chosen[Field.PREPAID] is not None:
+        return 0.8  # a deposit without an amount due to check it against
+    if any(amounts_in(h.value, *fmt) for h in hits_for(doc, Field.PREPAID)):
+        return 0.6  # a deposit is printed but does not fit the totals
+    known = set(values.values())
+    placed = {Field.NET_TOTAL, Field.TAX_TOTAL, Field.GROSS_TOTAL, Field.LINE_TOTAL}
+    page = doc.rows[gross.row].page if 0 <= gross.row < len(doc.rows) else -1
+    for row in doc.rows[gross.row + 1 : gross.row + 4]:
+        if row.page != page:
+            break
+        labelled = {h.field for h in doc.hits if h.row.index == row.index}
+        for amount in amounts_in(row.text, *fmt):
+            if amount.decimals == 2 and abs(amount.value) not in known and not labelled & placed:
+                return 0.7
+    return 0.93

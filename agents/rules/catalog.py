@@ -77,7 +77,8 @@ _SPECS = (
           "review", 0.9, _IDS),
     _spec("iban_invalid", "The payment IBAN fails its length or mod-97 check.", "review", 0.8),
     _spec("missing_field", "A field the policy requires is missing.", "review"),
-    _spec("low_confidence", "A field was read with confidence below the policy minimum.", "review"),
+    _spec("low_confidence", "A field was read too unsurely (below the policy minimum or the auto-approval "
+          "threshold) for the invoice to pass without a person.", "review"),
     _spec("currency_not_allowed", "The currency is not among those the policy allows.", "review"),
     _spec("amount_over_limit", "The amount due is above the policy's auto-approval limit.", "review"),
 )

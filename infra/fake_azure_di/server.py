@@ -169,13 +169,14 @@ class FakeAzureDI:
         return [r for r in self.requests if r.kind == "analyze" and r.status == 202]
 
     # ------------------------------------------------------------------ handlers
-    def _record(self, request: web.Request, kind: str, key: str | None, status: int, **extra: Any) -> None:
-        arrived: float = request["arrived"]
+    def _record(
+        self, request: web.Request, arrived: float, kind: str, key: str | None, status: int, **extra: Any
+    ) -> None:
         rec = RequestRecord(arrived, time.time(), request.method, request.path, kind, key, status, **extra)
         self.requests.append(rec)
         self._seen.set()
 
-    def _gate(self, request: web.Request, kind: str) -> tuple[str | None, web.Response | None]:
+    def _gate(self, request: web.Request, arrived: float, kind: str) -> tuple[str | None, web.Response | None]:
         """Key check, injected failure, quota: the checks every API call passes, in the service's order."""
         key = request.headers.get("Ocp-Apim-Subscription-Key")
         if key not in self.config.keys:
@@ -185,7 +186,7 @@ class FakeAzureDI:
             return key, _injected(injected)
         limit = self.config.analyze_rps if kind == "analyze" else self.config.get_rps
         window = self._windows.setdefault((key or "", kind), SlidingWindow(limit))
-        wait = window.admit(request["arrived"])
+        wait = window.admit(arrived)
         if wait is not None:
             resp = _error(
                 429,
@@ -216,20 +217,20 @@ class FakeAzureDI:
         return _error(400, "InvalidRequest", "Invalid request.", inner)
 
     async def _analyze(self, request: web.Request) -> web.Response:
-        request["arrived"] = self._clock()
+        arrived = self._clock()
         model_id = request.match_info["model_id"]
-        key, refused = self._gate(request, "analyze")
+        key, refused = self._gate(request, arrived, "analyze")
         if refused is not None:
-            self._record(request, "analyze", key, refused.status, model_id=model_id)
+            self._record(request, arrived, "analyze", key, refused.status, model_id=model_id)
             return refused
         source = await self._read_document(request)
         if isinstance(source, web.Response):
-            self._record(request, "analyze", key, source.status, model_id=model_id)
+            self._record(request, arrived, "analyze", key, source.status, model_id=model_id)
             return source
         data = source.encode() if isinstance(source, str) else source
         sha = hashlib.sha256(data).hexdigest()
         if isinstance(source, bytes) and not data.startswith(_MAGIC):
-            self._record(request, "analyze", key, 400, sha256=sha, model_id=model_id)
+            self._record(request, arrived, "analyze", key, 400, sha256=sha, model_id=model_id)
             return _error(
                 400,
                 "InvalidRequest",
@@ -237,13 +238,13 @@ class FakeAzureDI:
                 ("InvalidContent", "The file is corrupted or format is unsupported."),
             )
         if self.config.models is not None and model_id not in self.config.models:
-            self._record(request, "analyze", key, 404, sha256=sha, model_id=model_id)
+            self._record(request, arrived, "analyze", key, 404, sha256=sha, model_id=model_id)
             return _error(404, "NotFound", "Resource not found.", ("ModelNotFound", "Model not found."))
         op_id = str(uuid.uuid4())
         self._ops[op_id] = _Operation(
             model_id, self._clock(), time.time(), self._document_for(sha, data), sha
         )
-        self._record(request, "analyze", key, 202, sha256=sha, model_id=model_id, operation_id=op_id)
+        self._record(request, arrived, "analyze", key, 202, sha256=sha, model_id=model_id, operation_id=op_id)
         path = f"{_BASE}/{model_id}/analyzeResults/{op_id}"
         location = f"{request.url.origin()}{path}?api-version={API_VERSION}"
         return web.Response(
@@ -261,11 +262,11 @@ class FakeAzureDI:
         return generic
 
     async def _get_result(self, request: web.Request) -> web.Response:
-        request["arrived"] = self._clock()
+        arrived = self._clock()
         op_id = request.match_info["result_id"]
-        key, refused = self._gate(request, "get")
+        key, refused = self._gate(request, arrived, "get")
         if refused is not None:
-            self._record(request, "get", key, refused.status, operation_id=op_id)
+            self._record(request, arrived, "get", key, refused.status, operation_id=op_id)
             return refused
         op = self._ops.get(op_id)
         now = self._clock()
@@ -273,7 +274,7 @@ class FakeAzureDI:
             del self._ops[op_id]
             op = None
         if op is None or op.model_id != request.match_info["model_id"]:
-            self._record(request, "get", key, 404, operation_id=op_id)
+            self._record(request, arrived, "get", key, 404, operation_id=op_id)
             return _error(404, "NotFound", "Resource not found.", ("OperationNotFound", "No such result."))
         body: dict[str, Any] = {"status": "running", "createdDateTime": _iso(op.created_wall)}
         if now - op.created >= self.latency_s:
@@ -281,7 +282,7 @@ class FakeAzureDI:
                 op.result = analyze_result(op.model_id, op.document)
             body.update(status="succeeded", analyzeResult=op.result)
         body["lastUpdatedDateTime"] = _iso(time.time())
-        self._record(request, "get", key, 200, sha256=op.sha256, model_id=op.model_id, operation_id=op_id)
+        self._record(request, arrived, "get", key, 200, sha256=op.sha256, model_id=op.model_id, operation_id=op_id)
         return web.json_response(body, headers={"apim-request-id": str(uuid.uuid4())})
 
     async def _list_requests(self, request: web.Request) -> web.Response:

@@ -1,13 +1,14 @@
 """Benchmark of paid extraction against the local fake: is the quota used fully, and never exceeded?
 
-`bench_paid` starts one fake resource per endpoint (by default each in its own process, as a real service
-is: in-process, the client's event-loop stalls would delay the fake's clock too; the monotonic clock is
-system-wide, so the fake's log measures exactly when requests arrived), pushes `n_docs` documents through
-the real pool, extractor and SDK (no Kafka: the pipeline variant lives with the extract agent), keeping as
-many in flight as the pool allows, and reports the achieved analyze rate against the configured one, 429s
-received, and per-document latency: from the accepted analyze to the result in hand (`latency_*`), and from
-the call to the result, queueing for quota included (`e2e_*`). `bench_paid_scaling` runs one and two
-endpoints and gives the ratio. The fake lives in `infra/` (not installed): run this from the repository root.
+`bench_paid` starts the fake with one key per endpoint, each key limited on its own like a separate resource
+(by default in its own process, as a real service is: in-process, the client's event-loop stalls would also
+delay the fake's clock; the monotonic clock is system-wide, so the fake's log says when requests arrived).
+It pushes `n_docs` documents through the real pool, extractor and SDK (no Kafka: the pipeline variant lives
+with the extract agent), keeping as many in flight as the pool allows, and reports the achieved analyze rate
+against the configured one, 429s received, and per-document latency: from the accepted analyze to the result
+in hand (`latency_*`), and from the call to the result, queueing for quota included (`e2e_*`).
+`bench_paid_scaling` runs one and two endpoints and gives the ratio. The fake lives in `infra/` (not
+installed): run this from the repository root.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from streams.azure.operations import MemoryOperationStore
 from streams.azure.pool import EndpointConfig, EndpointPool
 
 _MODEL = "prebuilt-invoice"
-_KEY = "bench-key"
+_KEY = "bench-key"  # the fake's, not a secret
 _REPO = Path(__file__).resolve().parents[2]
 
 
@@ -65,10 +66,11 @@ def _document(i: int) -> tuple[bytes, str]:
 class _InlineFake:
     """The fake in this process: same event loop as the client (its stalls become the fake's)."""
 
-    def __init__(self, rate: int, get_rate: int, latency: float) -> None:
+    def __init__(self, keys: list[str], rate: int, get_rate: int, latency: float) -> None:
         from infra.fake_azure_di import FakeAzureDI, FakeConfig  # a dev tool, not a dependency
 
-        self._fake = FakeAzureDI(FakeConfig(keys=(_KEY,), analyze_rps=rate, get_rps=get_rate, latency_s=latency))
+        config = FakeConfig(keys=tuple(keys), analyze_rps=rate, get_rps=get_rate, latency_s=latency)
+        self._fake = FakeAzureDI(config)
 
     async def start(self) -> str:
         return await self._fake.start()
@@ -83,8 +85,9 @@ class _InlineFake:
 class _ProcessFake:
     """The fake as its own process (`python -m infra.fake_azure_di`), like a remote service."""
 
-    def __init__(self, rate: int, get_rate: int, latency: float) -> None:
-        self._args = ["--rate", str(rate), "--get-rate", str(get_rate), "--latency", str(latency), "--key", _KEY]
+    def __init__(self, keys: list[str], rate: int, get_rate: int, latency: float) -> None:
+        self._args = ["--rate", str(rate), "--get-rate", str(get_rate), "--latency", str(latency)]
+        self._args += [arg for key in keys for arg in ("--key", key)]
         self._proc: asyncio.subprocess.Process | None = None
         self._url = ""
 
@@ -123,8 +126,8 @@ async def bench_paid(
     fake_in_process: bool = False,
 ) -> dict[str, float]:
     """Run `n_docs` through `endpoints` fake resources at `rate` analyze/s each; returns the figures."""
-    kind = _InlineFake if fake_in_process else _ProcessFake
-    fakes = [kind(rate, get_rate, latency) for _ in range(endpoints)]
+    keys = [f"{_KEY}-{i}" for i in range(endpoints)]  # one resource per key: the fake limits each key apart
+    fake = (_InlineFake if fake_in_process else _ProcessFake)(keys, rate, get_rate, latency)
     done_at: dict[str, float] = {}
     e2e: list[float] = []
     window = asyncio.Semaphore(endpoints * max_in_flight)
@@ -137,20 +140,20 @@ async def bench_paid(
         e2e.append(outcome.elapsed_s)
 
     try:
-        urls = [await fake.start() for fake in fakes]
+        url = await fake.start()
         configs = [
-            EndpointConfig(f"ep{i}", url, SecretStr(_KEY), rate, get_rate, max_in_flight) for i, url in enumerate(urls)
+            EndpointConfig(f"ep{i}", url, SecretStr(key), rate, get_rate, max_in_flight) for i, key in enumerate(keys)
         ]
         config = ExtractorConfig(first_poll_delay_s=poll_interval_s, poll_interval_s=poll_interval_s)
         started = time.monotonic()
         async with AzureExtractor(EndpointPool(configs, headroom=headroom), MemoryOperationStore(), config) as ex:
             await asyncio.gather(*(one(ex, i) for i in range(n_docs)))
         wall = time.monotonic() - started
-        records = [await fake.records() for fake in fakes]
+        records = await fake.records()
     finally:
-        for fake in fakes:
-            await fake.stop()
-    return _report(records, done_at, e2e, wall, n_docs, rate)
+        await fake.stop()
+    per_endpoint = [[r for r in records if r.key == key] for key in keys]
+    return _report(per_endpoint, done_at, e2e, wall, n_docs, rate)
 
 
 def _report(

@@ -32,6 +32,7 @@ from streams.azure._http import (
 )
 from streams.azure._sdk import AnalyzeOutcome, Delays, ExtractorConfig, build_client
 from streams.azure.errors import AzurePageBudgetExhausted, AzureTimeBudgetExceeded
+from streams.azure.gate import Ticket
 from streams.azure.operations import OperationStore, ResumeAction, compact_result, resume_action
 from streams.azure.pool import Endpoint, EndpointConfig, EndpointPool
 from streams.azure.prices import cost_usd
@@ -147,30 +148,33 @@ class AzureExtractor:
             return
         billed = await self._store.billed_on(call.tenant_id, self._now().date())
         if billed.pages + expected_pages > limit:
-            raise AzurePageBudgetExhausted(
-                f"tenant page budget {limit}/day spent ({billed.pages} billed today)"
-            )
+            raise AzurePageBudgetExhausted(f"tenant page budget {limit}/day spent ({billed.pages} billed today)")
 
     async def _submit_until_done(self, call: _Call, document: bytes | str) -> AnalyzeOutcome:
         delays = Delays(self.config)
         while True:
             lease = await self.pool.acquire()
             endpoint = lease.endpoint
+            ticket: Ticket | None = None
             try:
-                await endpoint.analyze_gate.wait()
+                ticket = await endpoint.analyze_gate.admit()
                 if not self.pool.may_send(lease):  # its circuit opened while this document queued
                     continue
-                location = await asyncio.shield(self._submit_and_store(call, endpoint, document))
+                location = await asyncio.shield(self._submit_and_store(call, endpoint, document, ticket))
                 result = await self._poll(call, endpoint, location, self.config.first_poll_delay_s)
                 if result is not None:
                     return await self._save(call, result, endpoint.name, location, ResumeAction.SUBMIT)
             except _Retry as exc:
                 call.last_error = str(exc)
             finally:
+                if ticket is not None:
+                    ticket.close()
                 self.pool.release(lease)
             await asyncio.sleep(delays.next())
 
-    async def _submit_and_store(self, call: _Call, endpoint: Endpoint, document: bytes | str) -> str:
+    async def _submit_and_store(
+        self, call: _Call, endpoint: Endpoint, document: bytes | str, ticket: Ticket
+    ) -> str:
         """One analyze request; on 202 the operation is stored before this returns."""
         captured: dict[str, str] = {}
 
@@ -182,12 +186,16 @@ class AzureExtractor:
         body: bytes | dict[str, str] = document if isinstance(document, bytes) else {"urlSource": document}
         client = self._clients[endpoint.name]
         try:
-            await client.begin_analyze_document(call.model_id, body, polling=False, raw_response_hook=hook)
+            await client.begin_analyze_document(
+                call.model_id, body, polling=False, raw_request_hook=ticket.sent, raw_response_hook=hook
+            )
         except HttpResponseError as exc:
             self._on_http_error(endpoint, endpoint.analyze_gate.pause, exc, "analyze")
         except AzureError as exc:
             self.pool.failed(endpoint)
             raise _Retry(f"analyze: {type(exc).__name__}") from exc
+        finally:
+            ticket.close()
         self.pool.succeeded(endpoint)
         location = captured.get("location")
         if location is None:
@@ -232,9 +240,9 @@ class AzureExtractor:
         delays = Delays(self.config)
         client = self._clients[endpoint.name]
         while True:
-            await endpoint.get_gate.wait()
+            ticket = await endpoint.get_gate.admit()
             try:
-                response = await client.send_request(HttpRequest("GET", location))
+                response = await client.send_request(HttpRequest("GET", location), raw_request_hook=ticket.sent)
                 if response.status_code != 200:
                     response.raise_for_status()
             except HttpResponseError as exc:
@@ -252,6 +260,8 @@ class AzureExtractor:
                 call.last_error = f"get result: {type(exc).__name__}"
                 await asyncio.sleep(delays.next())
                 continue
+            finally:
+                ticket.close()
             self.pool.succeeded(endpoint)
             delays.reset()
             body = response.json()
@@ -287,5 +297,3 @@ class AzureExtractor:
         pages = max(1, len(result.get("pages") or ()))
         usd = cost_usd(call.model_id, pages, self.config.prices)
         return AnalyzeOutcome(result, pages, call.model_id, endpoint, location, usd, source, call.submissions, 0.0)
-
-

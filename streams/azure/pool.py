@@ -1,13 +1,10 @@
 """The pool of Document Intelligence resources: quota per endpoint, health, and least-loaded routing.
 
 Each resource has its own key and its own quotas (analyze and get-result calls per second, counted
-separately by the service), so each endpoint gets two limiters and an in-flight cap. The limiters admit one
-call per 1/(rate x headroom) seconds rather than bursting up to the rate: the service counts calls in 1 s
-windows, and a burst followed by a steady drip would put almost twice the rate into one window. A 429's
-Retry-After pauses only that endpoint's gate for that kind of call. New documents go to the healthy
-endpoint with the shortest expected wait (in-flight per analyze rate, plus any pause); a resumed operation
-must go back to the endpoint that owns it. Routing is a pure function over snapshots so it can be tested
-without a clock or a loop.
+separately by the service), so each endpoint gets two `RateGate`s (pacing, a hard 1 s window, Retry-After
+pauses: see gate.py), an in-flight cap and a circuit breaker. New documents go to the healthy endpoint
+with the shortest expected wait (in-flight per analyze rate, plus any pause); a resumed operation must go
+back to the endpoint that owns it. Routing is a pure function over snapshots, testable without a loop.
 """
 
 from __future__ import annotations
@@ -18,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from aiolimiter import AsyncLimiter
 from pydantic import SecretStr
 
 from streams.azure.breaker import (
@@ -32,9 +28,9 @@ from streams.azure.breaker import (
     on_success,
     probe_at,
 )
+from streams.azure.gate import RateGate
 
 Clock = Callable[[], float]
-_CAPACITY = 1.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,37 +63,6 @@ def choose_endpoint(loads: Sequence[EndpointLoad], policy: BreakerPolicy, now: f
     if not open_:
         return None
     return min(open_, key=lambda e: (e.in_flight / e.analyze_rps + e.paused_s, e.name)).name
-
-
-class RateGate:
-    """Spaces calls to one quota and honours the service's Retry-After for it."""
-
-    __slots__ = ("_clock", "_limiter", "_paused_until")
-
-    def __init__(self, rate: float, headroom: float = 0.97, clock: Clock = time.monotonic) -> None:
-        # Capacity slightly over one call: a wake-up a few ms late is absorbed instead of shifting every
-        # later call (with capacity exactly 1 the lateness accumulates and the quota is under-used).
-        self._limiter = AsyncLimiter(_CAPACITY, _CAPACITY / (rate * headroom))
-        self._paused_until = 0.0
-        self._clock = clock
-
-    def pause(self, seconds: float) -> None:
-        """Send nothing on this quota for `seconds` (from a 429's Retry-After)."""
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
-
-    def paused_for(self) -> float:
-        return max(0.0, self._paused_until - self._clock())
-
-    async def wait(self) -> None:
-        """Return when one call may be sent."""
-        while True:
-            delay = self.paused_for()
-            if delay > 0:
-                await asyncio.sleep(delay)
-                continue
-            await self._limiter.acquire()
-            if self.paused_for() <= 0:
-                return
 
 
 class Endpoint:

@@ -98,11 +98,40 @@ def _eval(sub: Sub) -> None:
 
 
 def _bench(sub: Sub) -> None:
-    p = sub.add_parser("bench", help="benchmarks: detect (per-format extraction time), score")
-    p.add_argument("what", choices=["detect", "score"])
-    p.add_argument("dir", type=Path, nargs="?", default=Path("../shared/corpus"))
-    p.add_argument("--repeat", type=int, default=5)
-    p.set_defaults(func=lambda a: actions.bench(a.what, a.dir, a.repeat))
+    p = sub.add_parser("bench", help="benchmarks: e2e (the pipeline end to end), detect, score")
+    kinds = p.add_subparsers(dest="what", required=True, metavar="WHAT")
+    d = kinds.add_parser("detect", help="detect + local extraction time per document, by format")
+    d.add_argument("dir", type=Path, nargs="?", default=Path("../shared/corpus"))
+    d.add_argument("--repeat", type=int, default=5)
+    d.set_defaults(func=lambda a: actions.bench(a.what, a.dir, a.repeat))
+    kinds.add_parser("score", help="median time of the pure score function").set_defaults(
+        func=lambda a: actions.bench(a.what, Path(), 1))
+    _bench_e2e(kinds)
+
+
+def _bench_e2e(kinds: Sub) -> None:
+    p = kinds.add_parser("e2e", help="the pipeline end to end on the local stack, against this machine's limit")
+    p.add_argument("--count", type=int, default=None, help="invoices (default 20000; --quick: 1000)")
+    p.add_argument("--mix", default=None, help="e.g. einvoice=0.6,text=0.3,scan=0.1 or ubl=1 (default einvoice)")
+    p.add_argument("--rate", type=float, default=None, help="publish at R invoices/s (default: as fast as possible)")
+    p.add_argument("--window", type=int, default=None, metavar="W",
+                   help="as fast as possible = at most W in flight (default 2000); 0: all at once (backlog)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes, one consumer group (default 2)")
+    p.add_argument("--split", action="store_true", help="balance the stages across the workers by CPU cost")
+    p.add_argument("--seed", type=int, default=0, help="generator seed (documents are cached per seed)")
+    p.add_argument("--cache", type=Path, default=None, help="document cache (default: beside the state dir)")
+    p.add_argument("--keep", action="store_true", help="keep the run's topics, Redis keys and rows")
+    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="write every figure as JSON")
+    p.add_argument("--plot", type=Path, default=None, metavar="FILE", help="write throughput and latency (PNG)")
+    p.add_argument("--quick", action="store_true", help="~30 s smoke run: 1000 UBL/CII invoices, 1 worker")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def run(args: argparse.Namespace) -> int:
+        from streams.cli.bench_e2e import config_from_args, run
+
+        return run(Settings(), config_from_args(args))
+
+    p.set_defaults(func=run)
 
 
 def _print_json(obj: object) -> int:

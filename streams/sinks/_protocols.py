@@ -40,17 +40,25 @@ class HistoryFacts:
 
 @dataclass(frozen=True, slots=True)
 class VendorFact:
-    """A seller learned from an approved invoice, with the IBAN it was paid to."""
+    """A seller learned from an approved invoice (or the ERP vendor master), with the IBAN it is paid to."""
 
     tenant_id: str
     seller_key: str
     iban: str | None
+    name: str | None = None
+    vat_id: str | None = None
+    event_id: str | None = None
+    """The scored event that approved it; None for a vendor-master import."""
 
 
 class RecordStore(Protocol):
-    """Persists scored invoices idempotently, one round trip per batch."""
+    """Persists scored invoices idempotently, one round trip per batch.
 
-    async def write_scored(self, events: Sequence[InvoiceScored]) -> int: ...
+    `vendors` are the sellers the batch's auto-approved events teach (tied to them by event id); they are
+    recorded only for events whose invoice row the batch actually writes.
+    """
+
+    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = ()) -> int: ...
 
 
 class CounterStore(Protocol):

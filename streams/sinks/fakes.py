@@ -6,25 +6,30 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from schemas import InvoiceScored
-from streams.sinks import CounterDelta
+from streams.sinks import CounterDelta, VendorFact
 
 
 class FakeRecordStore:
-    """Keeps the latest scored event per invoice, like the PostgreSQL upsert."""
+    """Keeps the latest scored event per invoice and the vendors its approvals teach, like PostgreSQL."""
 
     def __init__(self) -> None:
         self.rows: dict[str, InvoiceScored] = {}
+        self.vendors: dict[tuple[str, str], VendorFact] = {}
         self.round_trips = 0
 
-    async def write_scored(self, events: Sequence[InvoiceScored]) -> int:
+    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = ()) -> int:
         self.round_trips += 1
-        changed = 0
+        written: set[str] = set()
         for ev in events:
             old = self.rows.get(ev.invoice_id)
             if old is None or (old.scored_at, old.event_id) < (ev.scored_at, ev.event_id):
                 self.rows[ev.invoice_id] = ev
-                changed += 1
-        return changed
+                written.add(ev.event_id)
+        kept = {ev.event_id for ev in self.rows.values()} & written  # a later event of the batch may win
+        for v in vendors:
+            if v.event_id in kept:
+                self.vendors[(v.tenant_id, v.seller_key)] = v
+        return len(kept)
 
 
 class FakeCounterStore:

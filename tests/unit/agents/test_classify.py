@@ -74,6 +74,19 @@ def test_the_most_specific_type_on_a_line_wins() -> None:
     assert classify_text("Gutschrift (selbst ausgestellte Rechnung) Nr. 5")[0] is DocType.SELF_BILLED_INVOICE
 
 
+def test_a_self_billed_title_refines_invoice_mentions_around_it() -> None:
+    # a page header that says "invoices" above the title "Gutschrift (selbst ausgestellte Rechnung) (389)"
+    text = (
+        "Beispiel-Rechnungen 2024\nGutschrift (Selbst ausgestellte Rechnung) (389) Nr. 471102 vom 05.03.2018\n"
+        "Rechnungsdatum 05.03.2018\nRechnungsbetrag 100,00\nRechnung gemäß Vertrag\n"
+    )
+    assert classify_text(text)[0] is DocType.SELF_BILLED_INVOICE
+    assert classify_text("Gutschrift (selbst ausgestellt)\nNr. 5\nBetrag 10,00")[0] is DocType.SELF_BILLED_INVOICE
+    # a plain invoice that mentions self-billing far down stays an invoice
+    body = "Rechnung\nRechnungsnummer 1\n" + "Position\n" * 14 + "Kein Gutschriftsverfahren\n"
+    assert classify_text(body)[0] is DocType.INVOICE
+
+
 def test_empty_and_unnamed_texts() -> None:
     assert classify_text("") == (DocType.UNKNOWN, 0.0)
     assert classify_text("lorem ipsum dolor sit amet") == (DocType.OTHER, 0.3)

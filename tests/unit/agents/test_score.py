@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -174,7 +175,8 @@ def test_field_confidence_drives_the_thresholds() -> None:
     assert run(unsure(0.95)).decision is Decision.AUTO_APPROVE
     assert run(unsure(DEFAULT.auto_approve_threshold)).decision is Decision.AUTO_APPROVE  # at the threshold
     middle = run(unsure(0.7))
-    assert middle.decision is Decision.REVIEW and middle.score == pytest.approx(0.7) and middle.reasons == ()
+    assert middle.decision is Decision.REVIEW and middle.score == pytest.approx(0.7)
+    assert [(r.code, r.field) for r in middle.reasons] == [("low_confidence", "amount_due")]  # doubt is named
     low = run(unsure(0.3))
     assert low.decision is Decision.REJECT and codes(low) == ["low_confidence"]
     assert low.reasons[0].field == "amount_due"
@@ -226,3 +228,60 @@ def test_the_scored_event_carries_everything_downstream_needs() -> None:
 def test_the_benchmark_reports_a_median_in_microseconds() -> None:
     median = bench_score(50)
     assert 0.0 < median < 1_000_000.0
+
+
+def _with_confidence(ev: InvoiceExtracted, changes: dict[str, float]) -> InvoiceExtracted:
+    assert ev.invoice is not None
+    conf = {**ev.invoice.confidence, **changes}
+    invoice = ev.invoice.model_copy(update={"confidence": conf})
+    return ev.model_copy(update={"invoice": invoice, "route": Route.TEXT, "format": DocumentFormat.TEXT_PDF,
+                                 "extractor": "text"})
+
+
+def _sure(ev: InvoiceExtracted) -> InvoiceExtracted:
+    return _with_confidence(ev, dict.fromkeys(DEFAULT.field_weights, 0.97))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"seller.name": 0.6},  # a critical field caps the score
+        {"invoice_number": 0.84, "issue_date": 0.8},  # two critical fields just under the threshold
+        {"buyer.name": 0.3, "due_date": 0.3, "seller.vat_id": 0.5, "seller_iban": 0.4, "total_tax": 0.5,
+         "total_net": 0.5},  # no critical field is low, but the weighted mean is
+        {"amount_due": 0.2},  # low enough to reject
+    ],
+)
+def test_a_decision_held_back_by_doubt_names_the_doubtful_fields(changes: dict[str, float]) -> None:
+    result = run(_with_confidence(_sure(event()), changes))
+    assert result.decision is not Decision.AUTO_APPROVE
+    named = {r.field for r in result.reasons if r.code == "low_confidence"}
+    assert named and named <= {f for f, c in changes.items() if c < DEFAULT.auto_approve_threshold}
+    critical_low = {f for f, c in changes.items() if f in DEFAULT.critical_fields}
+    assert critical_low <= named
+
+
+def test_a_sure_reading_is_approved_without_reasons() -> None:
+    result = run(_sure(event()))
+    assert result.decision is Decision.AUTO_APPROVE and result.reasons == ()
+
+
+def test_every_decision_short_of_auto_approval_gives_a_reason(tmp_path: Path) -> None:
+    """Synthetic text PDFs, read locally, then made doubtful field by field: never a silent review."""
+    samples = pytest.importorskip("agents.samples")
+    from agents.readers.text_reader import read_text_pdf
+
+    rows = samples.generate_samples(tmp_path, 12, formats=("text_pdf",), seed=29, base_date=date(2026, 6, 1))
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    outcomes = []
+    for row in rows:
+        invoice, found = read_text_pdf((tmp_path / str(row["file"])).read_bytes())
+        base = _with_confidence(event(invoice=invoice, reasons=found), {})
+        variants = [base, *(_with_confidence(base, {name: 0.7}) for name in DEFAULT.field_weights)]
+        for ev in variants:
+            for context in (KNOWN, ScoreContext()):
+                result = score(ev, DEFAULT, context, now)
+                outcomes.append(result.decision)
+                if result.decision is not Decision.AUTO_APPROVE:
+                    assert result.reasons, (row["file"], ev.invoice.confidence if ev.invoice else None)
+    assert Decision.AUTO_APPROVE in outcomes and Decision.REVIEW in outcomes

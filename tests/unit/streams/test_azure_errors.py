@@ -31,6 +31,6 @@ def test_routing_flags() -> None:
 
 def test_all_matches_the_public_names() -> None:
     public = {n for n in vars(surface) if not n.startswith("_")} - {"annotations"}
-    modules = {"breaker", "client", "errors", "operations", "pool", "prices"}
+    modules = {"breaker", "client", "errors", "gate", "operations", "pool", "prices"}
     assert sorted(surface.__all__) == surface.__all__
     assert set(surface.__all__) == public - modules

@@ -1,10 +1,8 @@
-"""The endpoint pool: circuit breaker transitions, least-loaded routing, slots, and the rate gates."""
+"""The endpoint pool: circuit breaker transitions, least-loaded routing and in-flight slots."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import time
 
 import pytest
 from pydantic import SecretStr
@@ -12,7 +10,6 @@ from pydantic import SecretStr
 from streams.azure import BreakerPolicy, BreakerState, EndpointConfig, EndpointLoad, EndpointPool, Phase
 from streams.azure import choose_endpoint as choose
 from streams.azure.breaker import can_send, on_failure, on_probe_abandoned, on_send, on_success, probe_at
-from streams.azure.pool import RateGate
 
 POLICY = BreakerPolicy(failure_threshold=3, cooldown_s=10.0)
 
@@ -157,27 +154,3 @@ def test_pool_rejects_bad_configs() -> None:
         EndpointPool([])
     with pytest.raises(ValueError):
         EndpointPool([_cfg("a"), _cfg("a")])
-
-
-# ------------------------------------------------------------------ gates
-
-
-async def test_gate_spaces_calls_instead_of_bursting() -> None:
-    gate = RateGate(rate=50.0, headroom=1.0)
-    start = time.monotonic()
-    stamps = []
-    for _ in range(6):
-        await gate.wait()
-        stamps.append(time.monotonic() - start)
-    gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    assert min(gaps) >= 0.017  # ~1/50 s apart (capacity 1.1 absorbs wake-up lateness), no burst of 50
-    assert stamps[-1] >= 0.09
-
-
-async def test_gate_pause_holds_calls_until_retry_after() -> None:
-    gate = RateGate(rate=1000.0)
-    gate.pause(0.15)
-    assert gate.paused_for() > 0.1
-    start = time.monotonic()
-    await gate.wait()
-    assert time.monotonic() - start >= 0.14

@@ -1,0 +1,43 @@
+"""Build the paid extractor a worker uses from its settings (None when no endpoint is configured)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from config.settings import Settings
+from streams.azure._sdk import ExtractorConfig
+from streams.azure.breaker import BreakerPolicy
+from streams.azure.client import AzureExtractor
+from streams.azure.operations import PostgresOperationStore
+from streams.azure.pool import EndpointConfig, EndpointPool
+
+
+def build_extractor(settings: Settings, pg_pool: Any, page_budgets: Mapping[str, int]) -> AzureExtractor | None:
+    """The extractor over every configured endpoint, remembering operations in PostgreSQL.
+
+    Args:
+        settings: The process settings (`azure_*`).
+        pg_pool: The asyncpg pool (migrations applied) holding `paid_operations`.
+        page_budgets: Daily paid-page budget per tenant (a live view of the tenant policies).
+    """
+    if not settings.azure_endpoints:
+        return None
+    endpoints = [
+        EndpointConfig(name=e.name, url=e.url, key=e.key, analyze_rps=e.analyze_rps, get_rps=e.get_rps,
+                       max_in_flight=e.max_in_flight)
+        for e in settings.azure_endpoints
+    ]
+    pool = EndpointPool(
+        endpoints,
+        BreakerPolicy(failure_threshold=settings.azure_breaker_failures, cooldown_s=settings.azure_breaker_cooldown_s),
+        headroom=settings.azure_rate_headroom,
+    )
+    config = ExtractorConfig(
+        first_poll_delay_s=settings.azure_poll_interval_s,
+        poll_interval_s=settings.azure_poll_interval_s,
+        result_ttl=timedelta(hours=23, minutes=55),
+        daily_page_budget=page_budgets,
+    )
+    return AzureExtractor(pool, PostgresOperationStore(pg_pool), config)

@@ -1,0 +1,103 @@
+"""Turn a batch of scored events into the parameters of the record statement (pure, no I/O).
+
+PostgreSQL's `INSERT ... ON CONFLICT DO UPDATE` may not touch one row twice in a statement, so the invoice
+rows come from the newest event per invoice only; the batch's older events still belong to the decision
+history, which is keyed by event id. Each event travels as its own JSON document, which the statement
+takes apart server-side (fields, lines, confidences): serialising an event is one call into pydantic's
+Rust core, where building and encoding ~50 typed arrays element by element cost the client about three
+times as much (measured: ~45 against ~15 ms of CPU per 500 events). Vendor facts are kept only when they name an event that can become a row, so the
+statement can tie each one to the invoice row it approved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from schemas import InvoiceScored
+from streams.sinks._protocols import VendorFact
+
+VENDOR_COLUMNS = ("tenant_id", "seller_key", "event_id", "name", "vat_id", "iban")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordBatch:
+    """The parameters of one record statement."""
+
+    invoice_ids: list[str]
+    """Invoice ids of `latest`, in the same order."""
+    latest: list[str]
+    """JSON of the newest event of each invoice: the candidates for the invoice rows."""
+    older: list[str]
+    """JSON of the batch's other events, once per event id: decision history only."""
+    vendors: list[list[Any]]
+    """One list per `VENDOR_COLUMNS` name."""
+
+    def arguments(self) -> list[Any]:
+        """Every parameter in the statement's order."""
+        return [self.invoice_ids, self.latest, self.older, *self.vendors]
+
+
+def _newer(a: InvoiceScored, b: InvoiceScored) -> bool:
+    return (a.scored_at, a.event_id) > (b.scored_at, b.event_id)
+
+
+def latest_per_invoice(events: Sequence[InvoiceScored]) -> list[InvoiceScored]:
+    """One event per invoice id, the newest (by scored_at, then event id), in first-seen order."""
+    best: dict[str, InvoiceScored] = {}
+    for ev in events:
+        old = best.get(ev.invoice_id)
+        if old is None or _newer(ev, old):
+            best[ev.invoice_id] = ev
+    return list(best.values())
+
+
+def older_events(events: Sequence[InvoiceScored], latest: Sequence[InvoiceScored]) -> list[InvoiceScored]:
+    """The batch's other events, once per event id: decisions that were taken but are not the newest."""
+    taken = {ev.event_id for ev in latest}
+    out: list[InvoiceScored] = []
+    for ev in events:
+        if ev.event_id not in taken:
+            taken.add(ev.event_id)
+            out.append(ev)
+    return out
+
+
+def vendor_columns(vendors: Sequence[VendorFact], events: Sequence[InvoiceScored]) -> list[list[Any]]:
+    """`VENDOR_COLUMNS` arrays of the facts that name one of `events`, once per (tenant, seller, event)."""
+    known = {ev.event_id for ev in events}
+    rows: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for v in vendors:
+        if v.event_id is not None and v.event_id in known:
+            rows.setdefault((v.tenant_id, v.seller_key, v.event_id),
+                            (v.tenant_id, v.seller_key, v.event_id, v.name, v.vat_id, v.iban))
+    return transpose(list(rows.values()), len(VENDOR_COLUMNS))
+
+
+def record_batch(events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = ()) -> RecordBatch:
+    """Every parameter of the record statement for a batch (see the module docstring)."""
+    latest = latest_per_invoice(events)
+    return RecordBatch(
+        invoice_ids=[ev.invoice_id for ev in latest],
+        latest=[ev.model_dump_json() for ev in latest],
+        older=[ev.model_dump_json() for ev in older_events(events, latest)],
+        vendors=vendor_columns(vendors, latest),
+    )
+
+
+def transpose(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows to columns (`width` columns even when there are no rows)."""
+    cols: list[list[Any]] = [[] for _ in range(width)]
+    for row in rows:
+        for col, value in zip(cols, row, strict=True):
+            col.append(value)
+    return cols
+
+
+def vendor_master_columns(facts: Sequence[VendorFact]) -> list[list[Any]]:
+    """(tenant, seller key, name, vat id, iban) arrays of a vendor-master import, last fact per key wins."""
+    rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for f in facts:
+        rows[(f.tenant_id, f.seller_key)] = (f.tenant_id, f.seller_key, f.name, f.vat_id, f.iban)
+    return transpose(list(rows.values()), 5)

@@ -1,0 +1,146 @@
+"""The one statement that records a batch of scored events, and the vendor-master upsert.
+
+Every table is written by a data-modifying CTE, so a batch costs one round trip. Events arrive as JSON
+documents (`$2` newest per invoice, `$3` the batch's older ones) and are taken apart here: columns,
+confidences, and the lines with their position. All CTEs see the same snapshot, so nothing reads what
+another CTE wrote; instead the invoice upsert RETURNs the rows it really wrote (new invoices and strictly
+newer events), and every dependent write is driven by that set: the extraction record and the lines are
+replaced only with their invoice row, and a vendor learns only from an approval that became the invoice's
+recorded state. A redelivered or older event writes no invoice row, so it changes nothing (the decision
+history ignores a known event id). Lines are upserted by position and the surplus deleted: the two touch
+disjoint rows, so their order inside the statement does not matter and no row is touched twice; the
+surplus is found by key (previous line count from the stored invoice), so the delete never scans the table.
+
+Extraction fields the scored event does not carry yet (`route`, `pages`, `extraction_reasons`) are read
+by name and stay NULL until the contract has them.
+"""
+
+from __future__ import annotations
+
+_EVENT_FIELDS = """
+    e->>'invoice_id' AS invoice_id, e->>'tenant_id' AS tenant_id, e->>'event_id' AS event_id,
+    e->>'decision' AS decision, (e->>'score')::float8 AS score, jsonb_strip_nulls(e->'reasons') AS reasons,
+    e->>'policy_version' AS policy_version, (e->>'scored_at')::timestamptz AS scored_at"""
+
+RECORD_BATCH = f"""
+WITH rows AS MATERIALIZED (
+  SELECT {_EVENT_FIELDS},
+    nullif(e->'invoice', 'null') AS invoice, e->>'format' AS format, e->>'extractor' AS extractor,
+    e->>'document_sha256' AS document_sha256, (e->>'received_at')::timestamptz AS received_at,
+    (e->'cost'->>'usd')::numeric AS cost_usd, (e->'cost'->>'pages')::int AS cost_pages,
+    e->'cost'->>'model' AS cost_model, e->>'route' AS route, (e->>'pages')::int AS doc_pages,
+    nullif(e->'extraction_reasons', 'null') AS extraction_reasons
+  FROM unnest($2::jsonb[]) AS u(e)
+), older AS (
+  SELECT {_EVENT_FIELDS} FROM unnest($3::jsonb[]) AS u(e)
+), vendor_rows AS (
+  SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+    AS v(tenant_id, seller_key, event_id, name, vat_id, iban)
+), prev AS (
+  SELECT invoice_id, decision, coalesce(jsonb_array_length(invoice->'lines'), 0) AS line_count
+  FROM invoices WHERE invoice_id = ANY($1::text[])
+), history AS (
+  INSERT INTO decisions (event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at)
+  SELECT event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at FROM rows
+  UNION ALL
+  SELECT event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at FROM older
+  ON CONFLICT (event_id) DO NOTHING
+), written AS (
+  INSERT INTO invoices AS i (invoice_id, tenant_id, event_id, invoice_number, seller_name, seller_vat_id,
+    currency, amount_due, issue_date, doc_type, format, extractor, document_sha256, decision, score, reasons,
+    policy_version, cost_usd, pages, invoice, received_at, scored_at)
+  SELECT invoice_id, tenant_id, event_id, invoice->>'invoice_number', invoice->'seller'->>'name',
+    invoice->'seller'->>'vat_id', invoice->>'currency', (invoice->>'amount_due')::numeric,
+    (invoice->>'issue_date')::date, invoice->>'doc_type', format, extractor, document_sha256, decision, score,
+    reasons, policy_version, cost_usd, cost_pages, invoice, received_at, scored_at
+  FROM rows
+  ON CONFLICT (invoice_id) DO UPDATE SET
+    tenant_id = EXCLUDED.tenant_id, event_id = EXCLUDED.event_id, invoice_number = EXCLUDED.invoice_number,
+    seller_name = EXCLUDED.seller_name, seller_vat_id = EXCLUDED.seller_vat_id, currency = EXCLUDED.currency,
+    amount_due = EXCLUDED.amount_due, issue_date = EXCLUDED.issue_date, doc_type = EXCLUDED.doc_type,
+    format = EXCLUDED.format, extractor = EXCLUDED.extractor, document_sha256 = EXCLUDED.document_sha256,
+    decision = EXCLUDED.decision, score = EXCLUDED.score, reasons = EXCLUDED.reasons,
+    policy_version = EXCLUDED.policy_version, cost_usd = EXCLUDED.cost_usd, pages = EXCLUDED.pages,
+    invoice = EXCLUDED.invoice, received_at = EXCLUDED.received_at, scored_at = EXCLUDED.scored_at,
+    written_at = now()
+  WHERE (i.scored_at, i.event_id) < (EXCLUDED.scored_at, EXCLUDED.event_id)
+  RETURNING i.invoice_id, i.event_id, i.scored_at, i.decision
+), fresh AS (
+  SELECT r.* FROM rows r JOIN written w USING (invoice_id)
+), extraction AS (
+  INSERT INTO invoice_extractions AS x (invoice_id, tenant_id, event_id, extractor, route, format, pages,
+    cost_pages, cost_model, cost_usd, confidences, reasons)
+  SELECT invoice_id, tenant_id, event_id, extractor, route, format, doc_pages, cost_pages, cost_model,
+    cost_usd, coalesce(invoice->'confidence', '{{}}'), extraction_reasons
+  FROM fresh
+  ON CONFLICT (invoice_id) DO UPDATE SET
+    tenant_id = EXCLUDED.tenant_id, event_id = EXCLUDED.event_id, extractor = EXCLUDED.extractor,
+    route = EXCLUDED.route, format = EXCLUDED.format, pages = EXCLUDED.pages, cost_pages = EXCLUDED.cost_pages,
+    cost_model = EXCLUDED.cost_model, cost_usd = EXCLUDED.cost_usd, confidences = EXCLUDED.confidences,
+    reasons = EXCLUDED.reasons
+), lines_kept AS (
+  INSERT INTO invoice_lines AS l (invoice_id, line_no, tenant_id, line_id, description, quantity, unit,
+    unit_price, net_amount, tax_rate)
+  SELECT c.invoice_id, li.n, c.tenant_id, li.v->>'line_id', li.v->>'description', (li.v->>'quantity')::numeric,
+    li.v->>'unit', (li.v->>'unit_price')::numeric, (li.v->>'net_amount')::numeric, (li.v->>'tax_rate')::numeric
+  FROM fresh c, jsonb_array_elements(c.invoice->'lines') WITH ORDINALITY AS li(v, n)
+  ON CONFLICT (invoice_id, line_no) DO UPDATE SET
+    tenant_id = EXCLUDED.tenant_id, line_id = EXCLUDED.line_id, description = EXCLUDED.description,
+    quantity = EXCLUDED.quantity, unit = EXCLUDED.unit, unit_price = EXCLUDED.unit_price,
+    net_amount = EXCLUDED.net_amount, tax_rate = EXCLUDED.tax_rate
+), shrunk AS (
+  SELECT invoice_id, coalesce(jsonb_array_length(c.invoice->'lines'), 0) AS keep
+  FROM fresh c JOIN prev p USING (invoice_id)
+  WHERE p.line_count > coalesce(jsonb_array_length(c.invoice->'lines'), 0)
+), lines_dropped AS (
+  DELETE FROM invoice_lines l USING shrunk s
+  WHERE l.invoice_id = ANY(ARRAY(SELECT invoice_id FROM shrunk))  -- probe the primary key, never scan
+    AND l.invoice_id = s.invoice_id AND l.line_no > s.keep
+), approvals AS (
+  SELECT v.tenant_id, v.seller_key, min(w.scored_at) AS first_seen, max(w.scored_at) AS last_approved_at,
+    count(*) FILTER (WHERE p.decision IS DISTINCT FROM 'auto_approve') AS became_approved,
+    (array_agg(v.name ORDER BY w.scored_at DESC, w.event_id DESC))[1] AS name,
+    (array_agg(v.vat_id ORDER BY w.scored_at DESC, w.event_id DESC))[1] AS vat_id,
+    (array_agg(v.iban ORDER BY w.scored_at DESC, w.event_id DESC))[1] AS iban
+  FROM vendor_rows v JOIN written w ON w.event_id = v.event_id AND w.decision = 'auto_approve'
+  LEFT JOIN prev p ON p.invoice_id = w.invoice_id
+  GROUP BY v.tenant_id, v.seller_key
+), learned AS (
+  INSERT INTO vendors AS k (tenant_id, seller_key, name, vat_id, iban, first_seen, last_approved_at,
+    invoice_count)
+  SELECT tenant_id, seller_key, name, vat_id, iban, first_seen, last_approved_at, became_approved
+  FROM approvals ORDER BY tenant_id, seller_key  -- one lock order across workers sharing a vendor
+  ON CONFLICT (tenant_id, seller_key) DO UPDATE SET
+    name = CASE WHEN k.last_approved_at > EXCLUDED.last_approved_at THEN k.name
+                ELSE coalesce(EXCLUDED.name, k.name) END,
+    vat_id = CASE WHEN k.last_approved_at > EXCLUDED.last_approved_at THEN k.vat_id
+                  ELSE coalesce(EXCLUDED.vat_id, k.vat_id) END,
+    iban = CASE WHEN k.last_approved_at > EXCLUDED.last_approved_at THEN k.iban ELSE EXCLUDED.iban END,
+    first_seen = least(k.first_seen, EXCLUDED.first_seen),
+    last_approved_at = greatest(k.last_approved_at, EXCLUDED.last_approved_at),
+    invoice_count = k.invoice_count + EXCLUDED.invoice_count
+)
+SELECT count(*) FROM written
+"""
+RECORD_PARAMETERS = 9
+
+VENDOR_MASTER = """
+INSERT INTO vendors AS k (tenant_id, seller_key, name, vat_id, iban, first_seen)
+SELECT tenant_id, seller_key, name, vat_id, iban, now()
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+  AS m(tenant_id, seller_key, name, vat_id, iban)
+ORDER BY tenant_id, seller_key
+ON CONFLICT (tenant_id, seller_key) DO UPDATE SET
+  name = coalesce(EXCLUDED.name, k.name), vat_id = coalesce(EXCLUDED.vat_id, k.vat_id), iban = EXCLUDED.iban
+WHERE (k.name, k.vat_id, k.iban) IS DISTINCT FROM
+      (coalesce(EXCLUDED.name, k.name), coalesce(EXCLUDED.vat_id, k.vat_id), EXCLUDED.iban)
+"""
+
+DELETE_TENANT = """
+WITH gone AS (DELETE FROM invoices WHERE tenant_id = $1 RETURNING invoice_id),
+lines AS (DELETE FROM invoice_lines WHERE invoice_id IN (SELECT invoice_id FROM gone)),
+extractions AS (DELETE FROM invoice_extractions WHERE invoice_id IN (SELECT invoice_id FROM gone)),
+history AS (DELETE FROM decisions WHERE tenant_id = $1),
+known AS (DELETE FROM vendors WHERE tenant_id = $1)
+SELECT count(*) FROM gone
+"""

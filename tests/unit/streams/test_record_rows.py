@@ -1,0 +1,131 @@
+"""The pure half of the record store: which events become rows, and the arrays the statement unnests."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+import pytest
+
+from schemas import Decision
+from streams.errors import SinkError
+from streams.sinks import VendorFact
+from streams.sinks._record_rows import (
+    VENDOR_COLUMNS,
+    latest_per_invoice,
+    older_events,
+    record_batch,
+    vendor_master_columns,
+)
+from streams.sinks._record_sql import RECORD_BATCH, RECORD_PARAMETERS, VENDOR_MASTER
+from streams.sinks.bench import rows_of
+from streams.sinks.postgres import PostgresRecords
+from tests.records_helpers import scored
+
+
+def test_latest_per_invoice_keeps_the_newest_event_of_each_invoice_in_first_seen_order() -> None:
+    a1, a3, a2 = scored("a", "t", version=1), scored("a", "t", version=3), scored("a", "t", version=2)
+    b1 = scored("b", "t", version=1)
+    assert latest_per_invoice([a1, b1, a3, a2, a1]) == [a3, b1]
+
+
+def test_latest_per_invoice_breaks_a_scored_at_tie_by_event_id() -> None:
+    x = scored("a", "t", version=1)
+    y = x.model_copy(update={"event_id": x.event_id + "z"})
+    assert latest_per_invoice([y, x]) == [y]
+    assert latest_per_invoice([x, y]) == [y]
+
+
+def test_older_events_lists_every_other_decision_once() -> None:
+    a1, a2, b1 = scored("a", "t", version=1), scored("a", "t", version=2), scored("b", "t")
+    events = [a1, a2, b1, a1, b1]
+    assert older_events(events, latest_per_invoice(events)) == [a1]
+
+
+def test_record_batch_sends_the_newest_event_per_invoice_and_the_older_ones_apart() -> None:
+    a1, a2, b = scored("a", "t", version=1, lines=5), scored("a", "t", version=2, lines=2), scored("b", "t")
+    batch = record_batch([a1, a2, b, b, a1])
+    assert batch.invoice_ids == ["a", "b"]
+    assert [orjson.loads(j)["event_id"] for j in batch.latest] == [a2.event_id, b.event_id]
+    assert [orjson.loads(j)["event_id"] for j in batch.older] == [a1.event_id]
+    assert len(orjson.loads(batch.latest[0])["invoice"]["lines"]) == 2
+    assert len(batch.arguments()) == RECORD_PARAMETERS
+
+
+def test_the_event_json_round_trips_to_the_same_event() -> None:
+    ev = scored("a", "t", decision=Decision.REVIEW)
+    assert type(ev).model_validate_json(record_batch([ev]).latest[0]) == ev
+
+
+def test_vendor_facts_are_kept_only_for_the_events_that_can_become_rows() -> None:
+    a1, a2 = scored("a", "t", version=1), scored("a", "t", version=2)
+    facts = [VendorFact("t", "vat:X", "IBAN1", event_id=a1.event_id),
+             VendorFact("t", "vat:X", "IBAN2", event_id=a2.event_id),
+             VendorFact("t", "vat:X", "IBAN2", event_id=a2.event_id),
+             VendorFact("t", "vat:Y", None)]  # an import fact names no event: not this statement's business
+    cols = dict(zip(VENDOR_COLUMNS, record_batch([a1, a2], facts).vendors, strict=True))
+    assert cols["event_id"] == [a2.event_id]
+    assert cols["iban"] == ["IBAN2"]
+    assert record_batch([a1]).vendors == [[] for _ in VENDOR_COLUMNS]
+
+
+def test_vendor_master_columns_keep_the_last_fact_per_identity() -> None:
+    facts = [VendorFact("t", "vat:X", "A", name="Old"), VendorFact("t", "vat:X", "B", name="New"),
+             VendorFact("t", "name:y", None, name="Y")]
+    assert vendor_master_columns(facts) == [["t", "t"], ["vat:X", "name:y"], ["New", "Y"], [None, None], ["B", None]]
+
+
+def test_the_naive_writer_has_one_insert_per_row() -> None:
+    rows = rows_of([scored("a", "t", lines=3), scored("b", "t", lines=0).model_copy(update={"invoice": None})])
+    tables = [sql.split()[2] for sql, _ in rows]
+    assert tables == ["invoices", "invoice_extractions", "decisions", "invoice_lines", "invoice_lines",
+                      "invoice_lines", "invoices", "invoice_extractions", "decisions"]
+    assert [values[1] for sql, values in rows if "invoice_lines" in sql] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(("sql", "count"), [(RECORD_BATCH, RECORD_PARAMETERS), (VENDOR_MASTER, 5)])
+def test_statements_number_their_parameters_one_to_n(sql: str, count: int) -> None:
+    assert sorted({int(n) for n in re.findall(r"\$(\d+)", sql)}) == list(range(1, count + 1))
+
+
+class _Conn:
+    def __init__(self, pool: _Pool) -> None:
+        self.pool = pool
+
+    async def fetchval(self, sql: str, *args: Any) -> int:
+        self.pool.calls.append((sql, args))
+        if self.pool.fail:
+            raise OSError("connection reset")
+        return 2
+
+
+class _Pool:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.fail = fail
+
+    def acquire(self) -> _Pool:
+        return self
+
+    async def __aenter__(self) -> _Conn:
+        return _Conn(self)
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+async def test_a_batch_is_one_statement_with_every_array() -> None:
+    pool = _Pool()
+    events = [scored(f"i{n}", "t") for n in range(50)]
+    assert await PostgresRecords(pool).write_scored(events) == 2
+    assert len(pool.calls) == 1
+    sql, args = pool.calls[0]
+    assert sql == RECORD_BATCH and len(args) == RECORD_PARAMETERS and len(args[1]) == 50
+    assert await PostgresRecords(pool).write_scored([]) == 0 and len(pool.calls) == 1
+
+
+async def test_a_connection_failure_is_a_retriable_sink_error() -> None:
+    with pytest.raises(SinkError) as err:
+        await PostgresRecords(_Pool(fail=True)).write_scored([scored("a", "t")])
+    assert err.value.retriable and isinstance(err.value.__cause__, OSError)
