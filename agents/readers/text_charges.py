@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from agents.readers.labels import Field
+from agents.readers.text_amounts import amounts_in
 from agents.readers.text_layout import Document, hits_for
-from agents.readers.text_totals import amounts_in
 
 __all__ = ["Adjustment", "NetBasis", "adjustments", "line_totals", "reachable_nets", "reconcile"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from agents.readers.classify import classify_text
 from agents.readers.labels import Field, LabelHit, find_labels, normalise
-from agents.readers.text_fields import Pick, vat_ids, vat_ids_in
+from agents.readers.text_fields import vat_ids_in
 from agents.readers.text_layout import Document, Hit, Row, hits_for
 from schemas import Address, DocType, Party
 
@@ -240,7 +240,7 @@ def _top_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
             if _is_id_line(text) or _labels(text) or _is_title(text) or _POSTCODE_CITY.search(text):
                 continue
             if not _LEGAL_FORM.search(text):
-                if i < 6 and len(text) > 3:
+                if i < 6 and len(text) > 3 and not any(c.isdigit() for c in text):  # not a street
                     plain.append((max(w.y1 - w.y0 for w in row.words_in(a, b)), row, text))
                 continue
             used = {row.index}
@@ -310,27 +310,3 @@ def _block_vat(rows: list[Row], end: int, x: float) -> tuple[str, int] | None:
         if found:
             return found[0], row.index
     return None
-
-
-def _first_vat(doc: Document, exclude: frozenset[int]) -> str | None:
-    for row in doc.rows:
-        if row.index not in exclude:
-            found = vat_ids(row)
-            if found:
-                return found[0]
-    return None
-
-
-def seller_vat(doc: Document, read: PartyRead | None, buyer_rows: frozenset[int]) -> Pick[str] | None:
-    """The seller's VAT id: in its block, else the first one outside the buyer's block."""
-    if read is not None and read.party.vat_id:
-        return Pick(read.party.vat_id, 0.9)
-    labelled = [h for h in hits_for(doc, Field.VAT_ID) if h.row.index not in buyer_rows]
-    for hit in labelled:
-        found = vat_ids_in(hit.value.split()) or vat_ids(hit.row)
-        if found:
-            # printed twice outside the buyer's block (header and footer): the seller's own
-            again = sum(found[0] in vat_ids(r) for r in doc.rows if r.index not in buyer_rows) > 1
-            return Pick(found[0], 0.9 if again else 0.8, hit.row)
-    value = _first_vat(doc, buyer_rows)
-    return Pick(value, 0.6) if value else None

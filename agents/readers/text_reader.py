@@ -2,11 +2,14 @@
 
 This is the free path for PDFs that carry text but no e-invoice XML. It reads positioned lines
 (`pdf_text`), gathers them into rows, pairs labels in six languages with their values (`text_layout`),
-and picks each field with the strongest evidence (`text_fields`, `text_parties`, `text_totals`,
-`text_items`). Then it checks itself: net + VAT = total incl. VAT, total - prepaid = amount due, and the
-line amounts add up to the net; a failed check lowers the confidence of the amounts involved and adds a
-reason, so the score stage sends the invoice to a person instead of paying it on a misread number.
-`read_text` takes lines from any source, so OCR output goes through the same reader.
+and picks each field with the strongest evidence (`text_fields`, `text_parties`, `text_seller`,
+`text_totals`, `text_items`, `text_charges`). Then it checks itself: net + VAT = total incl. VAT,
+total - prepaid = amount due, and lines - allowances + charges = net (BT-106, BT-107, BT-108, BT-109).
+Each confidence says how much evidence stands behind the value (a passed check, a label beside a
+well-formed value, a name the document repeats where the seller signs), because the score stage pays
+what is sure and the extract stage sends what is not to the paid reader: a failed check lowers the
+confidence of the amounts involved and adds a reason, so a person looks instead of paying a misread
+number. `read_text` takes lines from any source, so OCR output goes through the same reader.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ from agents.readers.text_fields import (
 )
 from agents.readers.text_items import read_items
 from agents.readers.text_layout import Document, build_document
-from agents.readers.text_parties import buyer, labelled_buyer, seller, seller_vat
-from agents.readers.text_seller import seller_name_confidence
+from agents.readers.text_parties import buyer, labelled_buyer, seller
+from agents.readers.text_seller import seller_name_confidence, seller_vat
 from agents.readers.text_totals import LineEvidence, choose_totals
 from schemas import DocType, InvoiceData, LineItem, Party, Reason
 
@@ -127,7 +130,7 @@ def read_text(pages: Sequence[Sequence[TextLine]]) -> tuple[InvoiceData, tuple[R
     printed = line_totals(doc, hint, space_groups)
     extras = adjustments(doc, hint, space_groups)
     lines = LineEvidence(reachable_nets([line_sum] if line_sum is not None else [], extras),
-                         reachable_nets(printed, extras))
+                         reachable_nets(printed, extras), adjusted=bool(extras))
     totals = choose_totals(doc, hint, space_groups, lines)
     for field, amount in totals.values.items():
         values[field.value] = amount

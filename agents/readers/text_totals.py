@@ -3,37 +3,25 @@
 A printed invoice usually shows several amounts next to total-like labels (line sums, VAT per rate, a
 subtotal, a grand total, a deposit, the amount due). Reading each label alone picks the wrong one often
 enough to matter, but the totals obey arithmetic: net + VAT = total incl. VAT, and total - prepaid =
-amount due. So every labelled amount becomes a candidate with a score, and the reader keeps the
-combination with the best score where agreement earns a bonus. A combination that cannot agree keeps
-its amounts at a lower confidence and says why (`text_totals_mismatch`).
+amount due. So every labelled amount becomes a candidate with a score (`text_amounts`), and the reader
+keeps the combination with the best score where agreement earns a bonus. Confidence then follows the
+evidence, not the label: an amount that passed two independent checks (the sum and the amount due, or
+the sum and the lines) is 0.98, one check 0.95, a label alone at most 0.8; a combination that cannot
+agree keeps its amounts at 0.5 or less and says why (`text_totals_mismatch`).
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from agents.readers.labels import Field, normalise
-from agents.readers.locale_formats import AmountMatch, find_amounts
-from agents.readers.text_layout import Document, Hit, hits_for
+from agents.readers.labels import Field
+from agents.readers.text_amounts import Candidate, amounts_in, candidates, close, printed_amounts
+from agents.readers.text_layout import Document, hits_for
 
 AMOUNT_FIELDS = (Field.NET_TOTAL, Field.TAX_TOTAL, Field.GROSS_TOTAL, Field.PREPAID, Field.AMOUNT_DUE)
-_TOLERANCE = Decimal("0.02")
-_KEEP = 4  # candidates kept per field for the combination search
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One amount offered for one total, with its score and row; `derived` ones were computed, not read."""
-
-    value: Decimal
-    score: float
-    derived: bool = False
-    row: int = -1
-    alias: bool = False  # offered under another field's label (a subtotal offered as the net total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +32,19 @@ class LineEvidence:
 
     from_lines: frozenset[Decimal] = frozenset()
     from_subtotals: frozenset[Decimal] = frozenset()
+    adjusted: bool = False  # allowances or charges are printed: the subtotal is then not the net total
 
     def supports(self, cand: Candidate) -> bool:
-        """Whether the lines or another printed subtotal lead to this net total."""
-        return cand.value in self.from_lines or (not cand.alias and cand.value in self.from_subtotals)
+        """Whether the lines or another printed subtotal lead to this net total.
+
+        An amount under a column header may be a line amount itself, and a subtotal is the lines' sum by
+        definition, so neither is vouched for by the lines (a subtotal only when nothing adjusts it).
+        """
+        if cand.below:
+            return False
+        if cand.alias:
+            return not self.adjusted and cand.value in self.from_lines
+        return cand.value in self.from_lines or cand.value in self.from_subtotals
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,78 +54,6 @@ class Totals:
     values: dict[Field, Decimal]
     confidence: dict[Field, float]
     consistent: bool | None  # None: too few totals to check
-
-
-def amounts_in(text: str, decimal_hint: str | None, space_groups: bool) -> list[AmountMatch]:
-    """Amounts in a value text, without percentages, rates and bare small integers."""
-    out: list[AmountMatch] = []
-    for amount in find_amounts(text, decimal_hint, space_groups=space_groups):
-        rest = text[amount.end : amount.end + 3].lstrip()
-        if rest.startswith("%"):
-            continue
-        if amount.decimals == 0 and amount.currency is None:
-            continue
-        out.append(amount)
-    return out
-
-
-def _candidates(
-    doc: Document, field: Field, decimal_hint: str | None, space_groups: bool
-) -> list[Candidate]:
-    total_rows = max((h.row.index for h in doc.hits), default=0) or 1
-    best: dict[Decimal, tuple[float, int]] = {}
-
-    alias: set[Decimal] = set()
-
-    def offer(value: Decimal, score: float, row: int, other: bool = False) -> None:
-        if value not in best or best[value][0] < score:
-            best[value] = (score, row)
-            alias.discard(value)
-            if other:
-                alias.add(value)
-
-    columns: dict[tuple[int, int], list[tuple[Hit, Decimal]]] = {}
-    # a subtotal is often the net total itself ("Subtotal / VAT / Total"): offered, a little less sure
-    labels = (Field.NET_TOTAL, Field.LINE_TOTAL) if field is Field.NET_TOTAL else (field,)
-    for hit in (h for h in doc.hits if h.field in labels):
-        amounts = amounts_in(hit.value, decimal_hint, space_groups)
-        if not amounts:
-            continue
-        amount = amounts[-1]
-        other = hit.field is not field
-        score = _hit_score(hit, total_rows) - (0.15 if other else 0.0)
-        offer(amount.value, score, hit.value_row.index, other)
-        if amount.parenthesized:  # "(35,13 €)" may be a note, not a negative amount
-            offer(-amount.value, score - 0.1, hit.value_row.index, other)
-        if hit.below and hit.field is field:
-            columns.setdefault((hit.row.index, hit.label.start), []).append((hit, amount.value))
-    if field is Field.TAX_TOTAL:
-        for value, row in _breakdown_sums(doc, decimal_hint, space_groups):
-            offer(value, 0.7, row)
-    for column in columns.values():
-        # under a header, the row that sums the rows above it is the total
-        for i, (hit, value) in enumerate(column):
-            if i >= 2 and _close(sum((v for _, v in column[:i]), Decimal(0)), value):
-                best[value] = (best[value][0] + 0.3, hit.value_row.index)
-    ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:_KEEP]
-    return [Candidate(v, s, row=r, alias=v in alias) for v, (s, r) in ranked]
-
-
-def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool) -> list[tuple[Decimal, int]]:
-    """VAT printed per rate on consecutive rows ("VAT 20 % ... 40,00", "VAT 10 % ... 5,00"): their sum."""
-    runs: list[list[tuple[int, Decimal]]] = []
-    for hit in hits_for(doc, Field.TAX_TOTAL):
-        if hit.below or not re.search(r"\d\s*%", hit.value + hit.row.text[hit.label.end :]):
-            continue
-        amounts = amounts_in(hit.value, decimal_hint, space_groups)
-        if not amounts:
-            continue
-        item = (hit.row.index, amounts[-1].value)
-        if runs and runs[-1][-1][0] == hit.row.index - 1:
-            runs[-1].append(item)
-        elif not runs or runs[-1][-1][0] != hit.row.index:
-            runs.append([item])
-    return [(sum((v for _, v in run), Decimal(0)), run[-1][0]) for run in runs if len(run) >= 2]
 
 
 def _with_derived(options: list[list[Candidate]], printed: dict[Decimal, int]) -> list[list[Candidate]]:
@@ -153,29 +78,6 @@ def _with_derived(options: list[list[Candidate]], printed: dict[Decimal, int]) -
     return out
 
 
-def _printed_amounts(doc: Document, decimal_hint: str | None, space_groups: bool) -> dict[Decimal, int]:
-    """Every amount with cents the document prints, and the last row it is on."""
-    out: dict[Decimal, int] = {}
-    for row in doc.rows:
-        for amount in amounts_in(row.text, decimal_hint, space_groups):
-            if amount.decimals == 2 and amount.value:
-                out[amount.value] = row.index
-    return out
-
-
-def _hit_score(hit: Hit, total_rows: int) -> float:
-    phrase = normalise(hit.label.phrase)
-    score = 0.55 + min(0.25, len(phrase) / 60)
-    if hit.row.starts_segment(hit.label.start):
-        score += 0.05
-    score += 0.08 * hit.row.index / total_rows  # totals close the document
-    if hit.below:
-        score -= 0.1 + 0.03 * hit.below
-    if re.search(r"\d+\s*%", hit.row.text[: hit.label.start]):
-        score -= 0.1  # a rate before the label: a breakdown row, not the total
-    return min(score, 0.9)
-
-
 def choose_totals(
     doc: Document, decimal_hint: str | None, space_groups: bool, lines: LineEvidence | None = None
 ) -> Totals:
@@ -192,12 +94,12 @@ def choose_totals(
         confidence that reflects how many independent checks it passed.
     """
     lines = lines or LineEvidence()
-    read = [_candidates(doc, field, decimal_hint, space_groups) for field in AMOUNT_FIELDS]
+    read = [candidates(doc, field, decimal_hint, space_groups) for field in AMOUNT_FIELDS]
     read[0] = [replace(c, score=c.score + 0.25) if lines.supports(c) else c for c in read[0]]
     prepaid_at = AMOUNT_FIELDS.index(Field.PREPAID)
     # a deposit is printed as "-50,00" or "50,00"; BT-113 is its size
     read[prepaid_at] = _dedupe([Candidate(abs(c.value), c.score, row=c.row) for c in read[prepaid_at]])
-    printed = _printed_amounts(doc, decimal_hint, space_groups)
+    printed = printed_amounts(doc, decimal_hint, space_groups)
     options: list[Sequence[Candidate | None]] = [[*found, None] for found in _with_derived(read, printed)]
     best_combo: tuple[Candidate | None, ...] = (None,) * len(AMOUNT_FIELDS)
     best_score = float("-inf")
@@ -222,25 +124,21 @@ def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(best.values(), key=lambda c: -c.score)
 
 
-def _close(a: Decimal, b: Decimal) -> bool:
-    return abs(a - b) <= _TOLERANCE
-
-
 def _combo_score(combo: Sequence[Candidate | None]) -> tuple[float, dict[str, bool]]:
     """A combination's score, and the outcome of each check it allows ("sum": net + VAT = total, "due")."""
     net, tax, gross, prepaid, due = combo
     score = sum(c.score for c in combo if c is not None)
     checks: dict[str, bool] = {}
     if net and tax and gross:
-        checks["sum"] = _close(net.value + tax.value, gross.value)
+        checks["sum"] = close(net.value + tax.value, gross.value)
         score += 1.0 if checks["sum"] else -0.4
     if gross and due:
         paid = prepaid.value if prepaid else Decimal(0)
-        checks["due"] = _close(gross.value - paid, due.value)
+        checks["due"] = close(gross.value - paid, due.value)
         score += (0.6 if prepaid else 0.3) if checks["due"] else -0.3
     elif prepaid and not due:
         score -= 0.3  # a deposit without an amount due explains nothing
-    if net and gross and tax is None and _close(net.value, gross.value):
+    if net and gross and tax is None and close(net.value, gross.value):
         score -= 0.2  # the same amount twice: probably one label read twice
     return score, checks
 
@@ -250,8 +148,10 @@ def _support(chosen: dict[Field, Candidate | None], checks: dict[str, bool], lin
     """How many passed checks each printed total took part in (a computed value proves nothing)."""
     printed = {f: c for f, c in chosen.items() if c is not None and not c.derived}
     support = dict.fromkeys(printed, 0)
-    if checks.get("sum") and {Field.NET_TOTAL, Field.TAX_TOTAL, Field.GROSS_TOTAL} <= printed.keys():
-        for field in (Field.NET_TOTAL, Field.TAX_TOTAL, Field.GROSS_TOTAL):
+    trio = (Field.NET_TOTAL, Field.TAX_TOTAL, Field.GROSS_TOTAL)
+    # three amounts printed on three rows: one amount read twice (net = total at 0 % VAT) proves nothing
+    if checks.get("sum") and set(trio) <= printed.keys() and len({printed[f].row for f in trio}) == 3:
+        for field in trio:
             support[field] += 1
     gross, due = printed.get(Field.GROSS_TOTAL), printed.get(Field.AMOUNT_DUE)
     if checks.get("due") and gross is not None and due is not None and gross.row != due.row:

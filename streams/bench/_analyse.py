@@ -79,6 +79,13 @@ def process_figures(groups: Sequence[Group], invoices: int) -> tuple[ProcessFigu
     return tuple(figures)
 
 
+def machine_busy(groups: Sequence[Group], busy_s: float, cores: int) -> float:
+    """Share of all cores busy over the sampled window."""
+    series = groups[0].series if groups else []
+    window = series[-1][0] - series[0][0] if len(series) > 1 else math.nan
+    return busy_s / (window * cores) if window and cores else math.nan
+
+
 def ceiling(raw: RawChain | None, pure: PureCost, throughput: float) -> Ceiling:
     """min(a, cores / b) and our throughput as a share of it."""
     cores = len(os.sched_getaffinity(0))

@@ -113,6 +113,8 @@ class Figures:
     latency_arrival: Latency
     stages: tuple[StageFigure, ...]
     processes: tuple[ProcessFigure, ...]
+    machine_busy: float  # share of all cores busy over the run window, whoever used them
+    other_cpu_s: float  # CPU seconds of processes outside the run (a shared machine's other users)
     paid_pages: int
     cost_usd_total: float
     cost_per_invoice_usd: float

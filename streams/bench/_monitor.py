@@ -76,11 +76,23 @@ def find_servers() -> dict[str, Callable[[], list[psutil.Process]]]:
     }
 
 
+def _machine_busy_s() -> float:
+    t = psutil.cpu_times()
+    return float(t.user + t.nice + t.system + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0)
+                 + getattr(t, "steal", 0.0))
+
+
 class ProcessSampler:
-    """Samples groups of processes; `start()` opens the window, `sample()` extends it."""
+    """Samples groups of processes; `start()` opens the window, `sample()` extends it.
+
+    It also counts the CPU the whole machine was busy (all cores), so CPU taken by processes that are not
+    part of the run (other users of a shared machine) shows in the report instead of silently slowing it.
+    """
 
     def __init__(self) -> None:
         self.groups: list[Group] = []
+        self.machine_busy_s = 0.0
+        self._machine_start = 0.0
         self._started = 0.0
         self._lock = threading.Lock()  # `run` samples in a thread; `stop()` comes from the loop
         self._stopped = False
@@ -98,6 +110,7 @@ class ProcessSampler:
         """Open the window: what each process used so far is not counted."""
         self._started = time.time()
         self._stopped = False
+        self._machine_start = _machine_busy_s()
         for group in self.groups:
             group.pids.clear()
         self.sample()
@@ -114,6 +127,7 @@ class ProcessSampler:
         self._stopped = True
 
     def _sample(self, now: float) -> None:
+        self.machine_busy_s = _machine_busy_s() - self._machine_start
         for group in self.groups:
             rss = 0
             for proc in group.find():

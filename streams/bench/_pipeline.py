@@ -51,6 +51,7 @@ class PipelineRun:
     redelivered: int
     offsets: list[OffsetSample]
     processes: list[Group]
+    machine_busy_s: float
     complete: bool
 
 
@@ -82,7 +83,8 @@ async def run_pipeline(settings: Settings, items: Sequence[Prepared], plan: Sequ
                                                    stall_timeout_s)
     finally:
         stop_children(children)
-    return PipelineRun(sent_at, collector.arrivals, collector.redelivered, poller.samples, sampler.groups, complete)
+    return PipelineRun(sent_at, collector.arrivals, collector.redelivered, poller.samples, sampler.groups,
+                       sampler.machine_busy_s, complete)
 
 
 async def _measure(settings: Settings, items: Sequence[Prepared], pace: Pace, collector: ScoredCollector,

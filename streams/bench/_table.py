@@ -64,6 +64,8 @@ def _results(f: Figures) -> list[str]:
         flag = "  [target <= 400]" if p.name.startswith("worker") and p.peak_rss_mb > TARGET_RSS_MB else ""
         lines.append(f"{p.name:<12}{_n(p.cpu_s, 1):>9}{_n(p.cpu_share * 100):>9}{_n(p.cpu_ms_per_invoice, 3):>12}"
                      f"{_n(p.peak_rss_mb):>13}{flag}")
+    lines.append(f"{'machine':<12} {f.machine_busy:.0%} of all cores busy; processes outside this run used"
+                 f" {_n(f.other_cpu_s, 1)} CPU s")
     total = sum(f.decisions.values()) or 1
     shares = ", ".join(f"{k} {v / total:.1%}" for k, v in sorted(f.decisions.items()))
     lines += [

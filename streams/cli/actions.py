@@ -14,6 +14,7 @@ from streams.admin import ensure_topics, list_topics
 from streams.asyncapi import export_schemas
 from streams.publisher import Publisher, iter_documents, received_for_file
 from streams.reader import records, topic_reader
+from streams.sinks.postgres import import_vendor_master
 from streams.sinks.redis import RedisStores, connect_redis
 from streams.topics import topic_name
 
@@ -79,6 +80,7 @@ async def import_vendors(settings: Settings, path: Path, tenant: str) -> int:
         await RedisStores(client, settings.topic_prefix).learn_vendors(facts)
     finally:
         await client.aclose()
+    await import_vendor_master(settings.postgres_dsn.get_secret_value(), facts)
     sys.stdout.write(f"imported {len(facts)} vendor identities for tenant {tenant}\n")
     return 0
 
@@ -117,4 +119,30 @@ def bench(what: str, root: Path, repeat: int) -> int:
         from agents.bench_score import bench_score
 
         sys.stdout.write(f"score: median {bench_score(20_000):.1f} us per invoice (target < 200 us)\n")
+    return 0
+
+
+def bench_records(settings: Settings, count: int, repeat: int) -> int:
+    """Print the record-store and score benchmark figures."""
+    from agents.bench_records import bench_figures, format_figures
+
+    figures = bench_figures(settings.postgres_dsn.get_secret_value(), count=count, repeat=repeat)
+    sys.stdout.write(format_figures(figures) + "\n")
+    return 0
+
+
+def bench_paid(count: int, rate: int, latency: float) -> int:
+    """Paid extraction through the endpoint pool against the local fake: one endpoint, then two."""
+    from streams.azure.bench import bench_paid_scaling, format_report
+
+    sys.stdout.write(format_report(asyncio.run(bench_paid_scaling(count, rate, latency))) + "\n")
+    return 0
+
+
+def replay(settings: Settings, stage: str, error_code: str | None, from_beginning: bool) -> int:
+    """Replay a stage's dead letters."""
+    from streams.replay import replay_dead_letters
+
+    report = asyncio.run(replay_dead_letters(settings, stage, error_code=error_code, from_beginning=from_beginning))
+    sys.stdout.write(f"replayed {report.replayed} dead letter(s), skipped {report.skipped}\n")
     return 0

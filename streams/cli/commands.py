@@ -106,6 +106,15 @@ def _bench(sub: Sub) -> None:
     d.set_defaults(func=lambda a: actions.bench(a.what, a.dir, a.repeat))
     kinds.add_parser("score", help="median time of the pure score function").set_defaults(
         func=lambda a: actions.bench(a.what, Path(), 1))
+    r = kinds.add_parser("records", help="rows/s: batch record writer vs one INSERT per row; score time")
+    r.add_argument("--count", type=int, default=2000, help="events per writer and repetition")
+    r.add_argument("--repeat", type=int, default=5)
+    r.set_defaults(func=lambda a: actions.bench_records(Settings(), a.count, a.repeat))
+    q = kinds.add_parser("paid", help="paid extraction against the local fake service: quota use, 429s, latency")
+    q.add_argument("--count", type=int, default=1000, help="scans to analyze")
+    q.add_argument("--rate", type=int, default=15, help="analyze requests/s the fake allows per key")
+    q.add_argument("--latency", type=float, default=2.0, help="seconds the fake takes per document")
+    q.set_defaults(func=lambda a: actions.bench_paid(a.count, a.rate, a.latency))
     _bench_e2e(kinds)
 
 
@@ -134,11 +143,19 @@ def _bench_e2e(kinds: Sub) -> None:
     p.set_defaults(func=run)
 
 
+def _replay(sub: Sub) -> None:
+    p = sub.add_parser("replay", help="re-publish a stage's dead letters to its input topic (once each)")
+    p.add_argument("stage", help="detect, extract, score or aggregate")
+    p.add_argument("--error-code", default=None, help="only dead letters with this code")
+    p.add_argument("--from-beginning", action="store_true", help="replay again those replayed before")
+    p.set_defaults(func=lambda a: actions.replay(Settings(), a.stage, a.error_code, a.from_beginning))
+
+
 def _print_json(obj: object) -> int:
     sys.stdout.write(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
     return 0
 
 
 REGISTRY: tuple[Callable[[Sub], None], ...] = (
-    _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _eval, _bench, _demo,
+    _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _eval, _bench, _replay, _demo,
 )

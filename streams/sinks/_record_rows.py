@@ -5,8 +5,8 @@ rows come from the newest event per invoice only; the batch's older events still
 history, which is keyed by event id. Each event travels as its own JSON document, which the statement
 takes apart server-side (fields, lines, confidences): serialising an event is one call into pydantic's
 Rust core, where building and encoding ~50 typed arrays element by element cost the client about three
-times as much (measured: ~45 against ~15 ms of CPU per 500 events). Vendor facts are kept only when they name an event that can become a row, so the
-statement can tie each one to the invoice row it approved.
+times as much (measured: ~45 against ~15 ms of CPU per 500 events). Vendor facts are kept only when
+they name an event that can become a row, so the statement can tie each one to the invoice row it approved.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ history ignores a known event id). Lines are upserted by position and the surplu
 disjoint rows, so their order inside the statement does not matter and no row is touched twice; the
 surplus is found by key (previous line count from the stored invoice), so the delete never scans the table.
 
-Extraction fields the scored event does not carry yet (`route`, `pages`, `extraction_reasons`) are read
-by name and stay NULL until the contract has them.
+The extraction record (`route`, `pages`, `extraction_reasons`) comes from the scored event, which carries
+what extraction found so the record can be written without reading another topic.
 """
 
 from __future__ import annotations

@@ -76,8 +76,9 @@ def rows_of(events: Sequence[InvoiceScored]) -> list[tuple[str, tuple[Any, ...]]
             ev.received_at, ev.scored_at,
         )))
         out.append((_EXTRACTION, (
-            ev.invoice_id, ev.tenant_id, ev.event_id, ev.extractor, None, ev.format.value, None, ev.cost.pages,
-            ev.cost.model, ev.cost.usd, orjson.dumps(inv.confidence if inv else {}).decode(), None,
+            ev.invoice_id, ev.tenant_id, ev.event_id, ev.extractor, ev.route.value if ev.route else None,
+            ev.format.value, ev.pages, ev.cost.pages, ev.cost.model, ev.cost.usd,
+            orjson.dumps(inv.confidence if inv else {}).decode(), _reasons(ev.extraction_reasons),
         )))
         out.append((_DECISION, (ev.event_id, ev.invoice_id, ev.tenant_id, ev.decision.value, ev.score,
                                 _reasons(ev.reasons), ev.policy_version, ev.scored_at)))

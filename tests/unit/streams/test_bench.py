@@ -109,7 +109,7 @@ def test_json_and_table_carry_every_figure() -> None:
                     "/tmp/c", False, "bench-r1", 3),
         published=1, arrived=1, redelivered=0, dead_lettered=0, wall_s=1.0, publish_per_s=math.nan,
         throughput_per_s=10.0, overall_per_s=10.0, latency_scored=lat, latency_arrival=lat, stages=(),
-        processes=(), paid_pages=0, cost_usd_total=0.0, cost_per_invoice_usd=0.0,
+        processes=(), machine_busy=0.5, other_cpu_s=0.0, paid_pages=0, cost_usd_total=0.0, cost_per_invoice_usd=0.0,
         decisions=outcome(arrivals)[2], touchless=1.0, ceiling=ceiling(None, PureCost({"detect": 0.001}, 0, 1), 10.0),
         series=Series(),
     )
