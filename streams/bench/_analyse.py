@@ -79,6 +79,11 @@ def process_figures(groups: Sequence[Group], invoices: int) -> tuple[ProcessFigu
     return tuple(figures)
 
 
+def stack_cpu_ms(groups: Sequence[Group], invoices: int) -> float:
+    """CPU milliseconds per invoice of everything but the bench itself (the load generator)."""
+    return sum(g.cpu_s for g in groups if g.name != "bench") * 1000.0 / invoices if invoices else math.nan
+
+
 def machine_busy(groups: Sequence[Group], busy_s: float, cores: int) -> float:
     """Share of all cores busy over the sampled window."""
     series = groups[0].series if groups else []

@@ -115,6 +115,7 @@ class Figures:
     processes: tuple[ProcessFigure, ...]
     machine_busy: float  # share of all cores busy over the run window, whoever used them
     other_cpu_s: float  # CPU seconds of processes outside the run (a shared machine's other users)
+    stack_cpu_ms_per_invoice: float  # workers, broker, Redis and PostgreSQL together (the bench excluded)
     paid_pages: int
     cost_usd_total: float
     cost_per_invoice_usd: float
@@ -128,6 +129,12 @@ class Figures:
     def throughput_per_min(self) -> float:
         """Sustained invoices per minute."""
         return self.throughput_per_s * 60.0
+
+    @property
+    def projected_per_s(self) -> float:
+        """What the stack's CPU per invoice allows on this machine's cores if nothing else ran on them."""
+        ms = self.stack_cpu_ms_per_invoice
+        return self.run.cores * 1000.0 / ms if ms and not math.isnan(ms) else math.nan
 
     @property
     def complete(self) -> bool:
@@ -149,6 +156,7 @@ def as_json(figures: Figures) -> dict[str, Any]:
     """The figures as plain JSON-ready data (NaN as null), with the derived per-minute figure and targets."""
     data = asdict(figures)
     data["throughput_per_min"] = figures.throughput_per_min
+    data["projected_per_s"] = figures.projected_per_s
     data["complete"] = figures.complete
     data["targets"] = {"per_s": TARGET_PER_S, "efficiency": TARGET_EFFICIENCY, "p99_ms_at_half_rate": TARGET_P99_MS,
                        "worker_rss_mb": TARGET_RSS_MB, "old_platform_cost_usd": OLD_PLATFORM_COST_USD}

@@ -120,6 +120,7 @@ def build_figures(info: RunInfo, run: PipelineRun, pure: PureCost, raw: RawChain
         processes=an.process_figures(run.processes, len(run.arrivals)),
         machine_busy=an.machine_busy(run.processes, run.machine_busy_s, info.cores),
         other_cpu_s=run.machine_busy_s - sum(g.cpu_s for g in run.processes),
+        stack_cpu_ms_per_invoice=an.stack_cpu_ms(run.processes, len(run.arrivals)),
         paid_pages=pages, cost_usd_total=cost, cost_per_invoice_usd=cost / len(run.arrivals) if run.arrivals else 0.0,
         decisions=decisions, touchless=touchless, ceiling=an.ceiling(raw, pure, per_s),
         series=an.series(run.sent_at, run.arrivals, run.offsets, prefix, first),

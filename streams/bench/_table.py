@@ -66,6 +66,8 @@ def _results(f: Figures) -> list[str]:
                      f"{_n(p.peak_rss_mb):>13}{flag}")
     lines.append(f"{'machine':<12} {f.machine_busy:.0%} of all cores busy; processes outside this run used"
                  f" {_n(f.other_cpu_s, 1)} CPU s")
+    lines.append(f"{'stack':<12} {_n(f.stack_cpu_ms_per_invoice, 3)} CPU ms per invoice (workers, broker, Redis,"
+                 f" PostgreSQL): {f.run.cores} idle cores would clear {_n(f.projected_per_s)}/s")
     total = sum(f.decisions.values()) or 1
     shares = ", ".join(f"{k} {v / total:.1%}" for k, v in sorted(f.decisions.items()))
     lines += [

@@ -109,12 +109,14 @@ def test_json_and_table_carry_every_figure() -> None:
                     "/tmp/c", False, "bench-r1", 3),
         published=1, arrived=1, redelivered=0, dead_lettered=0, wall_s=1.0, publish_per_s=math.nan,
         throughput_per_s=10.0, overall_per_s=10.0, latency_scored=lat, latency_arrival=lat, stages=(),
-        processes=(), machine_busy=0.5, other_cpu_s=0.0, paid_pages=0, cost_usd_total=0.0, cost_per_invoice_usd=0.0,
+        processes=(), machine_busy=0.5, other_cpu_s=0.0, stack_cpu_ms_per_invoice=4.0,
+        paid_pages=0, cost_usd_total=0.0, cost_per_invoice_usd=0.0,
         decisions=outcome(arrivals)[2], touchless=1.0, ceiling=ceiling(None, PureCost({"detect": 0.001}, 0, 1), 10.0),
         series=Series(),
     )
     data = as_json(figures)
     assert data["latency_scored"]["max_ms"] is None and data["throughput_per_min"] == 600.0
+    assert data["projected_per_s"] == 500.0  # 2 cores / 4 ms
     json.dumps(data, allow_nan=False)
     table = format_table(figures)
     for label in ("throughput", "600/min", "ceiling (b)", "efficiency", "touchless", "$0.13", "vendor master"):
