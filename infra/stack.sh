@@ -412,16 +412,14 @@ pg_up() {
         as_pg "$bin/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
             --no-locale -E UTF8 >"$STATE/postgres-initdb.log" 2>&1 \
             || { tail_log "$STATE/postgres-initdb.log"; die "postgres: initdb failed (log: $STATE/postgres-initdb.log)"; }
-        # Local development cluster: loopback only, socket in our dir, durability traded for speed.
+        # Local cluster: loopback only, socket in our dir. Durability stays at PostgreSQL's defaults
+        # (fsync, synchronous_commit on), so the record benchmarks measure what production pays per commit.
         as_pg tee -a "$data/postgresql.conf" >/dev/null <<EOF
 
 # --- added by invoiceflow infra/stack.sh ---
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$run'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 EOF
     fi
     # An existing cluster must be run by the major version that created it.

@@ -216,7 +216,7 @@ def currency(doc: Document, language: str | None) -> Pick[str] | None:
     bare: Counter[str] = Counter()
     for row in doc.rows:
         for amount in find_amounts(row.text):
-            if amount.currency:
+            if amount.currency and amount.decimals:  # "KES 90000013" is a reference, not money
                 beside[amount.currency] += 1
         for token in re.findall(r"\b[A-Z]{3}\b", row.text):
             if token in ISO_CURRENCIES and token != "ALL":
@@ -233,10 +233,10 @@ def currency(doc: Document, language: str | None) -> Pick[str] | None:
 
 def _beside_confidence(code: str, beside: Counter[str], bare: Counter[str]) -> float:
     """Sure when every amount that names a currency names this one and the code itself is printed;
-    a "€" or "£" alone is as good; a "$" alone may be any dollar."""
-    if len(beside) > 1 or (bare and bare.most_common(1)[0][0] != code):
+    a "€" or "£" alone is nearly as good; a "$" alone may be any dollar."""
+    if len(beside) > 1:
         return 0.7
-    if bare:
+    if code in bare:
         return 0.95
     return 0.93 if code in _SINGLE_SYMBOL else 0.8
 

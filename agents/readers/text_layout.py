@@ -4,8 +4,9 @@ Invoices put a value to the right of its label ("Zahlbetrag 529,87"), or under i
 table header ("Nettobetrag  MwSt  Endbetrag" over a row of amounts). Lines from the PDF text layer or
 OCR are first gathered into visual rows (lines whose boxes overlap vertically), then every label found in
 a row is paired with the text after it on that row, up to the next label, or with the words below it in
-the same column. Everything here is measured relative to the text height, so points and pixels behave
-alike.
+the same column. A phrase that names two fields ("VAT" heads a VAT id and a VAT amount) gives a hit for
+each, and the value decides which one a reader can use. Everything here is measured relative to the text
+height, so points and pixels behave alike.
 """
 
 from __future__ import annotations

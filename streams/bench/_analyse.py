@@ -80,8 +80,9 @@ def process_figures(groups: Sequence[Group], invoices: int) -> tuple[ProcessFigu
 
 
 def stack_cpu_ms(groups: Sequence[Group], invoices: int) -> float:
-    """CPU milliseconds per invoice of everything but the bench itself (the load generator)."""
-    return sum(g.cpu_s for g in groups if g.name != "bench") * 1000.0 / invoices if invoices else math.nan
+    """CPU milliseconds per invoice of the stack: not the bench (the load) nor a fake (a remote service)."""
+    ours = [g for g in groups if g.name != "bench" and not g.name.startswith("fake")]
+    return sum(g.cpu_s for g in ours) * 1000.0 / invoices if invoices else math.nan
 
 
 def machine_busy(groups: Sequence[Group], busy_s: float, cores: int) -> float:

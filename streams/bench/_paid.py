@@ -55,14 +55,20 @@ class PaidFake:
         return {"INVOICEFLOW_AZURE_ENDPOINTS": json.dumps([endpoint])}
 
 
+def _spawn(log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "infra.fake_azure_di", "--port", "0", "--rate", str(ANALYZE_RPS), "--get-rate",
+             str(GET_RPS), "--latency", str(LATENCY_S), "--key", _KEY],
+            cwd=_REPO, stdout=subprocess.PIPE, stderr=log,  # it prints one line (its URL), then only logs
+        )
+    return proc
+
+
 async def start_fake(work_dir: Path) -> PaidFake:
     """Start the fake (`python -m infra.fake_azure_di`) on a free port; its URL is its first output line."""
     log_path = work_dir / "fake-azure.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "infra.fake_azure_di", "--port", "0", "--rate", str(ANALYZE_RPS), "--get-rate",
-         str(GET_RPS), "--latency", str(LATENCY_S), "--key", _KEY],
-        cwd=_REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    proc = _spawn(log_path)
     assert proc.stdout is not None
     try:
         line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)
@@ -71,5 +77,4 @@ async def start_fake(work_dir: Path) -> PaidFake:
         raise DependencyUnavailable("the fake Document Intelligence did not start within 30 s") from exc
     if not line.strip():
         raise DependencyUnavailable(f"the fake Document Intelligence exited with {proc.wait()}")
-    log_path.write_bytes(line)
     return PaidFake(Child("fake-azure", proc, log_path), line.decode().strip().rsplit(" ", 1)[-1])

@@ -15,8 +15,8 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
@@ -43,6 +43,14 @@ class Pace:
 
 
 @dataclass(frozen=True, slots=True)
+class Services:
+    """What the workers need besides the stack: extra environment, and service processes to watch."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    pids: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class PipelineRun:
     """What the pipeline phase recorded."""
 
@@ -55,23 +63,25 @@ class PipelineRun:
     complete: bool
 
 
-def _sampler(worker_pids: Sequence[int]) -> ProcessSampler:
+def _sampler(worker_pids: Sequence[int], services: Services) -> ProcessSampler:
     sampler = ProcessSampler()
     for i, pid in enumerate(worker_pids):
         sampler.add_pids(f"worker-{i}", [pid])
     for name, find in find_servers().items():
         sampler.add(name, find)
     sampler.add_pids("bench", [os.getpid()])
+    for name, pid in services.pids.items():
+        sampler.add_pids(name, [pid])
     return sampler
 
 
 async def run_pipeline(settings: Settings, items: Sequence[Prepared], plan: Sequence[str], pace: Pace,
-                       work_dir: Path, stall_timeout_s: float, progress: bool) -> PipelineRun:
+                       services: Services, work_dir: Path, stall_timeout_s: float, progress: bool) -> PipelineRun:
     """Start the workers of `plan`, publish `items` at `pace`, and record until all are scored."""
-    children = start_workers(plan, settings.topic_prefix, settings.app_id, work_dir)
+    children = start_workers(plan, settings.topic_prefix, settings.app_id, work_dir, services.env)
     try:
         await wait_for_group(settings.kafka_bootstrap, settings.app_id, len(plan), children)
-        sampler = _sampler([c.proc.pid for c in children])
+        sampler = _sampler([c.proc.pid for c in children], services)
         poller = OffsetPoller(settings.kafka_bootstrap, settings.app_id,
                               [topic_name(settings, spec.name) for spec in all_topics()])
         index_of = {item.key: i for i, item in enumerate(items)}

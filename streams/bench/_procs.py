@@ -50,9 +50,10 @@ def start_child(name: str, argv: Sequence[str], env: Mapping[str, str], log_dir:
     return Child(name, proc, log_path)
 
 
-def start_workers(plan: Sequence[str], prefix: str, app_id: str, log_dir: Path) -> list[Child]:
+def start_workers(plan: Sequence[str], prefix: str, app_id: str, log_dir: Path,
+                  extra_env: Mapping[str, str]) -> list[Child]:
     """One `invoiceflow worker` per entry of `plan` (its comma-separated stages)."""
-    env = {"INVOICEFLOW_TOPIC_PREFIX": prefix, "INVOICEFLOW_APP_ID": app_id}
+    env = {**extra_env, "INVOICEFLOW_TOPIC_PREFIX": prefix, "INVOICEFLOW_APP_ID": app_id}
     return [start_child(f"worker-{i}", ["streams.cli", "worker", "--stages", stages], env, log_dir)
             for i, stages in enumerate(plan)]
 

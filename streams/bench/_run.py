@@ -6,6 +6,8 @@ The phases run one after the other, never overlapping, so none disturbs another'
 3. the pipeline: real workers on the real stack, a fresh topic prefix, app id and tenant;
 4. ceiling (a): a raw aiokafka chain with the payloads captured from step 3's topics, same processes;
 5. cleanup of the run's topics, Redis keys and rows (unless `keep`), then the table, JSON and plot.
+A mix that can reach the paid extractor (scans, text PDFs) gets the local fake of Document Intelligence at
+the real quota for the pipeline phase.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from streams.bench._config import BenchConfig, BenchHooks, PureCost, mix_label
 from streams.bench._corpus import Corpus, load_or_generate
 from streams.bench._figures import Figures, RunInfo, as_json
 from streams.bench._housekeeping import clean_up
-from streams.bench._pipeline import Pace, PipelineRun, elapsed, run_pipeline
+from streams.bench._paid import check_wired, needs_paid, start_fake
+from streams.bench._pipeline import Pace, PipelineRun, Services, elapsed, run_pipeline
 from streams.bench._plot import write_plot
-from streams.bench._procs import plan_stages
+from streams.bench._procs import plan_stages, stop_children
 from streams.bench._publish import prepare
 from streams.bench._table import format_table
 from streams.topics import topic_name
@@ -65,21 +68,26 @@ async def run_bench(settings: Settings, config: BenchConfig, hooks: BenchHooks) 
     run_id = uuid.uuid4().hex[:8]
     prefix, tenant = f"bench{run_id}.", f"bench-{run_id}"
     run_settings = settings.model_copy(update={"topic_prefix": prefix, "app_id": f"invoiceflow-bench-{run_id}"})
+    check_wired(config.mix)
     corpus = _documents(config, hooks, config.cache_dir or settings.state_dir.parent / "bench")
     docs = corpus.documents()
     _say(f"ceiling (b): timing the pure stage functions on {min(len(docs), config.pure_sample):,} documents")
     pure = hooks.measure_pure(_sample(docs, config.pure_sample, config.seed))
     plan = plan_stages(config.workers, config.split, {s: pure.per_stage_s.get(s, 0.0) + HOP_COST_S for s in STAGES})
     work_dir = Path(tempfile.mkdtemp(prefix=f"invoiceflow-bench-{run_id}-"))
+    fake = await start_fake(work_dir) if needs_paid(config.mix) else None
+    services = Services(fake.env(), {"fake-azure": fake.child.proc.pid}) if fake else Services()
     try:
         await ensure_topics(run_settings)
         facts = await hooks.seed_vendors(prefix, tenant, corpus.rows)
         items = await asyncio.to_thread(prepare, [p for p, _ in docs], tenant, run_settings)
         _say(f"pipeline: {len(plan)} worker(s) {list(plan)}, run {run_id}, logs in {work_dir}")
-        run = await run_pipeline(run_settings, items, plan, Pace(config.rate, config.window), work_dir,
+        run = await run_pipeline(run_settings, items, plan, Pace(config.rate, config.window), services, work_dir,
                                  config.stall_timeout_s, config.progress)
         raw = await _raw_chain(run_settings, run, len(plan), work_dir, config)
     finally:
+        if fake is not None:
+            stop_children([fake.child])
         if not config.keep:
             _say(await clean_up(run_settings, prefix, tenant))
     info = RunInfo(run_id=run_id, machine=an.run_info_machine(), cores=len(os.sched_getaffinity(0)),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.readers.labels import Field, find_labels, phrases
+from agents.readers.labels import Field, find_labels, phrases, shared_fields
 from agents.readers.pdf_text import TextLine, Word, line_from_words, page_text, pdf_lines
 from agents.readers.text_reader import read_text, read_text_pdf
 
@@ -214,6 +214,8 @@ def test_labels_prefer_the_longest_phrase_and_cover_six_languages() -> None:
     for phrase in ("Freight", "Frachtkosten", "Frais de port", "Spese di trasporto", "Portes", "Verzendkosten"):
         assert find_labels(phrase)[0].field is Field.CHARGE, phrase
     assert find_labels("Skonto")[0].field is Field.OTHER_AMOUNT  # a cash discount is not BT-107
+    vat = find_labels("VAT 20%")[0]
+    assert {vat.field, *shared_fields(vat)} == {Field.VAT_ID, Field.TAX_TOTAL}  # "VAT" heads both
     assert "zahlbetrag" in phrases(Field.AMOUNT_DUE)
 
 
@@ -266,3 +268,8 @@ def test_field_confidence_follows_the_evidence() -> None:
     assert read_text([proved])[0].confidence["issue_date"] >= 0.9
     twice = _page([[(50, "Invoice No. 80")], [(350, "Invoice No. 81")]])
     assert read_text([twice])[0].confidence["invoice_number"] < 0.85  # two numbers: which one?
+    dollars = _page([[(50, "Invoice No. 82")], [(300, "Total"), (450, "$120.00")]])
+    assert read_text([dollars])[0].confidence["currency"] <= 0.8  # "$" alone: USD, CAD, AUD...
+    euros = _page([[(50, "Invoice No. 83")], [(300, "Total"), (450, "120,00 EUR")], [(50, "Ref KES 90000013")]])
+    data, _ = read_text([euros])
+    assert data.currency == "EUR" and data.confidence["currency"] >= 0.95  # a reference is not money
