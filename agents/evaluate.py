@@ -52,6 +52,10 @@ CORPUS_FORMATS = {
     "cii": DocumentFormat.CII,
     "facturx-pdf": DocumentFormat.HYBRID_PDF,
     "xml": DocumentFormat.XML_OTHER,
+    # the project's own generator (invoiceflow samples)
+    "text-pdf": DocumentFormat.TEXT_PDF,
+    "scan-image": DocumentFormat.IMAGE,
+    "scan-pdf": DocumentFormat.SCANNED_PDF,
 }
 
 # The corpus names document types finer than our enum; everything not listed is OTHER.
