@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from agents.context import StageContext
 from agents.detect import detect
 from agents.paid import Extraction, escalation_reason, model_for, paid_extraction, read_paid
+from agents.readers import pdf
 from agents.readers._detection import Detection, DetectLimits, reason
 from agents.readers._doctypes import CII_ROOTS
 from agents.readers._xpath import localname
@@ -137,10 +138,27 @@ def local_route(detected: DocumentDetected) -> Route | None:
 
 
 def detection_of(detected: DocumentDetected, route: Route, content: bytes, limits: DetectLimits) -> Detection:
-    """The Detection the local readers need; a hybrid PDF is detected again to find its chosen XML."""
-    if detected.format is DocumentFormat.HYBRID_PDF:
-        return detect(content, limits)
-    return Detection(format=detected.format, doc_type=detected.doc_type, route=route)
+    """The Detection the local readers need. For a hybrid PDF, the attachment detect chose is read by name:
+    the bytes are the very ones detect vetted (their sha256 was checked on load), so detection is not redone."""
+    base = Detection(format=detected.format, doc_type=detected.doc_type, route=route)
+    if detected.format is not DocumentFormat.HYBRID_PDF:
+        return base
+    xml = embedded_xml(content, detected.embedded_xml, limits.max_xml_bytes) if detected.embedded_xml else None
+    return Detection(format=detected.format, doc_type=detected.doc_type, route=route, xml=xml) if xml else detect(
+        content, limits)
+
+
+def embedded_xml(content: bytes, name: str, max_bytes: int) -> bytes | None:
+    """The bytes of the PDF attachment called `name` (None when absent, unreadable or too large)."""
+    try:
+        document = pdf.open_pdf(content)
+    except pdf.PdfRefusedError:
+        return None
+    try:
+        found = next((a for a in pdf.attachments(document) if a.name == name), None)
+        return pdf.read_attachment(document, found.index, max_bytes) if found else None
+    finally:
+        document.close()
 
 
 def ocr_local(detected_format: DocumentFormat, content: bytes) -> Extraction:

@@ -2,8 +2,8 @@
 
 Two latencies are reported: `scored_at - received_at` as the pipeline stamps it (what a downstream system
 reads in the event), and arrival at the bench's consumer minus the send instant (what a subscriber really
-waits, the last hop included). Throughput is taken over the steady window of arrivals; stage throughputs and
-CPU shares over the same window where samples allow.
+waits, the last hop included). Throughput is sustained throughput (see `_stats.sustained`); stage throughputs are
+taken while each stage was busy, CPU shares over the sampled window.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from streams.bench._collect import Arrival
 from streams.bench._config import PureCost
 from streams.bench._figures import Ceiling, Latency, ProcessFigure, Series, StageFigure
 from streams.bench._monitor import Group, OffsetSample
-from streams.bench._stats import latency_series, per_second, percentile, steady_window
+from streams.bench._stats import latency_series, per_second, percentile
 
 _MB = 1024 * 1024
 
@@ -129,12 +129,6 @@ def outcome(arrivals: Sequence[Arrival]) -> tuple[int, float, Mapping[str, int],
     cost = sum((a.cost_usd for a in arrivals), Decimal(0))
     touchless = decisions.get("auto_approve", 0) / len(arrivals) if arrivals else math.nan
     return sum(a.paid_pages for a in arrivals), float(cost), dict(decisions), touchless
-
-
-def steady(arrivals: Sequence[Arrival]) -> tuple[float, float, float]:
-    """(start, end, invoices per second) of the steady window."""
-    window = steady_window([a.arrived_at for a in arrivals])
-    return window.start, window.end, window.per_s
 
 
 def run_info_machine() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from streams.bench._monitor import ProcessSampler, find_servers
 from streams.bench._procs import start_child, stop_children, wait_for_group
 from streams.bench._publish import Prepared, TraceHeaders, make_producer, publish
 from streams.bench._rawhop import HopSpec
-from streams.bench._stats import steady_window
+from streams.bench._stats import sustained
 from streams.reader import topic_reader
 
 CAPTURE_PER_TOPIC = 200
@@ -79,23 +80,23 @@ async def run_raw_chain(settings: Settings, prefix: str, payloads: Sequence[tupl
         collector = KeyCollector(count)
         async with topic_reader(settings, topics[-1], from_beginning=True) as consumer:
             sampler.start()
-            arrived = await _drive(settings, topics[0], items, collector, consumer, stall_timeout_s, window)
+            sent = [math.nan] * count
+            arrived = await _drive(settings, topics[0], items, sent, collector, consumer, stall_timeout_s, window)
             sampler.stop()
     finally:
         stop_children(children)
     hops_cpu, broker_cpu = (g.cpu_s for g in sampler.groups)
     per_msg = max(1, len(collector.arrived_at)) * hops
-    return RawChain(steady_window(collector.arrived_at).per_s, arrived, count, hops_cpu / per_msg * 1e6,
-                    broker_cpu / per_msg * 1e6)
+    per_s = sustained(sent, collector.arrived_at, None, window)[0]
+    return RawChain(per_s, arrived, count, hops_cpu / per_msg * 1e6, broker_cpu / per_msg * 1e6)
 
 
-async def _drive(settings: Settings, topic: str, items: Sequence[Prepared], collector: KeyCollector,
+async def _drive(settings: Settings, topic: str, items: Sequence[Prepared], sent: list[float], collector: KeyCollector,
                  consumer: AIOKafkaConsumer, stall_timeout_s: float, window: int) -> int:
     reading = asyncio.create_task(collector.run(consumer))
     producer = make_producer(settings)
     await producer.start()
     try:
-        sent = [0.0] * len(items)
         gate = window_gate(window, lambda: len(collector.arrived_at), collector.moved)
         await publish(producer, topic, items, None, sent, TraceHeaders(settings), stamped=False, gate=gate)
         await wait_done(collector.done, lambda: len(collector.arrived_at), stall_timeout_s)

@@ -25,7 +25,7 @@ FORMATS: tuple[str, ...] = ("ubl", "cii", "hybrid_pdf", "text_pdf", "scan", "sca
 PAID_FORMATS: frozenset[str] = frozenset(MIX_CLASSES["scan"])
 
 DEFAULT_COUNT = 20_000
-DEFAULT_PURE_SAMPLE = 2_000
+DEFAULT_PURE_SAMPLE = 1_000
 DEFAULT_WINDOW = 2_000
 QUICK_COUNT = 1_000
 QUICK_MIX = "ubl=0.5,cii=0.5"

@@ -76,6 +76,7 @@ class RunInfo:
     count: int
     mix: str
     rate: float | None
+    window: int
     workers: int
     plan: tuple[str, ...]
     seed: int
@@ -108,9 +109,11 @@ class Figures:
     wall_s: float
     publish_per_s: float
     throughput_per_s: float
+    throughput_method: str
     overall_per_s: float
-    latency_scored: Latency
-    latency_arrival: Latency
+    latency_scored: Latency  # invoices sent after the warm-up (the first 10% sent)
+    latency_arrival: Latency  # the same invoices, arrival at the bench minus send
+    latency_scored_all: Latency  # every invoice, warm-up included
     stages: tuple[StageFigure, ...]
     processes: tuple[ProcessFigure, ...]
     machine_busy: float  # share of all cores busy over the run window, whoever used them

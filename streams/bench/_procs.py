@@ -74,14 +74,15 @@ def stop_children(children: Sequence[Child], timeout_s: float = 20.0) -> None:
 def plan_stages(workers: int, split: bool, cost_s: Mapping[str, float]) -> list[str]:
     """The stages each worker runs: all of them in each, or (split) balanced by `cost_s` per stage.
 
-    The split tries every number of replicas per stage, places the pieces heaviest first on the least
-    loaded process, and keeps the plan whose busiest process carries the least work.
+    The split tries every number of replicas per stage (fewer than `workers`: a stage in every process is
+    no split), places the pieces heaviest first on the least loaded process, and keeps the plan whose
+    busiest process carries the least work (the fewest pieces among equals).
     """
     if not split or workers == 1:
         return [ALL] * workers
     stages = ALL.split(",")
-    best: tuple[float, list[list[str]]] | None = None
-    for replicas in itertools.product(range(1, workers + 1), repeat=len(stages)):
+    best: tuple[float, int, list[list[str]]] | None = None
+    for replicas in itertools.product(range(1, workers), repeat=len(stages)):
         if sum(replicas) < workers:
             continue
         pieces = sorted(((cost_s[s] / r, s) for s, r in zip(stages, replicas, strict=True) for _ in range(r)),
@@ -93,10 +94,10 @@ def plan_stages(workers: int, split: bool, cost_s: Mapping[str, float]) -> list[
             i = min(free, key=lambda k: loads[k])
             loads[i] += weight
             bins[i].append(stage)
-        if all(bins) and (best is None or max(loads) < best[0]):
-            best = (max(loads), bins)
+        if all(bins) and (best is None or (round(max(loads), 9), len(pieces)) < best[:2]):
+            best = (round(max(loads), 9), len(pieces), bins)
     assert best is not None
-    return [",".join(s for s in stages if s in b) for b in best[1]]
+    return [",".join(s for s in stages if s in b) for b in best[2]]
 
 
 async def wait_for_group(bootstrap: str, group: str, members: int, children: Sequence[Child],

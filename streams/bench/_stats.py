@@ -66,3 +66,23 @@ def latency_series(points: Sequence[tuple[float, float]], origin: float) -> list
         by_second.setdefault(max(0, int(t - origin)), []).append(latency)
     return [(float(s), percentile(v, 0.5), percentile(v, 0.99)) for s, v in sorted(by_second.items())]
 
+
+def sustained(sent_at: Sequence[float], times: Sequence[float], rate: float | None, window: int) -> tuple[float, str]:
+    """Sustained invoices per second and how they were measured.
+
+    Closed loop (as fast as possible through a window of W in flight): from the moment the window first
+    filled (invoice W could leave only after an arrival) to the last send, the pipeline ran at its own pace
+    with W in flight, so the arrivals in that span over its length is its sustained rate. Fixed rate: the
+    arrivals between the 10th and 90th percentile. Otherwise (no window, or too few invoices to fill it
+    twice), the whole run, first send to last arrival: a drain rate, never flattering.
+    """
+    if rate is None and window > 0 and len(sent_at) >= 2 * window:
+        start, end = sent_at[window], sent_at[-1]
+        inside = sum(1 for t in times if start <= t <= end)
+        if end > start and inside:
+            return inside / (end - start), f"closed loop, {window:,} in flight"
+    if rate is not None and len(times) >= 100:
+        return steady_window(times).per_s, "arrivals 10th-90th percentile"
+    first = min((t for t in sent_at if not math.isnan(t)), default=math.nan)
+    last = max(times, default=math.nan)
+    return (len(times) / (last - first) if last > first else math.nan), "whole run (first send to last arrival)"

@@ -25,7 +25,7 @@ from agents.paid import Extraction
 from agents.samples import generate_samples
 from agents.score import ScoreContext, score_event
 from agents.vendors import vendor_facts
-from config.policy import load_policy_book
+from config.policy import TenantPolicy, load_policy_book
 from config.settings import Settings
 from schemas import DocumentDetected, InvoiceExtracted, InvoiceReceived, InvoiceScored
 from streams.bench import (
@@ -50,6 +50,7 @@ BASE_DATE = date(2025, 6, 30)
 BENCH_TENANT = "bench"
 DEFAULT_WORKERS = 2
 QUICK_PURE_SAMPLE = 200
+PURE_REPEAT = 3
 
 
 def generate(out_dir: Path, count: int, mix: Mapping[str, float], seed: int) -> Rows:
@@ -66,35 +67,47 @@ def generator_version() -> str:
 
 
 def measure_pure(docs: Sequence[tuple[Path, str]]) -> PureCost:
-    """CPU seconds per invoice of each stage's pure function over `docs` (no Kafka, no I/O timed)."""
+    """CPU seconds per invoice of each stage's pure function over `docs` (no Kafka, no I/O timed).
+
+    Each document runs `PURE_REPEAT` times and its fastest run counts, stage by stage: the machine is shared
+    (other processes, sibling hyperthreads), and the least disturbed run is the closest to the work itself,
+    so the ceiling this gives is, if anything, too high, never flattering to the pipeline.
+    """
     settings = Settings()
     limits = DetectLimits.from_settings(settings)
     policy = load_policy_book(settings.policy_file).default
     spent = dict.fromkeys(("detect", "extract", "score", "aggregate", "codec"), 0.0)
-    clock: Callable[[], float] = time.thread_time
     for path, _fmt in docs:
         content = path.read_bytes()
         received = received_for_file(path, BENCH_TENANT, settings)
-        t0 = clock()
-        detected = detected_event(received, detect(content, limits), None, datetime.now(UTC))
-        t1 = clock()
-        route = local_route(detected)
-        local = (extract_local(detection_of(detected, route, content, limits), content) if route is not None
-                 else LocalExtraction("none", None))
-        extracted = extracted_event(detected, Extraction(local.extractor, local.invoice, local.reasons),
-                                    datetime.now(UTC))
-        t2 = clock()
-        scored = score_event(extracted, policy, ScoreContext(vendor_known=True), datetime.now(UTC))
-        t3 = clock()
-        aggregate(scored)
-        t4 = clock()
-        _round_trip(received, detected, extracted, scored)
-        t5 = clock()
-        for stage, spent_s in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
-            spent[stage] += spent_s
+        runs = [_time_stages(received, content, limits, policy) for _ in range(PURE_REPEAT)]
+        for i, stage in enumerate(spent):
+            spent[stage] += min(run[i] for run in runs)
     n = max(1, len(docs))
     codec = spent.pop("codec")
     return PureCost({s: v / n for s, v in spent.items()}, codec / n, len(docs))
+
+
+def _time_stages(received: InvoiceReceived, content: bytes, limits: DetectLimits,
+                 policy: TenantPolicy) -> tuple[float, ...]:
+    """Thread CPU seconds of detect, extract, score, aggregate and the codec round trip for one document."""
+    clock: Callable[[], float] = time.thread_time
+    t0 = clock()
+    detected = detected_event(received, detect(content, limits), None, datetime.now(UTC))
+    t1 = clock()
+    route = local_route(detected)
+    local = (extract_local(detection_of(detected, route, content, limits), content) if route is not None
+             else LocalExtraction("none", None))
+    extracted = extracted_event(detected, Extraction(local.extractor, local.invoice, local.reasons),
+                                datetime.now(UTC))
+    t2 = clock()
+    scored = score_event(extracted, policy, ScoreContext(vendor_known=True), datetime.now(UTC))
+    t3 = clock()
+    aggregate(scored)
+    t4 = clock()
+    _round_trip(received, detected, extracted, scored)
+    t5 = clock()
+    return t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4
 
 
 def _round_trip(received: InvoiceReceived, detected: DocumentDetected, extracted: InvoiceExtracted,

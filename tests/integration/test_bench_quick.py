@@ -58,13 +58,18 @@ def test_quick_bench_produces_every_figure_and_every_invoice_arrives(stack: None
     assert not asyncio.run(_topics_left(f"bench{figures['run']['run_id']}."))
 
 
-def test_scan_mix_is_refused_until_the_paid_extractor_is_wired(stack: None, tmp_path: Path) -> None:
+def test_a_scan_mix_goes_through_the_fake_paid_service_and_costs_money(stack: None, tmp_path: Path) -> None:
+    out = tmp_path / "scan.json"
     done = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "bench", "e2e", "--mix", "einvoice=0.9,scan=0.1", "--count", "10",
-         "--cache", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "streams.cli", "bench", "e2e", "--mix", "scan=1", "--count", "20", "--workers", "1",
+         "--no-progress", "--cache", str(tmp_path / "cache"), "--json", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=240,
     )
-    assert done.returncode == 1
-    assert "paid extractor not wired yet" in done.stderr
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    figures = json.loads(out.read_text())
+    assert figures["published"] == figures["arrived"] == 20
+    assert figures["paid_pages"] >= 20 and figures["cost_per_invoice_usd"] > 0
+    assert any(p["name"] == "fake-azure" for p in figures["processes"])
 
 
 async def _topics_left(prefix: str) -> list[str]:

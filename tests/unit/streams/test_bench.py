@@ -18,7 +18,7 @@ from streams.bench._collect import Arrival, ScoredCollector
 from streams.bench._figures import Figures, Latency, RunInfo, Series
 from streams.bench._monitor import OffsetSample
 from streams.bench._publish import prepare, stamp
-from streams.bench._stats import per_second, percentile, steady_window
+from streams.bench._stats import per_second, percentile, steady_window, sustained
 from streams.errors import ConfigError
 
 
@@ -105,10 +105,11 @@ def test_json_and_table_carry_every_figure() -> None:
     lat = Latency(1.0, 2.0, 3.0, math.nan)
     arrivals = [Arrival(0, 1.0, 0.1, "auto_approve", 0, Decimal(0), "ubl")]
     figures = Figures(
-        run=RunInfo("r1", "test machine", 2, 1, "ubl=1.000", None, 1, ("detect,extract,score,aggregate",), 0,
+        run=RunInfo("r1", "test machine", 2, 1, "ubl=1.000", None, 2000, 1, ("detect,extract,score,aggregate",), 0,
                     "/tmp/c", False, "bench-r1", 3),
         published=1, arrived=1, redelivered=0, dead_lettered=0, wall_s=1.0, publish_per_s=math.nan,
-        throughput_per_s=10.0, overall_per_s=10.0, latency_scored=lat, latency_arrival=lat, stages=(),
+        throughput_per_s=10.0, throughput_method="test", overall_per_s=10.0, latency_scored=lat,
+        latency_arrival=lat, latency_scored_all=lat, stages=(),
         processes=(), machine_busy=0.5, other_cpu_s=0.0, stack_cpu_ms_per_invoice=4.0,
         paid_pages=0, cost_usd_total=0.0, cost_per_invoice_usd=0.0,
         decisions=outcome(arrivals)[2], touchless=1.0, ceiling=ceiling(None, PureCost({"detect": 0.001}, 0, 1), 10.0),
@@ -121,3 +122,12 @@ def test_json_and_table_carry_every_figure() -> None:
     table = format_table(figures)
     for label in ("throughput", "600/min", "ceiling (b)", "efficiency", "touchless", "$0.13", "vendor master"):
         assert label in table
+
+
+def test_sustained_throughput_in_a_closed_loop_ignores_the_backlog_and_the_drain() -> None:
+    arrived = [1.0 + i * 0.01 for i in range(100)]  # the pipeline clears 100/s
+    sent = [0.0] * 10 + arrived[:90]  # invoice i + 10 leaves when invoice i arrives
+    per_s, method = sustained(sent, arrived, None, 10)
+    assert per_s == pytest.approx(100, rel=0.02) and "closed loop" in method
+    per_s, method = sustained(sent, arrived, None, 0)  # no window: first send to last arrival
+    assert per_s == pytest.approx(100 / 1.99) and "whole run" in method
