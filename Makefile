@@ -31,7 +31,7 @@ stack-down:  ## stop only what `make stack` started
 	@bash infra/stack.sh down
 
 run: stack  ## publish generated samples through the whole pipeline and print each scored result
-	@$(BIN)/invoiceflow demo --count 20
+	@$(BIN)/invoiceflow demo --count 24 --formats ubl,cii,hybrid_pdf,text_pdf,scan,scan_pdf
 
 lint:
 	@$(BIN)/ruff check .
@@ -50,7 +50,7 @@ test: stack lint  ## the whole suite against the real local stack
 	@$(BIN)/pytest -q
 
 bench: stack
-	@$(BIN)/invoiceflow bench
+	@$(BIN)/invoiceflow bench e2e --workers 2 --split
 
 eval:
 	@$(BIN)/invoiceflow eval ../shared/corpus

@@ -21,7 +21,8 @@ from streams.bench._config import (
     parse_mix,
 )
 from streams.bench._figures import Figures, as_json
-from streams.bench._procs import plan_stages
+from streams.bench._paid import PaidFake, start_fake
+from streams.bench._procs import plan_stages, stop_children
 from streams.bench._run import run_bench
 from streams.bench._table import format_table
 
@@ -36,10 +37,13 @@ __all__ = [
     "BenchConfig",
     "BenchHooks",
     "Figures",
+    "PaidFake",
     "PureCost",
     "as_json",
     "format_table",
     "parse_mix",
     "plan_stages",
     "run_bench",
+    "start_fake",
+    "stop_children",
 ]

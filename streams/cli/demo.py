@@ -1,6 +1,7 @@
 """The `make run` demo: generate samples, start a worker, publish, print each result as it is scored.
 
-The worker runs as a child process (`invoiceflow worker`), exactly as in production; the demo reads
+The worker runs as a child process (`invoiceflow worker`), exactly as in production (scans, when asked for
+and no paid endpoint is configured, go to the local fake of the paid service at its real quota); the demo reads
 `invoices.scored` from its current end, so it shows only this run's invoices, and stops the worker cleanly
 (SIGTERM, then wait) when every invoice has been scored or the timeout passes.
 """
@@ -8,6 +9,7 @@ The worker runs as a child process (`invoiceflow worker`), exactly as in product
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 import tempfile
@@ -19,6 +21,7 @@ from config.settings import Settings
 from config.topics import SCORED
 from schemas import InvoiceScored
 from streams.admin import ensure_topics, wait_for_workers
+from streams.bench import PAID_FORMATS, start_fake, stop_children
 from streams.codecs import decode
 from streams.publisher import Publisher, received_for_file
 from streams.reader import topic_reader
@@ -26,10 +29,10 @@ from streams.sinks.redis import RedisStores, connect_redis
 from streams.topics import topic_name
 
 
-async def start_worker(stages: str = "detect,extract,score,aggregate") -> asyncio.subprocess.Process:
-    """Start `invoiceflow worker` as a child process with the current environment."""
+async def start_worker(env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    """Start `invoiceflow worker` (every stage) as a child process, with `env` added to the environment."""
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "streams.cli", "worker", "--stages", stages,
+        sys.executable, "-m", "streams.cli", "worker", env={**os.environ, **(env or {})},
     )
 
 
@@ -61,6 +64,39 @@ async def seed_vendors(settings: Settings, rows: Sequence[dict[str, object]]) ->
         await client.aclose()
 
 
+async def teach_fake(url: str, rows: Sequence[dict[str, object]]) -> None:
+    """Tell the fake service what each scan says (the real service would read it off the image)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        for row in rows:
+            if str(row.get("format", "")).startswith("scan"):
+                body = {"sha256": row["sha256"], "fields": fake_fields(row)}
+                async with session.post(f"{url}/_fake/truth", json=body) as resp:
+                    resp.raise_for_status()
+
+
+def fake_fields(row: dict[str, object]) -> dict[str, object]:
+    """A truth row as the service's prebuilt-invoice fields."""
+    def money(key: str) -> dict[str, object]:
+        amount = {"amount": row[key], "currencyCode": row["currency"]}
+        return {"type": "currency", "valueCurrency": amount, "content": str(row[key]), "confidence": 0.97}
+
+    def text(key: str) -> dict[str, object]:
+        return {"type": "string", "valueString": row[key], "content": row[key], "confidence": 0.97}
+
+    fields: dict[str, object] = {"InvoiceId": text("invoice_number"), "VendorName": text("seller_name"),
+              "CustomerName": text("buyer_name"), "InvoiceTotal": money("total_incl_vat"),
+              "AmountDue": money("total_gross"), "SubTotal": money("total_net"), "TotalTax": money("total_tax"),
+              "InvoiceDate": {"type": "date", "valueDate": row["issue_date"], "confidence": 0.97}}
+    if row.get("seller_vat_id"):
+        fields["VendorTaxId"] = text("seller_vat_id")
+    if row.get("seller_iban"):
+        fields["PaymentDetails"] = {"type": "array", "valueArray": [{"type": "object", "valueObject": {
+            "IBAN": text("seller_iban")}}]}
+    return fields
+
+
 async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeout_s: float) -> int:
     """Run the demo; exit code 0 when every invoice was scored in time."""
     from agents.samples import generate_samples
@@ -69,7 +105,11 @@ async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeo
     out = Path(tempfile.mkdtemp(prefix="invoiceflow-demo-"))
     rows = generate_samples(out, count, formats=tuple(formats), seed=int(time.time()))
     await seed_vendors(settings, rows)
-    worker = await start_worker()
+    fake = await start_fake(out) if PAID_FORMATS & set(formats) and not settings.azure_endpoints else None
+    if fake is not None:
+        await teach_fake(fake.url, rows)
+        sys.stdout.write(f"scans go to a local fake of Azure Document Intelligence at {fake.url}\n")
+    worker = await start_worker(fake.env() if fake else None)
     try:
         await wait_for_workers(settings)
         events = [received_for_file(out / str(row["file"]), DEMO_TENANT, settings) for row in rows]
@@ -88,6 +128,8 @@ async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeo
                             sys.stdout.flush()
     finally:
         await stop_worker(worker)
+        if fake is not None:
+            stop_children([fake.child])
     if wanted:
         sys.stderr.write(f"{len(wanted)} invoice(s) not scored within {timeout_s:.0f} s\n")
         return 1

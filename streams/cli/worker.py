@@ -38,6 +38,14 @@ def run_worker(settings: Settings, stages: Sequence[str]) -> None:
     ctx = StageContext.create(settings)
     app = create_app(settings)
     install(app, stages, ctx)
+
+    close_app = app.on_shutdown
+
+    async def on_shutdown() -> None:  # mode calls it once the agents (its children) have stopped
+        await close_app()
+        await ctx.resources.close()
+
+    app.on_shutdown = on_shutdown
     worker = faust.Worker(app, loop=loop, loglevel=settings.log_level, quiet=True, override_logging=False)
     worker.spinner = None
     worker.execute_from_commandline()

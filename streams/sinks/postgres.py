@@ -49,7 +49,7 @@ class PostgresRecords:
         try:
             async with self._one_batch_at_a_time, self.pool.acquire() as conn:
                 return int(await conn.fetchval(RECORD_BATCH, *batch.arguments()))
-        except (asyncpg.PostgresError, OSError) as exc:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             raise SinkError(f"postgres write: {type(exc).__name__}") from exc
 
     async def import_vendors(self, facts: Sequence[VendorFact]) -> int:
@@ -59,7 +59,7 @@ class PostgresRecords:
         try:
             async with self.pool.acquire() as conn:
                 status = await conn.execute(VENDOR_MASTER, *vendor_master_columns(facts))
-        except (asyncpg.PostgresError, OSError) as exc:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             raise SinkError(f"postgres vendors: {type(exc).__name__}") from exc
         return int(str(status).rsplit(" ", 1)[-1])
 
@@ -71,7 +71,7 @@ class PostgresRecords:
         try:
             async with self.pool.acquire() as conn:
                 return int(await conn.fetchval(DELETE_TENANT, tenant_id))
-        except (asyncpg.PostgresError, OSError) as exc:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             raise SinkError(f"postgres delete: {type(exc).__name__}") from exc
 
 
@@ -81,7 +81,7 @@ async def open_pool(dsn: str, max_size: int) -> Any:
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, command_timeout=30)
         async with pool.acquire() as conn:
             await apply_migrations(conn)
-    except (asyncpg.PostgresError, OSError) as exc:
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
         raise SinkError(f"postgres at the configured DSN did not answer: {type(exc).__name__}") from exc
     return pool
 
