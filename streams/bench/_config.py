@@ -113,6 +113,7 @@ class BenchConfig:
     window: int = DEFAULT_WINDOW
     workers: int = 1
     split: bool = False
+    paid_endpoints: int = 1
     seed: int = 0
     cache_dir: Path | None = None
     keep: bool = False

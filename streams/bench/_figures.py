@@ -127,6 +127,7 @@ class Figures:
     ceiling: Ceiling | None
     series: Series
     notes: tuple[str, ...] = ()
+    paid_quota: Mapping[str, float] | None = None  # from the fake's request log: quota use, 429s
 
     @property
     def throughput_per_min(self) -> float:

@@ -13,6 +13,7 @@ the real quota for the pipeline phase.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import os
 import random
@@ -77,15 +78,19 @@ async def run_bench(settings: Settings, config: BenchConfig, hooks: BenchHooks) 
     pure = hooks.measure_pure(_sample(docs, config.pure_sample, config.seed))
     plan = plan_stages(config.workers, config.split, {s: pure.per_stage_s.get(s, 0.0) + HOP_COST_S for s in STAGES})
     work_dir = Path(tempfile.mkdtemp(prefix=f"invoiceflow-bench-{run_id}-"))
-    fake = await start_fake(work_dir) if needs_paid(config.mix) else None
+    fake = await start_fake(work_dir, config.paid_endpoints) if needs_paid(config.mix) else None
+    quota: dict[str, float] | None = None
     services = Services(fake.env(), {"fake-azure": fake.child.proc.pid}) if fake else Services()
     try:
         await ensure_topics(run_settings)
         facts = await hooks.seed_vendors(prefix, tenant, corpus.rows)
+        if fake is not None:
+            await fake.teach(corpus.rows)
         items = await asyncio.to_thread(prepare, [p for p, _ in docs], tenant, run_settings)
         _say(f"pipeline: {len(plan)} worker(s) {list(plan)}, run {run_id}, logs in {work_dir}")
         run = await run_pipeline(run_settings, items, plan, Pace(config.rate, config.window), services, work_dir,
                                  config.stall_timeout_s, config.progress)
+        quota = await fake.quota_figures() if fake is not None else None
         raw = await _raw_chain(run_settings, run, len(plan), work_dir, config)
     finally:
         if fake is not None:
@@ -97,6 +102,8 @@ async def run_bench(settings: Settings, config: BenchConfig, hooks: BenchHooks) 
                    workers=len(plan), plan=tuple(plan), seed=config.seed, corpus=str(corpus.root),
                    corpus_generated=corpus.generated, tenant=tenant, vendor_facts=facts)
     figures = build_figures(info, run, pure, raw, prefix)
+    if quota is not None:
+        figures = dataclasses.replace(figures, paid_quota=quota)
     _write(figures, config)
     return figures
 

@@ -78,6 +78,12 @@ def _results(f: Figures) -> list[str]:
         f" invoice   [old platform ${OLD_PLATFORM_COST_USD:.2f}]",
         f"touchless    {f.touchless:.1%} auto-approved ({shares})",
     ]
+    if f.paid_quota:
+        q = f.paid_quota
+        lines.append(
+            f"paid quota   {q['achieved_analyze_rps']:.2f} analyze/s of {q['configured_analyze_rps']:g} configured"
+            f" (ratio {q['rate_ratio']:.3f}), {int(q['throttled_429'])} x 429,"
+            f" {int(q['analyses'])} analyses for {int(q['documents'])} documents")
     return lines
 
 

@@ -143,7 +143,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         count=args.count or (QUICK_COUNT if quick else DEFAULT_COUNT),
         mix=parse_mix(args.mix or (QUICK_MIX if quick else "einvoice")),
         rate=args.rate, window=DEFAULT_WINDOW if args.window is None else args.window,
-        workers=args.workers or (1 if quick else DEFAULT_WORKERS), split=args.split,
+        workers=args.workers or (1 if quick else DEFAULT_WORKERS), split=args.split, paid_endpoints=args.paid_endpoints,
         seed=args.seed, cache_dir=args.cache, keep=args.keep, json_path=args.json, plot_path=args.plot,
         pure_sample=QUICK_PURE_SAMPLE if quick else DEFAULT_PURE_SAMPLE, progress=not args.no_progress,
     )

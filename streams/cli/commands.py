@@ -127,6 +127,7 @@ def _bench_e2e(kinds: Sub) -> None:
                    help="as fast as possible = at most W in flight (default 2000); 0: all at once (backlog)")
     p.add_argument("--workers", type=int, default=None, help="worker processes, one consumer group (default 2)")
     p.add_argument("--split", action="store_true", help="balance the stages across the workers by CPU cost")
+    p.add_argument("--paid-endpoints", type=int, default=1, help="fake paid resources (each its own quota)")
     p.add_argument("--seed", type=int, default=0, help="generator seed (documents are cached per seed)")
     p.add_argument("--cache", type=Path, default=None, help="document cache (default: beside the state dir)")
     p.add_argument("--keep", action="store_true", help="keep the run's topics, Redis keys and rows")

@@ -64,39 +64,6 @@ async def seed_vendors(settings: Settings, rows: Sequence[dict[str, object]]) ->
         await client.aclose()
 
 
-async def teach_fake(url: str, rows: Sequence[dict[str, object]]) -> None:
-    """Tell the fake service what each scan says (the real service would read it off the image)."""
-    import aiohttp
-
-    async with aiohttp.ClientSession() as session:
-        for row in rows:
-            if str(row.get("format", "")).startswith("scan"):
-                body = {"sha256": row["sha256"], "fields": fake_fields(row)}
-                async with session.post(f"{url}/_fake/truth", json=body) as resp:
-                    resp.raise_for_status()
-
-
-def fake_fields(row: dict[str, object]) -> dict[str, object]:
-    """A truth row as the service's prebuilt-invoice fields."""
-    def money(key: str) -> dict[str, object]:
-        amount = {"amount": row[key], "currencyCode": row["currency"]}
-        return {"type": "currency", "valueCurrency": amount, "content": str(row[key]), "confidence": 0.97}
-
-    def text(key: str) -> dict[str, object]:
-        return {"type": "string", "valueString": row[key], "content": row[key], "confidence": 0.97}
-
-    fields: dict[str, object] = {"InvoiceId": text("invoice_number"), "VendorName": text("seller_name"),
-              "CustomerName": text("buyer_name"), "InvoiceTotal": money("total_incl_vat"),
-              "AmountDue": money("total_gross"), "SubTotal": money("total_net"), "TotalTax": money("total_tax"),
-              "InvoiceDate": {"type": "date", "valueDate": row["issue_date"], "confidence": 0.97}}
-    if row.get("seller_vat_id"):
-        fields["VendorTaxId"] = text("seller_vat_id")
-    if row.get("seller_iban"):
-        fields["PaymentDetails"] = {"type": "array", "valueArray": [{"type": "object", "valueObject": {
-            "IBAN": text("seller_iban")}}]}
-    return fields
-
-
 async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeout_s: float) -> int:
     """Run the demo; exit code 0 when every invoice was scored in time."""
     from agents.samples import generate_samples
@@ -107,7 +74,7 @@ async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeo
     await seed_vendors(settings, rows)
     fake = await start_fake(out) if PAID_FORMATS & set(formats) and not settings.azure_endpoints else None
     if fake is not None:
-        await teach_fake(fake.url, rows)
+        await fake.teach(rows)
         sys.stdout.write(f"scans go to a local fake of Azure Document Intelligence at {fake.url}\n")
     worker = await start_worker(fake.env() if fake else None)
     try:
