@@ -133,9 +133,48 @@ def _patterns() -> tuple[tuple[DocType, re.Pattern[str], float], ...]:
                 compound = phrase.endswith("*")
                 body = re.escape(normalise(phrase.rstrip("*"))).replace(r"\ ", r"[\s-]+")
                 prefix = r"[a-z]*" if compound else ""
-                parts.append(rf"(?<![a-z]){prefix}{body}(?:en|s|es)?(?![a-z]){_NOT_A_REFERENCE}")
-            out.append((doc_type, re.compile("|".join(parts)), weight))
+                parts.append(rf"{prefix}{body}(?:en|s|es)?(?![a-z]){_NOT_A_REFERENCE}")
+            # the word-start test is shared by every phrase: checked once, each phrase then starts with a
+            # literal letter that the regex engine tests before trying the rest (same matches, ~6x faster)
+            out.append((doc_type, re.compile(rf"(?<![a-z])(?:{'|'.join(parts)})"), weight))
     return tuple(out)
+
+
+@cache
+def _any_keyword() -> re.Pattern[str]:
+    """A quick test that a line may name a type: every match of `_patterns` contains the longest word of
+    its phrase, so a line without any of those words has no vote, and most lines of a document have none."""
+    words = {
+        max(reversed(normalise(phrase.rstrip("*")).split(" ")), key=len)
+        for groups in _KEYWORDS.values()
+        for phrases, _ in groups
+        for phrase in phrases.split("|")
+    }
+    # a word inside another is enough ("kassabon" contains "bon")
+    return re.compile(_trie_regex(sorted(w for w in words if not any(o != w and o in w for o in words))))
+
+
+_Node = dict[str, "_Node"]
+
+
+def _trie_regex(words: list[str]) -> str:
+    """An alternation of literal words as a prefix tree ("ab|ac" -> "a(?:b|c)"): a failing position costs
+    one character test per branch point instead of one per word."""
+    trie: _Node = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: _Node) -> str:
+        alternatives = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+        if not alternatives:
+            return ""
+        body = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
 
 
 def classify_text(text: str) -> tuple[DocType, float]:
@@ -154,12 +193,16 @@ def classify_text(text: str) -> tuple[DocType, float]:
     votes: dict[DocType, float] = {}
     top: set[DocType] = set()
     first_title: DocType | None = None
+    patterns = _patterns()
+    any_keyword = _any_keyword()
     for number, line in enumerate(lines):
+        if any_keyword.search(line) is None:
+            continue
         zone = 3.0 if number < _TOP_LINES else 1.0
         if len(line.split()) <= _TITLE_WORDS:
             zone *= 1.5
         line_votes: dict[DocType, float] = {}
-        for doc_type, pattern, weight in _patterns():
+        for doc_type, pattern, weight in patterns:
             hits = len(pattern.findall(line))
             if hits:
                 line_votes[doc_type] = max(line_votes.get(doc_type, 0.0), weight * min(hits, 2))
@@ -190,6 +233,7 @@ def classify_text(text: str) -> tuple[DocType, float]:
 # A type that is a kind of another: named near the top, it wins over the general one.
 _REFINES = {DocType.INVOICE: DocType.SELF_BILLED_INVOICE}
 
+_WORDS = re.compile(r"[a-z]+")
 _LETTER_SPACED = re.compile(r"(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])")
 
 
@@ -201,10 +245,20 @@ def _join_letters(match: re.Match[str]) -> str:
 def detect_language(text: str) -> str | None:
     """The most likely of en, de, fr, it, es, nl from common invoice words; None if nothing matches."""
     counts: Counter[str] = Counter()
-    for word in re.findall(r"[a-z]+", normalise(text)):
-        for language, words in _LANGUAGE_WORDS.items():
-            if word in words:
-                counts[language] += 1
+    languages = _word_languages()
+    for word in _WORDS.findall(normalise(text)):
+        for language in languages.get(word, ()):
+            counts[language] += 1
     if not counts:
         return None
     return counts.most_common(1)[0][0]
+
+
+@cache
+def _word_languages() -> dict[str, tuple[str, ...]]:
+    """The languages each common word belongs to, in `_LANGUAGE_WORDS` order (ties go to the first counted)."""
+    found: dict[str, list[str]] = {}
+    for language, words in _LANGUAGE_WORDS.items():
+        for word in words:
+            found.setdefault(word, []).append(language)
+    return {word: tuple(languages) for word, languages in found.items()}

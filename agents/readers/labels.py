@@ -9,6 +9,7 @@ one wins. The dictionaries are data: adding a phrasing is one line, and no label
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -130,21 +131,21 @@ def find_labels(text: str) -> tuple[LabelHit, ...]:
     """
     norm = normalise(text)
     root = _trie()
-    size = len(norm)
     hits: list[LabelHit] = []
-    i = 0
-    while i < size:
-        if (not norm[i].isalnum() and norm[i] not in "#°") or (i and norm[i - 1].isalnum()):
-            i += 1
-            continue
+    end = 0
+    for start in _WORD_STARTS.finditer(norm):
+        i = start.start()
+        if i < end:
+            continue  # inside the label just found
         best = _walk(root, norm, i)
-        if best is None:
-            i += 1
-            continue
-        end, (field, phrase) = best
-        hits.append(LabelHit(field, i, end, phrase))
-        i = end
+        if best is not None:
+            end, (field, phrase) = best
+            hits.append(LabelHit(field, i, end, phrase))
     return tuple(hits)
+
+
+# Where a label may start: a letter, digit, "#" or "°" not preceded by a letter or digit ([^\W_] is isalnum).
+_WORD_STARTS = re.compile(r"(?<![^\W_])(?:[^\W_]|[#°])")
 
 
 def _walk(root: _Trie, norm: str, start: int) -> tuple[int, tuple[Field, str]] | None:

@@ -47,6 +47,9 @@ def _amount_re(group_seps: str) -> re.Pattern[str]:
 
 _AMOUNT = _amount_re(".,'’\u00a0\u202f\u2009")
 _AMOUNT_SPACED = _amount_re(".,'’\u00a0\u202f\u2009 ")
+# An amount starts at most this far before its first digit: "(", signs, spaces and a currency come first.
+_LEAD = 7 + max(3, *map(len, SYMBOLS))
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,8 @@ def parse_number(text: str, decimal_hint: str | None = None) -> tuple[Decimal, i
     Returns:
         The value and its number of decimals, or None when the grouping is malformed.
     """
+    if text.isdigit():  # the common case, "2025" or "24": what the general path below returns for it
+        return Decimal(text), 0
     text = text.strip().replace("’", "'")
     for space in _SPACES:
         text = text.replace(space, " ")
@@ -177,9 +182,14 @@ def find_amounts(
         The amounts with their spans, signs applied.
     """
     out: list[AmountMatch] = []
-    for m in (_AMOUNT_SPACED if space_groups else _AMOUNT).finditer(text):
+    pattern, pos = (_AMOUNT_SPACED if space_groups else _AMOUNT), 0
+    # finditer's matches, each search begun `_LEAD` characters before the next digit (look-behinds see past it)
+    while (digit := _DIGIT.search(text, pos)) is not None:
+        m = pattern.search(text, max(pos, digit.start() - _LEAD))
+        if m is None:
+            break
+        pos = m.end()
         paren_open, sign1, cur1, sign2, number, trailing, cur2, paren_close = m.groups()
-        start = m.start()
         parsed = parse_number(number, decimal_hint)
         if parsed is None:
             continue
@@ -187,7 +197,7 @@ def find_amounts(
         parenthesized = bool(paren_open and paren_close)
         negative = bool(sign1 or sign2 or trailing) or parenthesized
         currency = currency_code(cur1 or cur2 or "") if (cur1 or cur2) else None
-        out.append(AmountMatch(start, m.end(), -value if negative else value, currency, decimals, parenthesized))
+        out.append(AmountMatch(m.start(), pos, -value if negative else value, currency, decimals, parenthesized))
     return out
 
 

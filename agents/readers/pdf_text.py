@@ -12,6 +12,7 @@ OCR produces the same shapes in pixels, and the reader only uses ratios, never a
 from __future__ import annotations
 
 import ctypes
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -57,8 +58,11 @@ class TextLine:
 
 # A character as (x0, y0, x1, y1, text): plain tuples, since a page has thousands of them.
 _Char = tuple[float, float, float, float, str]
+# pdfium's FS_RECTF (left, top, right, bottom as C floats) read in one call
+_RECT = struct.Struct("4f").unpack_from
 # No-break and thin spaces group digits ("1 234,56"): they stay inside a word.
-_GLUE = frozenset("\u00a0\u202f\u2009\u2007")
+_GLUE_CHARS = "\u00a0\u202f\u2009\u2007"
+_GLUE = frozenset(_GLUE_CHARS)
 
 
 def pdf_lines(content: bytes, max_pages: int | None = None) -> tuple[tuple[TextLine, ...], ...]:
@@ -120,7 +124,7 @@ def _chars(textpage: pdfium.PdfTextPage, width: float, height: float, rotation: 
             continue  # pdfium's guessed spaces: word breaks are decided from the gaps instead
         if not loose_box(raw_page, i, rect_ref):
             continue
-        x0, x1, top, bottom = rect.left, rect.right, rect.top, rect.bottom
+        x0, top, x1, bottom = _RECT(rect)
         if x1 < x0 or top <= bottom:
             continue
         if rotation:
@@ -145,16 +149,20 @@ def _rotate(
 
 def chars_to_rows(chars: Iterable[_Char]) -> list[list[_Char]]:
     """Cluster characters into visual rows by vertical centre, each row sorted left to right."""
-    keyed = sorted(((c[1] + c[3]) / 2, c) for c in chars)
+    keyed = sorted([((c[1] + c[3]) / 2, c) for c in chars])
     rows: list[list[_Char]] = []
+    row: list[_Char] = []
     row_yc = 0.0
     row_h = 0.0
     for yc, char in keyed:
-        h = max(char[3] - char[1], 1e-6)
-        if rows and abs(yc - row_yc) <= _SAME_LINE * min(h, row_h):
-            rows[-1].append(char)
+        h = char[3] - char[1]
+        if h < 1e-6:
+            h = 1e-6
+        if rows and abs(yc - row_yc) <= _SAME_LINE * (row_h if row_h < h else h):
+            row.append(char)
             continue
-        rows.append([char])
+        row = [char]
+        rows.append(row)
         row_yc, row_h = yc, h
     for row in rows:
         row.sort()
@@ -170,30 +178,31 @@ def group_lines(rows: Sequence[Sequence[_Char]], page: int) -> tuple[TextLine, .
 
 
 def _segments(row: Sequence[_Char], page: int) -> list[TextLine]:
-    heights = sorted(c[3] - c[1] for c in row if not c[4].isspace())
+    heights = sorted([c[3] - c[1] for c in row if not c[4].isspace()])
     if not heights:
         return []
     unit = heights[len(heights) // 2]
     word_gap, column_gap = _WORD_GAP * unit, _COLUMN_GAP * unit
     segments: list[list[Word]] = [[]]
     word: list[_Char] = []
-    last: _Char | None = None
+    last_ch: str | None = None  # the last character kept, and its left and right edges
+    last_x0 = last_x1 = 0.0
     for char in row:
-        ch = char[4]
-        if last is not None and ch == last[4] and abs(char[0] - last[0]) < 0.3 * (last[2] - last[0]):
+        x0, _, x1, _, ch = char
+        if ch == last_ch and abs(x0 - last_x0) < 0.3 * (last_x1 - last_x0):
             continue  # the same glyph drawn twice (fake bold): keep one
         if ch.isspace() and ch not in _GLUE:
             _close_word(word, segments)
             word = []
             continue
-        gap = char[0] - last[2] if last is not None else 0.0
+        gap = x0 - last_x1 if last_ch is not None else 0.0
         if word and gap > word_gap:
             _close_word(word, segments)
             word = []
         if gap > column_gap and segments[-1]:
             segments.append([])
         word.append(char)
-        last = char
+        last_ch, last_x0, last_x1 = ch, x0, x1
     _close_word(word, segments)
     return [_line(words, page) for words in segments if words]
 
@@ -201,28 +210,20 @@ def _segments(row: Sequence[_Char], page: int) -> list[TextLine]:
 def _close_word(word: list[_Char], segments: list[list[Word]]) -> None:
     if not word:
         return
-    text = "".join(c[4] for c in word).strip("".join(_GLUE))
-    if not text:
-        return
-    segments[-1].append(
-        Word(
-            x0=word[0][0],
-            y0=min(c[1] for c in word),
-            x1=max(c[2] for c in word),
-            y1=max(c[3] for c in word),
-            text=text,
-        )
-    )
+    _, tops, rights, bottoms, texts = zip(*word, strict=True)
+    text = "".join(texts).strip(_GLUE_CHARS)
+    if text:
+        segments[-1].append(Word(word[0][0], min(tops), max(rights), max(bottoms), text))
 
 
 def _line(words: Sequence[Word], page: int) -> TextLine:
     return TextLine(
         page=page,
-        x0=min(w.x0 for w in words),
-        y0=min(w.y0 for w in words),
-        x1=max(w.x1 for w in words),
-        y1=max(w.y1 for w in words),
-        text=" ".join(w.text for w in words),
+        x0=min([w.x0 for w in words]),
+        y0=min([w.y0 for w in words]),
+        x1=max([w.x1 for w in words]),
+        y1=max([w.y1 for w in words]),
+        text=" ".join([w.text for w in words]),
         words=tuple(words),
     )
 

@@ -21,6 +21,7 @@ __all__ = ["Candidate", "amounts_in", "candidates", "close", "printed_amounts"]
 
 _TOLERANCE = Decimal("0.02")
 _KEEP = 4  # candidates kept per field for the combination search
+_RATE = re.compile(r"\d\s*%")  # a percentage: a VAT rate, not an amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,7 @@ def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool)
     """VAT printed per rate on consecutive rows ("VAT 20 % ... 40,00", "VAT 10 % ... 5,00"): their sum."""
     runs: list[list[tuple[int, Decimal]]] = []
     for hit in hits_for(doc, Field.TAX_TOTAL):
-        if hit.below or not re.search(r"\d\s*%", hit.value + hit.row.text[hit.label.end :]):
+        if hit.below or not _RATE.search(hit.value + hit.row.text[hit.label.end :]):
             continue
         amounts = amounts_in(hit.value, decimal_hint, space_groups)
         if not amounts:
@@ -137,7 +138,7 @@ def _hit_score(hit: Hit, total_rows: int) -> float:
     score += 0.08 * hit.row.index / total_rows  # totals close the document
     if hit.below:
         score -= 0.1 + 0.03 * hit.below
-    if re.search(r"\d+\s*%", hit.row.text[: hit.label.start]):
+    if _RATE.search(hit.row.text[: hit.label.start]):
         score -= 0.1  # a rate before the label: a breakdown row, not the total
     return min(score, 0.9)
 

@@ -32,9 +32,8 @@ class Pick(Generic[T]):
 
 
 _ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9./_\-]*[A-Za-z0-9]|[0-9]")
-_NUMBER_WORDS = re.compile(
-    r"^(?:nr|no|n|nº|n°|num|nummer|number|numero|número|nummer|#|:|\.|°|º|de|di|van|du)[.:#°º]*$", re.I
-)
+_NUMBER_WORDS = re.compile(r"^(?:nr|no|n|nº|n°|num|nummer|number|numero|número|nummer|#|:|\.|°|º|de|di|van|du)"
+                           r"[.:#°º]*$", re.I)
 _TITLE = re.compile(
     r"(?<![a-z])(?P<title>[a-z]*(?:" + "|".join(re.escape(normalise(t)) for t in TITLE_WORDS) + r")[a-z]*)"
     r"(?P<between>(?:\s+[a-z]+){0,3}?)"
@@ -44,15 +43,16 @@ _TITLE = re.compile(
 _DATE_LINK = re.compile(r"(?:vom|du|del|of|dated|van|de|from|le)\s*$", re.I)
 _DATE_LINK_START = re.compile(r"^\s*(?:vom|du|del|of|dated|van|de|from|le)\s+\d", re.I)
 _DATE_LINK_AFTER = re.compile(r"(?<![A-Za-z])(?:vom|du|del|of|dated|van|de|from|le)\s+\d", re.I)
-_VAT = re.compile(
-    r"^(?:ATU\d{8}|BE[01]\d{9}|BG\d{9,10}|CY\d{8}[A-Z]|CZ\d{8,10}|DE\d{9}|DK\d{8}|EE\d{9}|EL\d{9}"
-    r"|ES[A-Z0-9]\d{7}[A-Z0-9]|FI\d{8}|FR[A-HJ-NP-Z0-9]{2}\d{9}|HR\d{11}|HU\d{8}|IE\d{7}[A-W][A-I]?"
-    r"|IE\d[A-Z+*]\d{5}[A-W]|IT\d{11}|LT(?:\d{9}|\d{12})|LU\d{8}|LV\d{11}|MT\d{8}|NL\d{9}B\d{2}|PL\d{10}"
-    r"|PT\d{9}|RO\d{2,10}|SE\d{10}01|SI\d{8}|SK\d{10}|XI\d{9}|GB(?:\d{9}|\d{12})|CHE\d{9}(?:MWST|TVA|IVA)?"
-    r"|NO\d{9}(?:MVA)?)$"
-)
+_VAT = re.compile(r"^(?:ATU\d{8}|BE[01]\d{9}|BG\d{9,10}|CY\d{8}[A-Z]|CZ\d{8,10}|DE\d{9}|DK\d{8}|EE\d{9}|EL\d{9}"
+                  r"|ES[A-Z0-9]\d{7}[A-Z0-9]|FI\d{8}|FR[A-HJ-NP-Z0-9]{2}\d{9}|HR\d{11}|HU\d{8}|IE\d{7}[A-W][A-I]?"
+                  r"|IE\d[A-Z+*]\d{5}[A-W]|IT\d{11}|LT(?:\d{9}|\d{12})|LU\d{8}|LV\d{11}|MT\d{8}|NL\d{9}B\d{2}|PL\d{10}"
+                  r"|PT\d{9}|RO\d{2,10}|SE\d{10}01|SI\d{8}|SK\d{10}|XI\d{9}|GB(?:\d{9}|\d{12})"
+                  r"|CHE\d{9}(?:MWST|TVA|IVA)?|NO\d{9}(?:MVA)?)$")
+_VAT_NOISE = re.compile(r"[\s.\-]")  # printed inside VAT ids ("DE 123.456.789"), dropped before matching
+_VAT_STARTS = frozenset(shape[:2] for shape in _VAT.pattern[4:-2].split("|"))  # "AT", "BE"... (and "TV", "\d")
 _BIC = re.compile(r"^[A-Z]{4}(?:AT|BE|BG|CH|CY|CZ|DE|DK|EE|ES|FI|FR|GB|GR|HR|HU|IE|IS|IT|LI|LT|LU|LV|MC|MT|NL"
                   r"|NO|PL|PT|RO|SE|SI|SK|SM|US|CA|AU|JP|CN)[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
+_BARE_CODE = re.compile(r"\b[A-Z]{3}\b")
 _IBAN_START = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){10,32}")
 
 
@@ -218,7 +218,7 @@ def currency(doc: Document, language: str | None) -> Pick[str] | None:
         for amount in find_amounts(row.text):
             if amount.currency and amount.decimals:  # "KES 90000013" is a reference, not money
                 beside[amount.currency] += 1
-        for token in re.findall(r"\b[A-Z]{3}\b", row.text):
+        for token in _BARE_CODE.findall(row.text):
             if token in ISO_CURRENCIES and token != "ALL":
                 bare[token] += 1
     if beside:
@@ -246,22 +246,22 @@ _SINGLE_SYMBOL = frozenset({"EUR", "GBP"})  # "€" and "£" name one currency e
 
 def vat_ids(row: Row) -> list[str]:
     """VAT identifiers (EU prefixes, GB, CH, NO) on a row, spaces and dots inside them ignored."""
-    return vat_ids_in([w.text for w in row.words])
+    return vat_ids_in([w.text for w in row.words]) if any(map(str.isdigit, row.text)) else []  # all have digits
 
 
 def vat_ids_in(tokens: list[str]) -> list[str]:
     """VAT identifiers in a sequence of words (one column of a row, say)."""
     out: list[str] = []
-    words = [w.strip(",;()") for w in tokens]
+    words = [_VAT_NOISE.sub("", w.strip(",;()")).upper() for w in tokens]
     for i in range(len(words)):
         joined = ""
         for j in range(i, min(i + 5, len(words))):
-            joined += re.sub(r"[\s.\-]", "", words[j]).upper()
+            joined += words[j]
             if _VAT.match(joined):
                 out.append(joined)
                 break
-            if len(joined) > 16:
-                break
+            if len(joined) > 16 or (len(joined) >= 2 and joined[:2] not in _VAT_STARTS):
+                break  # longer, or not starting like a VAT id: no more words can make one
     return out
 
 

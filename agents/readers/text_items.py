@@ -39,7 +39,8 @@ _TOTAL_FIELDS = {Field.NET_TOTAL, Field.GROSS_TOTAL, Field.AMOUNT_DUE, Field.TAX
 
 def _pattern(words: str) -> re.Pattern[str]:
     bodies = (re.escape(p).replace(r"\ ", r"\s+") for p in words.split("|"))
-    return re.compile("|".join(f"(?<![a-z0-9]){body}(?![a-z0-9])" for body in bodies))
+    # one word-start test for all phrases, so each phrase then starts with a literal letter (same matches)
+    return re.compile("(?<![a-z0-9])(?:" + "|".join(f"{body}(?![a-z0-9])" for body in bodies) + ")")
 
 
 _PATTERNS = {name: _pattern(words) for name, words in _COLUMNS.items()}

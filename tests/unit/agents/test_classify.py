@@ -105,3 +105,33 @@ def test_empty_and_unnamed_texts() -> None:
 )
 def test_detect_language(text: str, language: str) -> None:
     assert detect_language(text) == language
+
+
+def test_every_phrase_passes_the_quick_keyword_test() -> None:
+    # the quick test only skips lines no phrase can match: each phrase, alone or inside a line, passes it
+    from agents.readers.classify import _KEYWORDS, _any_keyword
+    from agents.readers.labels import normalise
+
+    quick = _any_keyword()
+    for groups in _KEYWORDS.values():
+        for phrases, _ in groups:
+            for phrase in phrases.split("|"):
+                text = normalise(phrase.rstrip("*"))
+                assert quick.search(text) is not None, phrase
+                assert quick.search(f"Handels{text}en 2026-01") is not None, phrase
+
+
+def test_lines_the_quick_test_skips_match_no_phrase() -> None:
+    from agents.readers.classify import _any_keyword, _patterns
+
+    lines = ["pos  description  qty  amount", "1  widget  2  20,00", "iban de89 3704 0044 0532 0130 00",
+             "total te betalen 20,00", "bonjour", "delivery-note nr 5", "r e c h n u n g", "statements"]
+    for line in lines:
+        if _any_keyword().search(line) is None:
+            assert all(not pattern.findall(line) for _, pattern, _ in _patterns()), line
+
+
+def test_language_ties_go_to_the_first_language_counted() -> None:
+    assert detect_language("la") == "fr"  # French and Spanish both use "la": French is listed first
+    assert detect_language("de") == "es"  # Spanish and Dutch both use "de": Spanish is listed first
+    assert detect_language("xyz") is None

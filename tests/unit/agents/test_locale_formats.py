@@ -7,7 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from agents.readers.locale_formats import currency_code, find_amounts, find_dates, parse_amount, parse_date
+from agents.readers.locale_formats import (
+    currency_code,
+    find_amounts,
+    find_dates,
+    parse_amount,
+    parse_date,
+    parse_number,
+)
 
 
 @pytest.mark.parametrize(
@@ -114,3 +121,26 @@ def test_impossible_dates_are_refused() -> None:
 )
 def test_currency_code(token: str, code: str | None) -> None:
     assert currency_code(token) == code
+
+
+def test_amounts_with_the_longest_lead_before_their_digits_are_found() -> None:
+    # "(", sign, currency and spaces may come before the first digit: the search starts far enough back
+    found = find_amounts("Betrag ( - SFr. - 5,00 ) und A4 mal 2")
+    assert [(a.start, a.value, a.currency) for a in found] == [(7, Decimal("-5.00"), "CHF"), (36, Decimal(2), None)]
+    assert find_amounts("no digits at all") == []
+
+
+def test_find_amounts_gives_the_matches_of_a_plain_scan() -> None:
+    from agents.readers.locale_formats import _AMOUNT, _AMOUNT_SPACED
+
+    texts = ["1.234,56 €  20 198,00  (50.00)", "INV-2025-001 15.05.2025 12,50 EUR", "CHF 1'234.50 - 7-", "A4 4A 4"]
+    for text in texts:
+        for spaced, pattern in ((False, _AMOUNT), (True, _AMOUNT_SPACED)):
+            spans = [(a.start, a.end) for a in find_amounts(text, space_groups=spaced)]
+            plain = [m.span() for m in pattern.finditer(text) if parse_number(m.group(5)) is not None]
+            assert spans == plain, text
+
+
+def test_plain_digits_parse_as_integers() -> None:
+    assert parse_number("2025") == (Decimal(2025), 0)
+    assert parse_number("007") == (Decimal(7), 0)
