@@ -16,6 +16,8 @@ have redis-server || missing+=(redis-server)
 have kcat         || missing+=(kcat)
 have tesseract    || missing+=(tesseract-ocr)
 have pdftoppm     || missing+=(poppler-utils)
+# the sample generator draws its PDFs and scans with DejaVu (embedded, so the text layer keeps accents)
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=(fonts-dejavu-core)
 # OCR language packs for the six invoice languages (English ships with tesseract-ocr)
 for lang in deu fra ita spa nld; do
     [[ -n "$(compgen -G "/usr/share/tesseract-ocr/*/tessdata/$lang.traineddata")" ]] || missing+=("tesseract-ocr-$lang")
