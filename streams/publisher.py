@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from opentelemetry import trace
 
 from config.settings import Settings
 from config.topics import RECEIVED
@@ -99,8 +100,6 @@ class Publisher:
         await self._producer.stop()
 
     def _headers(self) -> Headers:
-        from opentelemetry import trace
-
         span = self._tracer.start_span("invoiceflow.publish", kind=trace.SpanKind.PRODUCER)
         headers = headers_for(trace.set_span_in_context(span))
         span.end()

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from schemas import InvoiceScored
-from streams.sinks import CounterDelta, VendorFact
+from streams.sinks import CounterDelta, HistoryFacts, HistoryQuery, VendorFact
 
 
 class FakeRecordStore:
@@ -66,3 +66,25 @@ class FakeDedupeIndex:
             owner = self.owners.setdefault((tenant, sha), invoice_id)
             result.append(None if owner == invoice_id else owner)
         return result
+
+
+class FakeHistoryIndex:
+    """Business keys (first seen owns them) and known vendors, like the Redis history script."""
+
+    def __init__(self) -> None:
+        self.owners: dict[tuple[str, str], str] = {}
+        self.vendors: dict[tuple[str, str], str] = {}
+
+    async def lookup(self, queries: Sequence[HistoryQuery]) -> list[HistoryFacts]:
+        facts = []
+        for q in queries:
+            owners = [self.owners.setdefault((q.tenant_id, k), q.invoice_id) for k in q.business_keys]
+            dup = next((o for o in owners if o != q.invoice_id), None)
+            iban = self.vendors.get((q.tenant_id, q.seller_key)) if q.seller_key else None
+            known = q.seller_key is not None and (q.tenant_id, q.seller_key) in self.vendors
+            facts.append(HistoryFacts(duplicate_of=dup, vendor_known=known, vendor_iban=iban or None))
+        return facts
+
+    async def learn_vendors(self, vendors: Sequence[VendorFact]) -> None:
+        for v in vendors:
+            self.vendors[(v.tenant_id, v.seller_key)] = v.iban or ""

@@ -1,10 +1,15 @@
-"""The aggregate stage's pure parts: counter increments and the vendor facts approvals teach."""
+"""The aggregate stage: counter increments, the vendor facts approvals teach, and its shell over the sinks."""
 
 from __future__ import annotations
 
-from agents.aggregate import aggregate, vendors_learned
+from types import SimpleNamespace
+
+from agents.aggregate import aggregate, aggregate_agent, vendors_learned
 from schemas import Decision
-from streams.sinks.fakes import FakeRecordStore
+from streams.codecs import encode
+from streams.errors import DecodeError
+from streams.sinks.fakes import FakeCounterStore, FakeHistoryIndex, FakeRecordStore
+from streams.stage import Inbound
 from tests.records_helpers import scored
 
 
@@ -29,3 +34,34 @@ async def test_fake_store_learns_a_vendor_only_from_an_event_that_became_the_row
     assert await store.write_scored([older], vendors_learned([older])) == 0
     assert store.vendors == {}
     assert await store.write_scored([newer]) == 0
+
+
+class _FakeResources:
+    def __init__(self) -> None:
+        self.store, self.counters_, self.history_ = FakeRecordStore(), FakeCounterStore(), FakeHistoryIndex()
+
+    async def records(self) -> FakeRecordStore:
+        return self.store
+
+    async def counters(self) -> FakeCounterStore:
+        return self.counters_
+
+    async def history(self) -> FakeHistoryIndex:
+        return self.history_
+
+
+def _msg(value: bytes, offset: int) -> Inbound:
+    return Inbound(b"k", value, [], "p.invoices.scored", 0, offset, 0, [])
+
+
+async def test_the_shell_persists_counts_and_learns_once_and_routes_bad_messages() -> None:
+    resources = _FakeResources()
+    handle = aggregate_agent(SimpleNamespace(resources=resources))  # type: ignore[arg-type]
+    ok, held = scored("a", "t"), scored("b", "t", decision=Decision.REVIEW)
+    batch = [_msg(encode(ok), 1), _msg(b"not json", 2), _msg(encode(held), 3)]
+    outcomes = await handle(batch)
+    assert outcomes[0] == () and outcomes[2] == () and isinstance(outcomes[1], DecodeError)
+    await handle(batch)  # redelivered: nothing counts twice
+    assert (await resources.counters_.read("t"))["t"]["scored"] == 2
+    assert set(resources.store.rows) == {ok.invoice_id, held.invoice_id}
+    assert list(resources.history_.vendors) == [("t", "vat:DE136695976")]  # only the approval teaches

@@ -1,0 +1,50 @@
+"""The detect stage's shell: documents loaded and detected, digests claimed, duplicates routed, bad input routed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from agents.detect import detect_agent
+from agents.samples import generate_samples
+from config.policy import PolicyReloader
+from config.settings import Settings
+from schemas import DocumentDetected, Route
+from streams.codecs import encode
+from streams.errors import DocumentNotFound
+from streams.publisher import received_for_file
+from streams.sinks.fakes import FakeDedupeIndex
+from streams.stage import Inbound, Outbound
+
+
+class _Resources:
+    def __init__(self) -> None:
+        self.index = FakeDedupeIndex()
+
+    async def dedupe(self) -> FakeDedupeIndex:
+        return self.index
+
+
+def _msg(value: bytes, offset: int) -> Inbound:
+    return Inbound(b"k", value, [], "p.invoices.received", 0, offset, 0, [])
+
+
+async def test_same_document_twice_is_routed_duplicate_but_a_redelivery_is_not(tmp_path: Path) -> None:
+    settings = Settings()
+    rows = generate_samples(tmp_path, 1, formats=("ubl",), seed=1)
+    doc = tmp_path / str(rows[0]["file"])
+    first, again = received_for_file(doc, "t", settings), received_for_file(doc, "t", settings)
+    other_tenant = received_for_file(doc, "u", settings)
+    ctx = SimpleNamespace(settings=settings, policies=PolicyReloader(None), resources=_Resources())
+    handle = detect_agent(ctx)  # type: ignore[arg-type]
+    missing = first.model_copy(update={"invoice_id": "gone", "document": first.document.model_copy(
+        update={"uri": (tmp_path / "nope.xml").as_uri()})})
+    batch = [_msg(encode(e), i) for i, e in enumerate((first, again, first, other_tenant, missing))]
+    outcomes = await handle(batch)
+    assert isinstance(outcomes[4], DocumentNotFound)
+    routes = []
+    for out in outcomes[:4]:
+        assert isinstance(out, list) and isinstance(out[0], Outbound)
+        routes.append(DocumentDetected.model_validate_json(out[0].value))
+    assert [d.route for d in routes] == [Route.STRUCTURED, Route.DUPLICATE, Route.STRUCTURED, Route.STRUCTURED]
+    assert routes[1].duplicate_of == first.invoice_id and routes[2].duplicate_of is None
