@@ -29,6 +29,8 @@ PG_DSN="${INVOICEFLOW_POSTGRES_DSN:-postgresql://invoiceflow:invoiceflow@127.0.0
 COMPOSE_FILE="$HERE/docker-compose.kafka.yml"
 STARTED="$STATE/started"          # one line per service this script started: "<service> <how> [detail]"
 WAIT_SECONDS=60
+# A broker that kept many topics loads every partition before it serves metadata: give it longer.
+KAFKA_WAIT_SECONDS="${INVOICEFLOW_KAFKA_START_TIMEOUT_S:-240}"
 
 # ---------------------------------------------------------------------------------------------- helpers
 say()  { echo "stack: $*"; }
@@ -53,7 +55,7 @@ tail_log() {         # tail_log <file>: the last errors and last lines of a log,
     [[ -s "$1" ]] || return 0
     {
         echo "----- $1: last errors -----"
-        grep -E "ERROR|FATAL|PANIC|Exception" "$1" | tail -n 5 | cut -c1-300
+        grep -E "ERROR|FATAL|PANIC|Exception" "$1" | tail -n 5 | cut -c1-300 || true   # none is no failure
         echo "----- $1: last lines -----"
         tail -n 10 "$1" | cut -c1-300
         echo "-----"
@@ -112,12 +114,27 @@ PY
     fi
 }
 
-kafka_native_pid() { # prints the pid of our native broker if it is running
+kafka_native_pid() { # prints the pid of our native broker if it is running (pid file first, then /proc)
+    local pid f
+    if [[ -f "$KAFKA_PID" ]]; then
+        pid="$(cat "$KAFKA_PID")"
+        if [[ -n "$pid" ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $KAFKA_DIR/server.properties"; then
+            echo "$pid"; return 0
+        fi
+    fi
+    # Not (or no longer) the recorded pid, e.g. when setsid had to fork: look for it, and record it.
+    for f in $(grep -lasF -- "$KAFKA_DIR/server.properties" /proc/[0-9]*/cmdline 2>/dev/null || true); do
+        tr '\0' ' ' 2>/dev/null <"$f" | grep -qF "kafka.Kafka $KAFKA_DIR/server.properties" || continue
+        pid="${f#/proc/}"; pid="${pid%/cmdline}"
+        echo "$pid" >"$KAFKA_PID"; echo "$pid"; return 0
+    done
+    return 1
+}
+
+kafka_launch_alive() { # the process we launched (maybe still between fork and exec of java) or the broker runs
     local pid
-    [[ -f "$KAFKA_PID" ]] || return 1
-    pid="$(cat "$KAFKA_PID")"
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null \
-        | grep -q "kafka.Kafka $KAFKA_DIR/server.properties" && echo "$pid"
+    pid="$(cat "$KAFKA_PID" 2>/dev/null || true)"
+    { [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; } || kafka_native_pid >/dev/null
 }
 
 # Docker is used only when its engine answers and the compose plugin is there.
@@ -211,15 +228,19 @@ kafka_start_native() {
 }
 
 kafka_wait() {       # kafka_wait <how>: wait until the broker serves metadata
-    local deadline=$((SECONDS + WAIT_SECONDS))
+    local deadline=$((SECONDS + KAFKA_WAIT_SECONDS)) next_note=$((SECONDS + 30))
     until kafka_answers; do
-        if [[ "$1" == native ]] && ! kafka_native_pid >/dev/null; then
+        if [[ "$1" == native ]] && ! kafka_launch_alive; then
             tail_log "$KAFKA_OUT"; tail_log "$KAFKA_LOG"
             die "kafka: the broker exited during startup (logs: $KAFKA_LOG, $KAFKA_OUT)"
         fi
         if ((SECONDS >= deadline)); then
-            [[ "$1" == native ]] && { tail_log "$KAFKA_LOG"; die "kafka: no metadata from $BOOTSTRAP after ${WAIT_SECONDS}s (log: $KAFKA_LOG)"; }
-            die "kafka: no metadata from $BOOTSTRAP after ${WAIT_SECONDS}s (docker compose -f $COMPOSE_FILE logs kafka)"
+            [[ "$1" == native ]] && { tail_log "$KAFKA_LOG"; die "kafka: no metadata from $BOOTSTRAP after ${KAFKA_WAIT_SECONDS}s (log: $KAFKA_LOG)"; }
+            die "kafka: no metadata from $BOOTSTRAP after ${KAFKA_WAIT_SECONDS}s (docker compose -f $COMPOSE_FILE logs kafka)"
+        fi
+        if ((SECONDS >= next_note)); then
+            say "kafka: still starting after $((SECONDS - deadline + KAFKA_WAIT_SECONDS))s (log: $KAFKA_LOG)"
+            next_note=$((SECONDS + 30))
         fi
         sleep 0.5
     done

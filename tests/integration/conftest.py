@@ -56,9 +56,22 @@ def run_id() -> str:
 
 
 @pytest.fixture()
-def settings(stack: None, run_id: str) -> Settings:
-    """Settings isolated to this test: own topic prefix, app id (consumer group) and Redis namespace."""
-    return Settings(topic_prefix=f"t{run_id}.", app_id=f"invoiceflow-test-{run_id}", batch_timeout_s=0.02)
+def settings(stack: None, run_id: str) -> Iterator[Settings]:
+    """Settings isolated to this test: own topic prefix, app id (consumer group) and Redis namespace.
+
+    The test's topics (and the ones Faust makes under its app id) are deleted afterwards, so a broker that
+    runs the suite again and again does not pile up thousands of partitions to load at every start.
+    """
+    settings = Settings(topic_prefix=f"t{run_id}.", app_id=f"invoiceflow-test-{run_id}", batch_timeout_s=0.02)
+    yield settings
+    asyncio.run(_delete_test_topics(settings))
+
+
+async def _delete_test_topics(settings: Settings) -> None:
+    from streams.bench._housekeeping import delete_topics
+
+    for prefix in (settings.topic_prefix, settings.app_id):
+        await delete_topics(settings, prefix)
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:
