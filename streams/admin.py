@@ -11,7 +11,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    GroupCoordinatorNotAvailableError,
+    GroupLoadInProgressError,
+    KafkaConnectionError,
+    KafkaError,
+    NotCoordinatorForGroupError,
+    TopicAlreadyExistsError,
+)
 
 from config.settings import Settings
 from config.topics import all_topics
@@ -63,6 +70,20 @@ async def list_topics(settings: Settings) -> list[str]:
     return [topic_name(settings, s.name) for s in all_topics() if topic_name(settings, s.name) in existing]
 
 
+# A fresh broker creates __consumer_offsets on the first coordinator lookup and answers "not available" (or
+# "loading") until it is ready: for a waiter that means "not yet", not a failure.
+_COORDINATOR_NOT_YET = (GroupCoordinatorNotAvailableError, GroupLoadInProgressError, NotCoordinatorForGroupError)
+
+
+async def stable_members(admin: AIOKafkaAdminClient, group: str) -> int:
+    """How many members `group` has once it is Stable; 0 while it is not (or its coordinator is not ready)."""
+    try:
+        described = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"][0]
+    except _COORDINATOR_NOT_YET:
+        return 0
+    return len(described["members"]) if described["state"] == "Stable" else 0
+
+
 async def wait_for_workers(settings: Settings, timeout_s: float = 60.0) -> int:
     """Wait until the app's consumer group is stable with at least one member; returns the member count.
 
@@ -71,11 +92,8 @@ async def wait_for_workers(settings: Settings, timeout_s: float = 60.0) -> int:
     """
     deadline = asyncio.get_running_loop().time() + timeout_s
     async with _admin(settings) as admin:
-        while True:
-            response = await admin.describe_consumer_groups([settings.app_id])
-            group = response[0].to_object()["groups"][0]
-            if group["state"] == "Stable" and group["members"]:
-                return len(group["members"])
+        while not (members := await stable_members(admin, settings.app_id)):
             if asyncio.get_running_loop().time() > deadline:
                 raise DependencyUnavailable(f"no worker joined group {settings.app_id} within {timeout_s:.0f} s")
             await asyncio.sleep(0.2)
+    return members

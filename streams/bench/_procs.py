@@ -20,6 +20,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from streams.admin import stable_members
 from streams.errors import DependencyUnavailable
 
 ALL = "detect,extract,score,aggregate"
@@ -112,8 +113,7 @@ async def wait_for_group(bootstrap: str, group: str, members: int, children: Seq
             if dead:
                 raise DependencyUnavailable(f"{dead[0].name} exited with {dead[0].proc.returncode}:\n"
                                             f"{dead[0].log_tail()}")
-            described = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"][0]
-            if described["state"] == "Stable" and len(described["members"]) >= members:
+            if await stable_members(admin, group) >= members:
                 return
             if asyncio.get_running_loop().time() > deadline:
                 raise DependencyUnavailable(f"group {group} did not reach {members} members in {timeout_s:.0f} s")
