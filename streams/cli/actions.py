@@ -85,6 +85,32 @@ async def import_vendors(settings: Settings, path: Path, tenant: str) -> int:
     return 0
 
 
+async def rebuild_index(settings: Settings, tenant: str | None) -> int:
+    """Rebuild the Redis dedupe index (documents, business keys, vendors) from the PostgreSQL records."""
+    from agents.reindex import index_entries
+    from streams.sinks.postgres import open_pool
+    from streams.sinks.recovery import recorded_invoices, recorded_vendors
+
+    pool = await open_pool(settings.postgres_dsn.get_secret_value(), 2)
+    client = connect_redis(settings.redis_url.get_secret_value())
+    invoices = restored = unreadable = 0
+    try:
+        stores = RedisStores(client, settings.topic_prefix)
+        async for rows in recorded_invoices(pool, tenant):
+            entries = index_entries(rows)
+            restored += await stores.restore(entries.documents, entries.keys)
+            invoices, unreadable = invoices + len(rows), unreadable + entries.unreadable
+        vendors = await recorded_vendors(pool, tenant)
+        await stores.learn_vendors(vendors)
+    finally:
+        await client.aclose()
+        await pool.close()
+    sys.stdout.write(f"index rebuilt from {invoices} recorded invoices: {restored} claims restored (others were "
+                     f"still there), {len(vendors)} vendor identities"
+                     + (f"; {unreadable} invoices had unreadable fields" if unreadable else "") + "\n")
+    return 0
+
+
 def export(settings: Settings, out_dir: Path) -> int:
     """Write the JSON Schemas and the AsyncAPI document."""
     for path in export_schemas(settings, out_dir):

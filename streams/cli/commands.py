@@ -89,6 +89,13 @@ def _vendors(sub: Sub) -> None:
     p.set_defaults(func=lambda a: asyncio.run(actions.import_vendors(Settings(), a.file, a.tenant)))
 
 
+def _index(sub: Sub) -> None:
+    p = sub.add_parser("index", help="rebuild the Redis dedupe index from the PostgreSQL records (after Redis loss)")
+    p.add_argument("action", choices=["rebuild"])
+    p.add_argument("--tenant", default=None, help="only this tenant (default: every tenant)")
+    p.set_defaults(func=lambda a: asyncio.run(actions.rebuild_index(Settings(), a.tenant)))
+
+
 def _eval(sub: Sub) -> None:
     p = sub.add_parser("eval", help="accuracy of detect + local extract against every truth.jsonl under DIR")
     p.add_argument("dir", type=Path)
@@ -158,5 +165,5 @@ def _print_json(obj: object) -> int:
 
 
 REGISTRY: tuple[Callable[[Sub], None], ...] = (
-    _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _eval, _bench, _replay, _demo,
+    _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _index, _eval, _bench, _replay, _demo,
 )

@@ -160,6 +160,26 @@ class RedisStores:
             raise SinkError(f"redis vendors: {type(exc).__name__}") from exc
 
 
+    async def restore(self, documents: Sequence[tuple[str, str, str]], keys: Sequence[tuple[str, str, str]]) -> int:
+        """Put back first-seen claims, without taking any from their current owner; returns how many were set.
+
+        Args:
+            documents: ``(tenant, sha256, invoice id)`` per recorded document, oldest first.
+            keys: ``(tenant, business key, invoice id)`` per recorded invoice key, oldest first.
+        """
+        if not documents and not keys:
+            return 0
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for tenant, sha, invoice_id in documents:
+                    pipe.set(f"{self.prefix}doc:{tenant}:{sha}", invoice_id, nx=True, ex=_SEEN_TTL_S * 2)
+                for tenant, key, invoice_id in keys:
+                    pipe.set(f"{self.prefix}bk:{tenant}:{key}", invoice_id, nx=True, ex=_HISTORY_TTL_S)
+                return sum(1 for done in await pipe.execute() if done)
+        except RedisError as exc:
+            raise SinkError(f"redis restore: {type(exc).__name__}") from exc
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
