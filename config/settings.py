@@ -85,6 +85,16 @@ class Settings(BaseSettings):
     azure_breaker_failures: int = Field(default=5, ge=1, description="Consecutive failures that open a breaker.")
     azure_breaker_cooldown_s: float = Field(default=30.0, gt=0, description="Wait before probing an endpoint.")
     azure_max_in_flight: int = Field(default=128, ge=1, description="Documents the extract stage has in flight.")
+    azure_shared_quota: bool = Field(
+        default=True,
+        description="Share each endpoint's quota between all worker processes through Redis (redis_url), so any "
+        "number of workers together stay inside it; off: each process assumes the whole quota is its own.",
+    )
+    azure_quota_workers: int = Field(
+        default=2, ge=1,
+        description="Workers expected to share an endpoint: while Redis is unreachable each keeps to 1/N of "
+        "every quota (the shared quota's fallback).",
+    )
 
     # Policy
     policy_file: Path | None = Field(default=None, description="Tenant policy YAML; built-in default if unset.")

@@ -68,7 +68,7 @@ class Resources:
         """The paid extractor (None when no endpoint is configured), built once."""
         await self._open()
         if self._paid is None and self.settings.azure_endpoints:
-            self._paid = build_extractor(self.settings, self.pool, page_budgets)
+            self._paid = build_extractor(self.settings, self.pool, page_budgets, self.redis)
         return self._paid
 
     async def close(self) -> None:

@@ -1,8 +1,9 @@
 """Paid extraction through Azure AI Document Intelligence: endpoint pool, quota, resume, cost.
 
-The surface the extract stage uses: an `EndpointPool` of resources with their quotas and circuit
-breakers, an `AzureExtractor` that analyzes a document inside that quota and a time budget without ever
-paying twice (operations remembered in an `OperationStore`), and `cost_usd` for the bill.
+The surface the extract stage uses: an `EndpointPool` of resources with their quotas (shared by all worker
+processes through Redis: `SharedQuotas`) and circuit breakers, an `AzureExtractor` that analyzes a document
+inside that quota and a time budget without ever paying twice (operations remembered in an
+`OperationStore`), and `cost_usd` for the bill.
 """
 
 from streams.azure._sdk import AnalyzeOutcome, ExtractorConfig, build_client
@@ -16,6 +17,7 @@ from streams.azure.errors import (
     AzureRejected,
     AzureTimeBudgetExceeded,
 )
+from streams.azure.gate import Admission, SharedAdmission
 from streams.azure.operations import (
     Billed,
     MemoryOperationStore,
@@ -28,9 +30,11 @@ from streams.azure.operations import (
 )
 from streams.azure.pool import EndpointConfig, EndpointLoad, EndpointPool, Lease, choose_endpoint
 from streams.azure.prices import cost_usd, price_per_page
+from streams.azure.shared_quota import SharedQuota, SharedQuotas
 
 __all__ = [
     "AZURE_ERROR_CODES",
+    "Admission",
     "AnalyzeOutcome",
     "AzureAnalysisFailed",
     "AzureExtractor",
@@ -51,6 +55,9 @@ __all__ = [
     "Phase",
     "PostgresOperationStore",
     "ResumeAction",
+    "SharedAdmission",
+    "SharedQuota",
+    "SharedQuotas",
     "StoredOperation",
     "build_client",
     "choose_endpoint",

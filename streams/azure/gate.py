@@ -10,7 +10,11 @@ costs a whole second of that quota, so the gate is built never to cause one:
   reported through its `Ticket`) is logged, and a call is admitted only while fewer than `rate` calls left,
   or are about to leave, in the last `window_s` (1 s plus a guard). Event-loop stalls between admission
   and sending, which would squeeze calls together on the wire, are thereby caught where they happen;
-* pauses: a 429's Retry-After stops this quota (only this one) until then.
+* pauses: a 429's Retry-After stops this quota (only this one) until then;
+* sharing: all of the above holds for one process. With several workers on one endpoint, a `SharedAdmission`
+  (shared_quota.py, through Redis) is asked last, right before the ticket is handed out, so the workers
+  together stay inside the quota, and a pause is passed on to it. One caller at a time goes through the
+  gate, so a process has a single waiter at the shared quota instead of a crowd polling it.
 """
 
 from __future__ import annotations
@@ -20,11 +24,33 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
 _CAPACITY = 1.1
 _IDLE_RECHECK_S = 0.002
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The shared quota's answer: admitted (`wait_s` 0, the place is taken) or how long to wait, and why."""
+
+    wait_s: float = 0.0
+    paused: bool = False
+
+
+class SharedAdmission(Protocol):
+    """The part of a quota that other processes use too (implemented over Redis in shared_quota.py)."""
+
+    async def admit(self) -> Admission:
+        """Take one place now if there is one; never raises (it falls back to a local share)."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Pass a Retry-After on to every process (fire and forget)."""
+        ...
 
 
 class Ticket:
@@ -54,7 +80,9 @@ class Ticket:
 class RateGate:
     """Admits calls to one quota; see the module docstring."""
 
-    __slots__ = ("_clock", "_limit", "_limiter", "_paused_until", "_pending", "_sent", "_window_s")
+    __slots__ = (
+        "_clock", "_limit", "_limiter", "_lock", "_paused_until", "_pending", "_sent", "_shared", "_window_s"
+    )
 
     def __init__(
         self,
@@ -62,6 +90,7 @@ class RateGate:
         headroom: float = 0.97,
         clock: Callable[[], float] = time.monotonic,
         window_s: float = 1.015,
+        shared: SharedAdmission | None = None,
     ) -> None:
         if rate <= 0 or not 0 < headroom <= 1:
             raise ValueError("rate must be > 0 and headroom in (0, 1]")
@@ -72,10 +101,14 @@ class RateGate:
         self._pending = 0
         self._paused_until = 0.0
         self._clock = clock
+        self._shared = shared
+        self._lock = asyncio.Lock()
 
     def pause(self, seconds: float) -> None:
-        """Send nothing on this quota for `seconds` (from a 429's Retry-After)."""
+        """Send nothing on this quota for `seconds` (from a 429's Retry-After), in every process sharing it."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+        if self._shared is not None:
+            self._shared.pause(seconds)
 
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - self._clock())
@@ -94,19 +127,33 @@ class RateGate:
             return 0.0
         return self._sent[0] + self._window_s - now if self._sent else _IDLE_RECHECK_S
 
+    async def _shared_admit(self) -> bool:
+        """Wait for a place in the quota shared with other processes; False if it is paused there."""
+        if self._shared is None:
+            return True
+        while True:
+            verdict = await self._shared.admit()
+            if verdict.wait_s <= 0:
+                return True
+            if verdict.paused:  # another worker saw a 429: pause here too (routing sees it)
+                self._paused_until = max(self._paused_until, self._clock() + verdict.wait_s)
+                return False
+            await asyncio.sleep(verdict.wait_s + _IDLE_RECHECK_S)
+
     async def admit(self) -> Ticket:
         """Wait until one call may be sent; the caller must `close()` the ticket in a finally."""
-        while True:
-            delay = self.paused_for()
-            if delay > 0:
-                await asyncio.sleep(delay)
-                continue
-            await self._limiter.acquire()
+        async with self._lock:
             while True:
-                wait = self._window_wait()
-                if wait <= 0:
-                    break
-                await asyncio.sleep(max(wait, _IDLE_RECHECK_S))
-            if self.paused_for() <= 0:
-                self._pending += 1
-                return Ticket(self)
+                delay = self.paused_for()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                    continue
+                await self._limiter.acquire()
+                while True:
+                    wait = self._window_wait()
+                    if wait <= 0:
+                        break
+                    await asyncio.sleep(max(wait, _IDLE_RECHECK_S))
+                if await self._shared_admit() and self.paused_for() <= 0:
+                    self._pending += 1
+                    return Ticket(self)

@@ -5,6 +5,7 @@ separately by the service), so each endpoint gets two `RateGate`s (pacing, a har
 pauses: see gate.py), an in-flight cap and a circuit breaker. New documents go to the healthy endpoint
 with the shortest expected wait (in-flight per analyze rate, plus any pause); a resumed operation must go
 back to the endpoint that owns it. Routing is a pure function over snapshots, testable without a loop.
+Given a `SharedQuotaSource`, each gate also consults the quota that every worker process shares.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import SecretStr
 
@@ -28,9 +30,10 @@ from streams.azure.breaker import (
     on_success,
     probe_at,
 )
-from streams.azure.gate import RateGate
+from streams.azure.gate import RateGate, SharedAdmission
 
 Clock = Callable[[], float]
+QuotaKind = Literal["analyze", "get"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +68,22 @@ def choose_endpoint(loads: Sequence[EndpointLoad], policy: BreakerPolicy, now: f
     return min(open_, key=lambda e: (e.in_flight / e.analyze_rps + e.paused_s, e.name)).name
 
 
+# The quota of one endpoint that other worker processes share (None: this process has it to itself).
+SharedQuotaSource = Callable[[EndpointConfig, QuotaKind], SharedAdmission]
+
+
 class Endpoint:
     """The live state of one resource (the pool's imperative shell around the pure parts)."""
 
     __slots__ = ("analyze_gate", "breaker", "config", "get_gate", "in_flight")
 
-    def __init__(self, config: EndpointConfig, headroom: float, clock: Clock) -> None:
+    def __init__(
+        self, config: EndpointConfig, headroom: float, clock: Clock, shared: SharedQuotaSource | None = None
+    ) -> None:
         self.config = config
-        self.analyze_gate = RateGate(config.analyze_rps, headroom, clock)
-        self.get_gate = RateGate(config.get_rps, headroom, clock)
+        analyze, get = (shared(config, "analyze"), shared(config, "get")) if shared is not None else (None, None)
+        self.analyze_gate = RateGate(config.analyze_rps, headroom, clock, shared=analyze)
+        self.get_gate = RateGate(config.get_rps, headroom, clock, shared=get)
         self.in_flight = 0
         self.breaker = BreakerState()
 
@@ -104,6 +114,7 @@ class EndpointPool:
         breaker: BreakerPolicy | None = None,
         headroom: float = 0.97,
         clock: Clock = time.monotonic,
+        shared: SharedQuotaSource | None = None,
     ) -> None:
         if not configs:
             raise ValueError("the endpoint pool needs at least one endpoint")
@@ -112,7 +123,7 @@ class EndpointPool:
             raise ValueError("endpoint names must be unique")
         self.policy = breaker or BreakerPolicy()
         self._clock = clock
-        self._endpoints = {c.name: Endpoint(c, headroom, clock) for c in configs}
+        self._endpoints = {c.name: Endpoint(c, headroom, clock, shared) for c in configs}
         self._waiters: list[asyncio.Future[None]] = []
 
     @property

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from streams.azure.gate import RateGate
+from streams.azure.gate import Admission, RateGate
 
 
 async def _admit_sent(gate: RateGate) -> float:
@@ -68,3 +68,46 @@ def test_gate_rejects_nonsense() -> None:
         RateGate(rate=0)
     with pytest.raises(ValueError):
         RateGate(rate=10, headroom=1.5)
+
+
+class SharedTwin:
+    """An in-memory `SharedAdmission`: answers scripted verdicts, then admits; records pauses."""
+
+    def __init__(self, verdicts: list[Admission]) -> None:
+        self.verdicts = verdicts
+        self.asked = 0
+        self.paused: list[float] = []
+
+    async def admit(self) -> Admission:
+        self.asked += 1
+        return self.verdicts.pop(0) if self.verdicts else Admission()
+
+    def pause(self, seconds: float) -> None:
+        self.paused.append(seconds)
+
+
+async def test_gate_waits_for_the_shared_quota_before_handing_out_a_ticket() -> None:
+    shared = SharedTwin([Admission(0.15)])
+    gate = RateGate(rate=1000.0, shared=shared)
+    start = time.monotonic()
+    (await gate.admit()).close()
+    assert time.monotonic() - start >= 0.15 and shared.asked == 2
+
+
+async def test_a_pause_seen_in_the_shared_quota_pauses_the_gate_and_one_here_is_passed_on() -> None:
+    shared = SharedTwin([Admission(0.2, paused=True)])
+    gate = RateGate(rate=1000.0, shared=shared)
+    start = time.monotonic()
+    (await gate.admit()).close()
+    assert time.monotonic() - start >= 0.19 and gate.paused_for() == 0
+    gate.pause(1.5)
+    assert shared.paused == [1.5] and gate.paused_for() > 1.4
+
+
+async def test_one_caller_at_a_time_asks_the_shared_quota() -> None:
+    shared = SharedTwin([Admission(0.1), Admission(0.1)])
+    gate = RateGate(rate=1000.0, shared=shared)
+    start = time.monotonic()
+    stamps = await asyncio.gather(*(_admit_sent(gate) for _ in range(3)))
+    assert min(stamps) - start >= 0.19  # the others queued behind the first, none slipped past
+    assert shared.asked == 5
