@@ -13,10 +13,12 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from config.settings import Settings
 
@@ -46,6 +48,16 @@ async def _prove_ready(settings: Settings) -> None:
     assert await redis.ping()
     await redis.aclose()
     pool = await open_pool(settings.postgres_dsn.get_secret_value(), 1)
+    await pool.close()
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def pool(settings: Settings) -> AsyncIterator[Any]:
+    """An asyncpg pool on the local PostgreSQL, migrations applied."""
+    from streams.sinks.postgres import open_pool
+
+    pool = await open_pool(settings.postgres_dsn.get_secret_value(), 2)
+    yield pool
     await pool.close()
 
 

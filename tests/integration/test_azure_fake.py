@@ -21,7 +21,7 @@ from azure.core.exceptions import HttpResponseError
 from pydantic import SecretStr
 
 from agents.readers.azure_map import map_analyze_result
-from infra.fake_azure_di import FakeAzureDI, FakeConfig, FakeDocument, FakeLine, RequestRecord, invoice_fields
+from infra.fake_azure_di import FakeAzureDI, FakeConfig, FakeDocument, FakeLine, invoice_fields
 from streams.azure import (
     AzureExtractor,
     AzureInvalidDocument,
@@ -37,6 +37,7 @@ from streams.azure import (
     build_client,
 )
 from streams.errors import SinkError
+from tests.integration.fake_azure_helpers import analyses, max_in_any_window
 
 pytestmark = pytest.mark.integration
 
@@ -73,20 +74,6 @@ def extractor(
         for i, s in enumerate(servers)
     ]
     return AzureExtractor(EndpointPool(endpoints, breaker), store, config)
-
-
-def analyses(fake: FakeAzureDI) -> list[RequestRecord]:
-    return [r for r in fake.requests if r.kind == "analyze"]
-
-
-def max_in_any_window(times: Sequence[float], window: float = 1.0) -> int:
-    ordered = sorted(times)
-    best, j = 0, 0
-    for i, t in enumerate(ordered):
-        while ordered[j] <= t - window:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 async def test_the_sdk_itself_never_retries() -> None:

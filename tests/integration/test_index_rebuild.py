@@ -20,18 +20,11 @@ from config.settings import Settings
 from schemas import InvoiceScored
 from streams.cli.actions import rebuild_index
 from streams.sinks import HistoryQuery
-from streams.sinks.postgres import PostgresRecords, open_pool
+from streams.sinks.postgres import PostgresRecords
 from streams.sinks.redis import RedisStores, connect_redis
 from tests.records_helpers import scored
 
 pytestmark = pytest.mark.integration
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def pool(settings: Settings) -> AsyncIterator[Any]:
-    pool = await open_pool(settings.postgres_dsn.get_secret_value(), 2)
-    yield pool
-    await pool.close()
 
 
 @pytest_asyncio.fixture(loop_scope="function")

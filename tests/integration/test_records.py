@@ -15,20 +15,12 @@ import pytest_asyncio
 
 from agents.aggregate import vendors_learned
 from agents.vendors import vendor_facts
-from config.settings import Settings
 from schemas import Decision, InvoiceScored
 from streams.sinks.bench import rows_of
-from streams.sinks.postgres import PostgresRecords, open_pool
+from streams.sinks.postgres import PostgresRecords
 from tests.records_helpers import RECORD_TABLES, dump, scored
 
 pytestmark = pytest.mark.integration
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def pool(settings: Settings) -> AsyncIterator[Any]:
-    pool = await open_pool(settings.postgres_dsn.get_secret_value(), 2)
-    yield pool
-    await pool.close()
 
 
 @pytest_asyncio.fixture(loop_scope="function")

@@ -15,19 +15,20 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
 
 from config.settings import Settings
-from infra.fake_azure_di import FakeAzureDI, FakeConfig, RequestRecord
+from infra.fake_azure_di import FakeAzureDI, FakeConfig
 from streams.azure import AzureExtractor, SharedQuotas
 from streams.azure._quota_math import quota_id, quota_keys
 from streams.azure.factory import build_extractor
 from streams.sinks.postgres import open_pool
 from streams.sinks.redis import connect_redis
+from tests.integration.fake_azure_helpers import analyses, max_in_any_window
 
 pytestmark = pytest.mark.integration
 
@@ -39,20 +40,6 @@ WORKERS = 3
 def doc(tag: str, i: int) -> tuple[bytes, str]:
     data = b"%PDF-1.7\n% shared quota " + f"{tag}-{i}".encode()
     return data, hashlib.sha256(data).hexdigest()
-
-
-def max_in_any_window(times: Sequence[float], window: float = 1.0) -> int:
-    ordered = sorted(times)
-    best, j = 0, 0
-    for i, t in enumerate(ordered):
-        while ordered[j] <= t - window:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
-
-
-def analyses(fake: FakeAzureDI) -> list[RequestRecord]:
-    return [r for r in fake.requests if r.kind == "analyze"]
 
 
 @asynccontextmanager
