@@ -187,7 +187,7 @@ class AzureExtractor:
         client = self._clients[endpoint.name]
         try:
             await client.begin_analyze_document(
-                call.model_id, body, polling=False, raw_request_hook=ticket.sent, raw_response_hook=hook
+                call.model_id, body, polling=False, trace_request_ctx=ticket, raw_response_hook=hook
             )
         except HttpResponseError as exc:
             self._on_http_error(endpoint, endpoint.analyze_gate.pause, exc, "analyze")
@@ -242,7 +242,7 @@ class AzureExtractor:
         while True:
             ticket = await endpoint.get_gate.admit()
             try:
-                response = await client.send_request(HttpRequest("GET", location), raw_request_hook=ticket.sent)
+                response = await client.send_request(HttpRequest("GET", location), trace_request_ctx=ticket)
                 if response.status_code != 200:
                     response.raise_for_status()
             except HttpResponseError as exc:

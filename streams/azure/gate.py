@@ -6,7 +6,7 @@ costs a whole second of that quota, so the gate is built never to cause one:
 * pacing: an `aiolimiter` leaky bucket admits one call per 1/(rate x headroom) s instead of bursting up to
   the rate (a burst then a steady drip would put almost twice the rate into one window). Its capacity is
   slightly over one call, so a wake-up a few ms late is absorbed instead of delaying every later call;
-* a hard window: the moment each call actually leaves (the SDK pipeline's last hook before the socket,
+* a hard window: the moment each call actually leaves (its headers written to the socket, aiohttp's trace hook,
   reported through its `Ticket`) is logged, and a call is admitted only while fewer than `rate` calls left,
   or are about to leave, in the last `window_s` (1 s plus a guard). Event-loop stalls between admission
   and sending, which would squeeze calls together on the wire, are thereby caught where they happen;
@@ -14,7 +14,9 @@ costs a whole second of that quota, so the gate is built never to cause one:
 * sharing: all of the above holds for one process. With several workers on one endpoint, a `SharedAdmission`
   (shared_quota.py, through Redis) is asked last, right before the ticket is handed out, so the workers
   together stay inside the quota, and a pause is passed on to it. One caller at a time goes through the
-  gate, so a process has a single waiter at the shared quota instead of a crowd polling it.
+  gate, so a process has a single waiter at the shared quota instead of a crowd polling it. A call that
+  leaves more than a few ms after its shared admission (an event-loop stall) moves its entry in the shared
+  log to the moment it left, so the other workers count it where the service does.
 """
 
 from __future__ import annotations
@@ -35,10 +37,14 @@ _IDLE_RECHECK_S = 0.002
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """The shared quota's answer: admitted (`wait_s` 0, the place is taken) or how long to wait, and why."""
+    """The shared quota's answer: admitted (`wait_s` 0, the place is taken) or how long to wait, and why.
+
+    `place` identifies the admission in the shared log, so a call that leaves late can move it (`resent`).
+    """
 
     wait_s: float = 0.0
     paused: bool = False
+    place: object = None
 
 
 class SharedAdmission(Protocol):
@@ -52,22 +58,27 @@ class SharedAdmission(Protocol):
         """Pass a Retry-After on to every process (fire and forget)."""
         ...
 
+    def left(self, place: object) -> None:
+        """The call admitted at `place` leaves now: if that is late, move it in the shared log (fire and forget)."""
+        ...
+
 
 class Ticket:
     """The right to send one call; report `sent()` as it leaves and `close()` when it is over."""
 
-    __slots__ = ("_closed", "_gate", "_sent")
+    __slots__ = ("_closed", "_gate", "_place", "_sent")
 
-    def __init__(self, gate: RateGate) -> None:
+    def __init__(self, gate: RateGate, place: object = None) -> None:
         self._gate = gate
+        self._place = place
         self._sent = False
         self._closed = False
 
     def sent(self, *_hook_args: object) -> None:
-        """Usable as the SDK's `raw_request_hook`: the call is on its way now."""
+        """The call is on its way now (its headers are written: `_sdk._headers_sent`)."""
         if not self._sent:
             self._sent = True
-            self._gate._on_sent(still_pending=not self._closed)
+            self._gate._on_sent(not self._closed, self._place)
 
     def close(self) -> None:
         """The call is over, or will never be sent; idempotent."""
@@ -113,10 +124,12 @@ class RateGate:
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - self._clock())
 
-    def _on_sent(self, still_pending: bool) -> None:
+    def _on_sent(self, still_pending: bool, place: object) -> None:
         if still_pending:
             self._pending -= 1
         self._sent.append(self._clock())
+        if place is not None and self._shared is not None:
+            self._shared.left(place)
 
     def _window_wait(self) -> float:
         """0 if one more call fits the window now, else how long until it might."""
@@ -127,17 +140,17 @@ class RateGate:
             return 0.0
         return self._sent[0] + self._window_s - now if self._sent else _IDLE_RECHECK_S
 
-    async def _shared_admit(self) -> bool:
-        """Wait for a place in the quota shared with other processes; False if it is paused there."""
+    async def _shared_admit(self) -> Admission | None:
+        """Wait for a place in the quota shared with other processes; None if it is paused there."""
         if self._shared is None:
-            return True
+            return Admission()
         while True:
             verdict = await self._shared.admit()
             if verdict.wait_s <= 0:
-                return True
+                return verdict
             if verdict.paused:  # another worker saw a 429: pause here too (routing sees it)
                 self._paused_until = max(self._paused_until, self._clock() + verdict.wait_s)
-                return False
+                return None
             await asyncio.sleep(verdict.wait_s + _IDLE_RECHECK_S)
 
     async def admit(self) -> Ticket:
@@ -154,6 +167,7 @@ class RateGate:
                     if wait <= 0:
                         break
                     await asyncio.sleep(max(wait, _IDLE_RECHECK_S))
-                if await self._shared_admit() and self.paused_for() <= 0:
+                verdict = await self._shared_admit()
+                if verdict is not None and self.paused_for() <= 0:
                     self._pending += 1
-                    return Ticket(self)
+                    return Ticket(self, verdict.place)

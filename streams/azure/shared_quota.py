@@ -7,7 +7,9 @@ one Lua script, atomically and on Redis' own clock (worker clocks do not matter)
 * a sorted-set log of admissions: entries older than the window are dropped, a call is admitted (and
   logged) while fewer than the limit are in the window, else the answer is how long until a place frees;
 * a next-time key spreads admissions over the window instead of letting the workers burst it together;
-* a pause key: a 429's Retry-After seen by one worker holds the quota for all of them until it expires.
+* a pause key: a 429's Retry-After seen by one worker holds the quota for all of them until it expires;
+* a late call (one that leaves more than LATE_S after its admission, an event-loop stall in between) moves
+  its log entry to the moment it left, so the others count it where the service will.
 
 Keys are named by a hash of the endpoint URL and key (never the key itself) and expire on their own (see
 _quota_math.py for the window arithmetic). If Redis cannot be reached, each worker falls back to its own
@@ -22,7 +24,8 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -35,7 +38,7 @@ from streams.azure.pool import EndpointConfig, QuotaKind
 _log = logging.getLogger(__name__)
 
 # KEYS: log, pause, next. ARGV: limit, window_us, interval_us, tolerance_us, member, ttl_ms.
-# Returns {0, 0} admitted, {1, wait_us} full, {2, wait_us} paused.
+# Returns {0, 0, now_us} admitted, {1, wait_us} full, {2, wait_us} paused.
 _ADMIT = """
 local paused = redis.call('PTTL', KEYS[2])
 if paused > 0 then return {2, paused * 1000} end
@@ -54,7 +57,12 @@ if wait > 0 then return {1, math.ceil(wait)} end
 redis.call('ZADD', KEYS[1], now, ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('SET', KEYS[3], string.format('%.0f', math.max(nxt, now) + interval), 'PX', ARGV[6])
-return {0, 0}
+return {0, 0, now}
+"""
+
+# KEYS: log. ARGV: stamp_us, member. Moves an admission later (never earlier), if it is still logged.
+_LEFT = """
+return redis.call('ZADD', KEYS[1], 'XX', 'GT', ARGV[1], ARGV[2])
 """
 
 # KEYS: pause. ARGV: ms. Extends a pause, never shortens one.
@@ -65,6 +73,7 @@ return 0
 """
 
 _PREFIX = "invoiceflow:azq:"
+LATE_S = 0.01  # a call leaving this long after its admission is re-stamped in the log
 _ERRORS = (RedisError, OSError, TimeoutError)
 _PAUSED = 2
 
@@ -84,6 +93,7 @@ class SharedQuotas:
     ) -> None:
         self._admit: Any = client.register_script(_ADMIT)
         self._pause: Any = client.register_script(_PAUSE)
+        self._left: Any = client.register_script(_LEFT)
         self.headroom = headroom
         self.workers = workers
         self.timeout_s = timeout_s
@@ -117,34 +127,41 @@ class SharedQuotas:
         """False while in fallback, until the next time Redis is worth another try."""
         return self._down_until is None or self._clock() >= self._down_until
 
-    async def call_admit(self, keys: tuple[str, str, str], args: list[int | str]) -> tuple[int, float] | None:
-        """Run the admission script: (status, wait_s), or None if Redis did not answer in time."""
+    async def call_admit(self, keys: tuple[str, str, str], args: list[int | str]) -> list[int] | None:
+        """Run the admission script: [status, wait_us(, now_us)], or None if Redis did not answer in time."""
         try:
             async with asyncio.timeout(self.timeout_s):
-                status, wait_us = await self._admit(keys=list(keys), args=args)
+                answer = await self._admit(keys=list(keys), args=args)
         except _ERRORS as exc:
             self._unreachable(exc)
             return None
         self._reachable()
-        return int(status), int(wait_us) / 1e6
+        return [int(v) for v in answer]
+
+    def publish_left(self, log_key: str, member: str, stamp_us: int) -> None:
+        """Move one admission to the moment its call left, in the background."""
+        if self.reachable():
+            self._spawn(self._run(self._left, [log_key], [stamp_us, member]))
 
     def publish_pause(self, pause_key: str, seconds: float) -> None:
         """Pause the quota for every worker, in the background (a 429 answer must not wait on Redis)."""
-        if not self.reachable():
-            return
-        task = asyncio.get_running_loop().create_task(self._run_pause(pause_key, seconds))
+        if self.reachable():
+            self._spawn(self._run(self._pause, [pause_key], [max(1, round(seconds * 1000))]))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def drain(self) -> None:
-        """Wait for pauses still being published (tests, shutdown)."""
+        """Wait for pauses and re-stamps still being published (tests, shutdown)."""
         if self._tasks:
             await asyncio.gather(*self._tasks)
 
-    async def _run_pause(self, pause_key: str, seconds: float) -> None:
+    async def _run(self, script: Any, keys: list[str], args: list[int | str]) -> None:
         try:
             async with asyncio.timeout(self.timeout_s):
-                await self._pause(keys=[pause_key], args=[max(1, round(seconds * 1000))])
+                await script(keys=keys, args=args)
         except _ERRORS as exc:
             self._unreachable(exc)
 
@@ -161,6 +178,19 @@ class SharedQuotas:
         if self._down_until is not None:
             self._down_until = None
             _log.info("shared Azure quota: Redis answers again; quotas are shared again")
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """One admission in the shared log: its member, its Redis time, and the local time it was asked for.
+
+    Redis stamped it somewhere between the ask and the answer; counting lateness from the ask (an answer
+    read late is as late as a call sent late) can only move the entry a little too far, never too little.
+    """
+
+    member: str
+    stamp_us: int
+    asked: float
 
 
 class SharedQuota:
@@ -185,11 +215,20 @@ class SharedQuota:
         if self._owner.reachable():
             args = list(self._args)
             args[4] = self._owner.member()
+            asked = self._owner.now()
             answer = await self._owner.call_admit(self._keys, args)
             if answer is not None:
-                status, wait_s = answer
-                return Admission(wait_s if status else 0.0, paused=status == _PAUSED)
+                if answer[0]:
+                    return Admission(answer[1] / 1e6, paused=answer[0] == _PAUSED)
+                return Admission(place=_Place(str(args[4]), answer[2], asked))
         return Admission(self._fallback.try_admit(self._owner.now()))
+
+    def left(self, place: object) -> None:
+        """The call admitted at `place` leaves now; a late one is re-stamped where the service will count it."""
+        if isinstance(place, _Place):
+            late_s = self._owner.now() - place.asked
+            if late_s > LATE_S:
+                self._owner.publish_left(self._keys[0], place.member, place.stamp_us + round(late_s * 1e6))
 
     def pause(self, seconds: float) -> None:
         """Hold this quota in every worker for `seconds` (a 429's Retry-After)."""

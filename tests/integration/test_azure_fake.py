@@ -37,7 +37,7 @@ from streams.azure import (
     build_client,
 )
 from streams.errors import SinkError
-from tests.integration.fake_azure_helpers import analyses, max_in_any_window
+from tests.integration.fake_azure_helpers import analyses, fake_on_own_thread, max_in_any_window
 
 pytestmark = pytest.mark.integration
 
@@ -100,7 +100,7 @@ async def test_the_sdk_itself_never_retries() -> None:
 async def test_never_exceeds_the_analyze_rate_in_any_second() -> None:
     docs = [doc(i) for i in range(60)]
     async with (
-        fakes(FakeConfig(analyze_rps=15, latency_s=0.3)) as [fake],
+        fake_on_own_thread(FakeConfig(analyze_rps=15, latency_s=0.3)) as fake,
         extractor([fake], MemoryOperationStore()) as ex,
     ):
         outcomes = await asyncio.gather(*(

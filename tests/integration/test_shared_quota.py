@@ -28,7 +28,7 @@ from streams.azure._quota_math import quota_id, quota_keys
 from streams.azure.factory import build_extractor
 from streams.sinks.postgres import open_pool
 from streams.sinks.redis import connect_redis
-from tests.integration.fake_azure_helpers import analyses, max_in_any_window
+from tests.integration.fake_azure_helpers import analyses, fake_on_own_thread, max_in_any_window, until
 
 pytestmark = pytest.mark.integration
 
@@ -71,12 +71,8 @@ async def run(extractors: list[AzureExtractor], docs: list[tuple[bytes, str]], t
 async def fake_endpoint() -> AsyncIterator[tuple[FakeAzureDI, str]]:
     """A fake endpoint with a low analyze quota and a key of its own (so no other test shares its quota)."""
     key = f"key-{uuid.uuid4().hex}"
-    server = FakeAzureDI(FakeConfig(keys=(key,), analyze_rps=RATE, get_rps=50, latency_s=0.2))
-    await server.start()
-    try:
+    async with fake_on_own_thread(FakeConfig(keys=(key,), analyze_rps=RATE, get_rps=50, latency_s=0.2)) as server:
         yield server, key
-    finally:
-        await server.stop()
 
 
 @pytest.fixture()
@@ -119,8 +115,7 @@ async def test_a_429_seen_by_one_worker_pauses_them_all(tenant: str) -> None:
     docs = [doc(tenant, i) for i in range(30)]
     async with fake_endpoint() as (server, key), workers(server, key, shared=True) as extractors:
         task = asyncio.create_task(run(extractors, docs, tenant))
-        async with asyncio.timeout(10):
-            await server.wait_for(lambda _: len(server.accepted_analyses()) >= 8)  # all are backlogged by now
+        await until(lambda: len(server.accepted_analyses()) >= 8, timeout_s=10)  # all are backlogged by now
         server.inject("analyze", [429])  # the next analyze, whoever sends it, answers 429 + Retry-After: 1
         await task
     sent = analyses(server)
@@ -161,6 +156,28 @@ async def test_redis_window_is_shared_spaced_and_expires(stack: None) -> None:
     finally:
         for c in clients:
             await c.aclose()
+
+
+async def test_a_call_that_leaves_late_is_counted_when_it_left(stack: None) -> None:
+    """An event-loop stall between admission and sending moves the call's entry: the others wait for it."""
+    url, key = "https://late.example", f"key-{uuid.uuid4().hex}"
+    one, two = (connect_redis(Settings().redis_url.get_secret_value()) for _ in range(2))
+    try:
+        first, second = SharedQuotas(one), SharedQuotas(two)
+        late, other = first.quota(url, key, "analyze", 1.0), second.quota(url, key, "analyze", 1.0)
+        admitted = await late.admit()
+        assert admitted.wait_s == 0
+        await asyncio.sleep(0.3)  # the stall: the call leaves 0.3 s after its admission
+        late.left(admitted.place)
+        await first.drain()
+        wait = (await other.admit()).wait_s  # one call per 1.05 s window, counted from when it left
+        assert 0.95 < wait <= 1.05  # counted from its admission, it would be ~0.75
+        on_time = await other.admit()
+        other.left(on_time.place)  # refused, no place: nothing to move
+        await second.drain()
+    finally:
+        await one.aclose()
+        await two.aclose()
 
 
 async def test_a_pause_published_by_one_worker_holds_another(stack: None) -> None:

@@ -71,19 +71,35 @@ def test_gate_rejects_nonsense() -> None:
 
 
 class SharedTwin:
-    """An in-memory `SharedAdmission`: answers scripted verdicts, then admits; records pauses."""
+    """An in-memory `SharedAdmission`: answers scripted verdicts, then admits; records pauses and departures."""
 
     def __init__(self, verdicts: list[Admission]) -> None:
         self.verdicts = verdicts
         self.asked = 0
         self.paused: list[float] = []
+        self.left_places: list[object] = []
 
     async def admit(self) -> Admission:
         self.asked += 1
-        return self.verdicts.pop(0) if self.verdicts else Admission()
+        return self.verdicts.pop(0) if self.verdicts else Admission(place=f"place-{self.asked}")
 
     def pause(self, seconds: float) -> None:
         self.paused.append(seconds)
+
+    def left(self, place: object) -> None:
+        self.left_places.append(place)
+
+
+async def test_a_sent_call_reports_its_shared_place_once_and_an_unsent_one_never() -> None:
+    shared = SharedTwin([])
+    gate = RateGate(rate=1000.0, shared=shared)
+    sent = await gate.admit()
+    sent.sent()
+    sent.sent()
+    sent.close()
+    unsent = await gate.admit()
+    unsent.close()
+    assert shared.left_places == ["place-1"]
 
 
 async def test_gate_waits_for_the_shared_quota_before_handing_out_a_ticket() -> None:
