@@ -1,4 +1,5 @@
-"""Wire the stages into a Faust app: one agent per stage on its topic and one on its retry topic.
+"""Wire the stages into a worker: Faust agents (one per stage on its topic, one on its retry topic), or the
+runners of a plain-aiokafka worker (`streams.kafka_worker`), as the settings' `transport` says.
 
 This is the only place that knows every stage; the CLI calls `install` for the stages a worker runs, so
 several worker processes can split the stages between them (`invoiceflow worker --stages detect,extract`).
@@ -13,6 +14,7 @@ from typing import Any
 
 from agents.context import StageContext
 from config.topics import STAGES
+from streams.kafka_worker import KafkaStageWorker
 from streams.stage import BatchHandler, StageRunner
 
 ALL_STAGES: tuple[str, ...] = tuple(STAGES)
@@ -28,18 +30,32 @@ def shell_of(stage: str) -> Callable[[StageContext], BatchHandler]:
     return factory
 
 
-def install(app: Any, stages: Sequence[str], ctx: StageContext) -> dict[str, StageRunner]:
-    """Register the agents of `stages` on `app`; returns their runners (for stats)."""
-    runners: dict[str, StageRunner] = {}
-    settings = app.invoiceflow_settings
+def runners(host: Any, stages: Sequence[str], ctx: StageContext) -> dict[str, StageRunner]:
+    """One runner per stage in `stages`, producing through `host` (a Faust app, or the Kafka worker's host)."""
+    built: dict[str, StageRunner] = {}
+    settings = ctx.settings
     for stage in stages:
         handler = shell_of(stage)(ctx)
         windowed = stage == "extract" and (settings.azure_endpoints or settings.ocr == "tesseract")
-        runner = StageRunner(app, stage, handler, retry_delay_s=settings.retry_delay_s,
-                             max_attempts=settings.max_attempts,
-                             max_in_flight=settings.azure_max_in_flight if windowed else 1)
+        built[stage] = StageRunner(host, stage, handler, retry_delay_s=settings.retry_delay_s,
+                                   max_attempts=settings.max_attempts,
+                                   max_in_flight=settings.azure_max_in_flight if windowed else 1)
+    return built
+
+
+def install(app: Any, stages: Sequence[str], ctx: StageContext) -> dict[str, StageRunner]:
+    """Register the Faust agents of `stages` on `app` (one on the source, one on the retry topic)."""
+    built = runners(app, stages, ctx)
+    for stage, runner in built.items():
         topics = app.invoiceflow_topics.stage(stage)
         app.agent(topics.source, name=f"invoiceflow.{stage}")(runner.consume)
         app.agent(topics.retry, name=f"invoiceflow.{stage}.retry")(runner.consume)
-        runners[stage] = runner
-    return runners
+    return built
+
+
+def install_kafka(worker: KafkaStageWorker, stages: Sequence[str], ctx: StageContext) -> dict[str, StageRunner]:
+    """Hand the runners of `stages` to a plain-aiokafka worker."""
+    built = runners(worker.host, stages, ctx)
+    for stage, runner in built.items():
+        worker.add(stage, runner)
+    return built

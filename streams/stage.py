@@ -177,8 +177,12 @@ class StageRunner:
 
     async def process(self, events: Sequence[Any]) -> None:
         """Handle one batch of Faust events and produce every outcome (does not ack)."""
-        spans = [self._start_span(e.message) for e in events]
-        batch = [self._inbound(e.message, span) for e, span in zip(events, spans, strict=True)]
+        await self.process_messages([e.message for e in events])
+
+    async def process_messages(self, messages: Sequence[Any]) -> None:
+        """Handle one batch of consumed records (Faust messages or aiokafka records) and produce every outcome."""
+        spans = [self._start_span(m) for m in messages]
+        batch = [self._inbound(m, span) for m, span in zip(messages, spans, strict=True)]
         await self._wait_not_before(batch)
         outcomes = await self.handler(batch)
         for msg, outcome, span in zip(batch, outcomes, spans, strict=True):
@@ -206,7 +210,7 @@ class StageRunner:
                        message.offset, attempt, out_headers)
 
     async def _wait_not_before(self, batch: Sequence[Inbound]) -> None:
-        due = max((float(_header(m.headers, NOT_BEFORE_HEADER) or b"0") for m in batch), default=0.0)
+        due = max((not_before(m.headers) for m in batch), default=0.0)
         delay = due - time.time()
         if delay > 0:
             await asyncio.sleep(min(delay, self.retry_delay_s * self.max_attempts))
@@ -252,6 +256,11 @@ class StageRunner:
 
     async def _send(self, base: str, key: bytes, value: bytes, headers: Headers) -> None:
         await self.app.producer.send(f"{self._prefix}{base}", key, value, None, None, headers)
+
+
+def not_before(headers: Any) -> float:
+    """The wall-clock time before which a retried message must not be handled again (0: none)."""
+    return float(_header(_as_list(headers), NOT_BEFORE_HEADER) or b"0")
 
 
 def _as_list(headers: Any) -> Headers:

@@ -1,4 +1,4 @@
-"""`invoiceflow worker`: run the stages of the pipeline in one Faust worker process.
+"""`invoiceflow worker`: run the stages of the pipeline in one worker process (Faust, or plain aiokafka).
 
 Before Faust starts, the topics are created and the PostgreSQL migrations applied, so a worker never
 subscribes to a topic that does not exist yet and a schema problem stops it before it consumes anything.
@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Sequence
 
 import faust
 
 from agents.context import StageContext
-from agents.pipeline import install
+from agents.pipeline import install, install_kafka
 from config.settings import Settings
 from streams.admin import ensure_topics
 from streams.app import create_app
+from streams.kafka_worker import KafkaStageWorker
 from streams.sinks.postgres import open_pool
+
+log = logging.getLogger("invoiceflow.worker")
 
 
 async def prepare(settings: Settings) -> None:
@@ -30,8 +34,11 @@ async def prepare(settings: Settings) -> None:
 
 
 def run_worker(settings: Settings, stages: Sequence[str]) -> None:
-    """Prepare, then run a Faust worker with the given stages until it is stopped (SIGINT/SIGTERM)."""
+    """Prepare, then run the given stages until the worker is stopped (SIGINT/SIGTERM)."""
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if settings.transport == "kafka":
+        asyncio.run(run_kafka_worker(settings, stages))
+        return
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(prepare(settings))
@@ -49,3 +56,19 @@ def run_worker(settings: Settings, stages: Sequence[str]) -> None:
     worker = faust.Worker(app, loop=loop, loglevel=settings.log_level, quiet=True, override_logging=False)
     worker.spinner = None
     worker.execute_from_commandline()
+
+
+async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
+    """The stages over one plain aiokafka consumer and producer, until SIGINT/SIGTERM."""
+    await prepare(settings)
+    ctx = StageContext.create(settings)
+    worker = KafkaStageWorker(settings)
+    install_kafka(worker, stages, ctx)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, worker.stop)
+    log.info("worker: stages %s over plain aiokafka, group %s", ",".join(stages), settings.app_id)
+    try:
+        await worker.run()
+    finally:
+        await ctx.resources.close()

@@ -10,12 +10,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from config.settings import Settings
 
 
-async def produce(settings: Settings, topic: str, items: Sequence[tuple[bytes, bytes]]) -> None:
-    """Send (key, value) pairs with a plain producer and wait for every ack."""
+async def produce(settings: Settings, topic: str, items: Sequence[tuple[bytes, bytes]],
+                  headers: Sequence[tuple[str, bytes]] = ()) -> None:
+    """Send (key, value) pairs (each with `headers`) with a plain producer and wait for every ack."""
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
     await producer.start()
     try:
-        futures = [await producer.send(topic, value, key=key) for key, value in items]
+        futures = [await producer.send(topic, value, key=key, headers=list(headers)) for key, value in items]
         for fut in futures:
             await fut
     finally:

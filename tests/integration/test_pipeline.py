@@ -68,14 +68,15 @@ async def _wait_for(probe, want: int, timeout_s: float) -> int:  # type: ignore[
     return got
 
 
+@pytest.mark.parametrize("transport", ["kafka", "faust"])
 async def test_two_hundred_invoices_then_bad_input(
-    settings: Settings, worker_factory, corpus: Path, run_id: str
+    settings: Settings, worker_factory, corpus: Path, run_id: str, transport: str
 ) -> None:
     files = corpus_ubl_files(corpus)
     assert len(files) >= 40, "the corpus should hold dozens of valid UBL documents"
     tenant = f"tenant-{run_id}"
     events = [received(files[i % len(files)], tenant) for i in range(200)]
-    worker_factory()
+    worker_factory(INVOICEFLOW_TRANSPORT=transport)
     p = settings.topic_prefix
     items = [(e.invoice_id.encode(), e.model_dump_json().encode()) for e in events]
     await produce(settings, f"{p}invoices.received", items)

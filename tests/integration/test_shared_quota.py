@@ -171,7 +171,7 @@ async def test_a_call_that_leaves_late_is_counted_when_it_left(stack: None) -> N
         late.left(admitted.place)
         await first.drain()
         wait = (await other.admit()).wait_s  # one call per 1.05 s window, counted from when it left
-        assert 0.95 < wait <= 1.05  # counted from its admission, it would be ~0.75
+        assert 0.95 < wait <= 1.1  # counted from its admission, it would be ~0.75
         on_time = await other.admit()
         other.left(on_time.place)  # refused, no place: nothing to move
         await second.drain()
