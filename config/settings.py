@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     retry_delay_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per attempt.")
     session_timeout_s: float = Field(default=30.0, ge=6, description="Kafka group session timeout (dead worker).")
     batch_size: int = Field(default=200, ge=1, description="Max events a stage takes per batch.")
+    fetch_min_bytes: int = Field(
+        default=32 * 1024, ge=1, description="Kafka transport: bytes a fetch waits for (fewer, fuller fetches)."
+    )
+    fetch_max_wait_ms: int = Field(default=20, ge=0, description="Kafka transport: longest a fetch waits for them.")
     batch_timeout_s: float = Field(default=0.05, gt=0, description="Max wait to fill a batch.")
 
     # Databases

@@ -100,6 +100,7 @@ class KafkaStageWorker:
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap, group_id=s.app_id, enable_auto_commit=False,
             auto_offset_reset="earliest", session_timeout_ms=round(s.session_timeout_s * 1000),
+            fetch_min_bytes=s.fetch_min_bytes, fetch_max_wait_ms=s.fetch_max_wait_ms,
             heartbeat_interval_ms=round(min(3.0, s.session_timeout_s / 3) * 1000),
         )
         self.host = RunnerHost(settings, make_tracer(s.app_id, s.trace_sample_ratio), KafkaSend(self.producer))
