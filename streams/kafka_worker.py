@@ -39,6 +39,7 @@ from streams.tracing import Headers, make_tracer
 
 log = logging.getLogger("invoiceflow.worker")
 
+_DOWNSTREAM_FIRST = list(reversed(STAGES))
 COMMIT_INTERVAL_S = 1.0
 IDLE_POLL_MS = 100
 SETTLE_TIMEOUT_S = 20.0
@@ -175,8 +176,8 @@ class KafkaStageWorker:
                 records = self._hold_early(tp, records)
             if records:
                 by_stage.setdefault(self.topics[tp.topic], []).extend(records)
-        for stage, records in by_stage.items():
-            await self._take(self.lanes[stage], records)
+        for stage in sorted(by_stage, key=_DOWNSTREAM_FIRST.index):  # finish invoices before starting new ones
+            await self._take(self.lanes[stage], by_stage[stage])
 
     def _hold_early(
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]

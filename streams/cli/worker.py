@@ -9,6 +9,7 @@ off or bound to loopback unless the settings say otherwise.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Sequence
@@ -64,6 +65,8 @@ async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
     ctx = StageContext.create(settings)
     worker = KafkaStageWorker(settings)
     install_kafka(worker, stages, ctx)
+    gc.set_threshold(20_000, 20, 20)
+    gc.freeze()  # the start-up heap (modules, schemas, tables) is never garbage: keep it out of every collection
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, worker.stop)

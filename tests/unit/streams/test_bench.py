@@ -131,3 +131,14 @@ def test_sustained_throughput_in_a_closed_loop_ignores_the_backlog_and_the_drain
     assert per_s == pytest.approx(100, rel=0.02) and "closed loop" in method
     per_s, method = sustained(sent, arrived, None, 0)  # no window: first send to last arrival
     assert per_s == pytest.approx(100 / 1.99) and "whole run" in method
+
+
+def test_the_pure_cost_is_bracketed_around_the_run_in_stage_order() -> None:
+    from streams.bench._run import bracket
+
+    before = PureCost({"detect": 0.001, "extract": 0.002}, codec_s=0.0002, documents=10)
+    after = PureCost({"detect": 0.003, "extract": 0.002}, codec_s=0.0004, documents=10)
+    both = bracket(before, after)
+    assert list(both.per_stage_s) == ["detect", "extract"]
+    assert both.per_stage_s["detect"] == pytest.approx(0.002) and both.total_s == pytest.approx(0.004)
+    assert both.codec_s == pytest.approx(0.0003)
