@@ -183,6 +183,9 @@ class KafkaStageWorker:
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
     ) -> list[ConsumerRecord[bytes, bytes]]:
         """The records of a retry partition that are due; the rest wait with the partition paused."""
+        if tp in self.held:  # fetched before the pause took effect: they queue behind the held ones
+            self.held[tp].extend(records)
+            return []
         now = time.time()
         cut = next((i for i, r in enumerate(records) if not_before(r.headers) > now), len(records))
         if cut < len(records):
