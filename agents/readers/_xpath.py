@@ -13,6 +13,10 @@ Alternatives (``A/B|C/B``, one per syntax generation) that differ in a single st
 step accepts several tags: `iterchildren` yields the children matching any of them in document order, so
 the walk returns exactly the XPath union, in document order. Other unions evaluate every alternative and,
 when more than one matches, defer to the equivalent XPath union, compiled with the path, for the order.
+
+A `Path` suits one lookup. The readers take many fields from the same node, and read them with
+`agents.readers._fields.Fields`, which walks the shared steps once and gives the same matches in the same
+order.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from itertools import chain
 from lxml import etree
 
 __all__ = [
+    "Match",
     "Path",
     "children",
     "first",
+    "folded",
     "localname",
     "nodes",
     "parse_amount",
@@ -165,10 +171,20 @@ def text_at(where: Path, node: etree._Element | None) -> str | None:
     if node is None:
         return None
     for item in where.iter(node):
-        value = item.text if isinstance(item, etree._Element) else item
-        if value is not None and value.strip():
-            return " ".join(value.split()) if "\n" in value else value.strip()
+        value = folded(item.text if isinstance(item, etree._Element) else item)
+        if value is not None:
+            return value
     return None
+
+
+def folded(value: str | None) -> str | None:
+    """Strip a value, folding its whitespace runs to single spaces if it spans lines; None when blank."""
+    if value is None:
+        return None
+    stripped = value.strip()
+    if not stripped:
+        return None
+    return " ".join(value.split()) if "\n" in value else stripped
 
 
 def parse_amount(value: str | None) -> Decimal | None:

@@ -6,6 +6,10 @@ ApplicableHeaderTradeSettlement vs ApplicableSupplyChainTradeSettlement...), so 
 spellings as alternatives; matching is by local name, whatever the namespace URIs. Dates use UNTDID 2379
 format 102 (``YYYYMMDD``). A value absent from the XML stays None, with one exception: ZUGFeRD 1.0 files may
 omit DuePayableAmount, and then the amount due is the grand total less what was prepaid (EN 16931 BR-CO-16).
+
+Each group of fields below is read from one node (the document, the transaction, a party, the settlement,
+a line...) in one walk (`Fields`); a node the reader takes the first of (the first seller, the first
+settlement of a line) is read on its own, so a value is never taken from a second one.
 """
 
 from __future__ import annotations
@@ -15,79 +19,81 @@ from decimal import Decimal
 from lxml import etree
 
 from agents.readers._doctypes import doc_type_for
+from agents.readers._fields import Fields
 from agents.readers._invoice import invoice_from_fields
-from agents.readers._xpath import first, localname, nodes, parse_amount, parse_date, path, text_at
+from agents.readers._xpath import localname, parse_amount, parse_date, path, text_at
 from schemas import Address, InvoiceData, LineItem, Party, TaxSubtotal
 
 __all__ = ["cii_type_code", "read_cii"]
 
-_ID = path("ExchangedDocument/ID|HeaderExchangedDocument/ID")
-_TYPE_CODE = path("ExchangedDocument/TypeCode|HeaderExchangedDocument/TypeCode")
-_ISSUE_DATE = path(
-    "ExchangedDocument/IssueDateTime/DateTimeString|HeaderExchangedDocument/IssueDateTime/DateTimeString"
+_TYPE_CODE_SPEC = "ExchangedDocument/TypeCode|HeaderExchangedDocument/TypeCode"
+_TYPE_CODE = path(_TYPE_CODE_SPEC)
+
+_DOCUMENT = Fields(
+    id="ExchangedDocument/ID|HeaderExchangedDocument/ID",
+    type_code=_TYPE_CODE_SPEC,
+    issue_date="ExchangedDocument/IssueDateTime/DateTimeString|HeaderExchangedDocument/IssueDateTime/DateTimeString",
+    transaction="SupplyChainTradeTransaction|SpecifiedSupplyChainTradeTransaction",
 )
-_TRANSACTION = path("SupplyChainTradeTransaction|SpecifiedSupplyChainTradeTransaction")
-_AGREEMENT = path("ApplicableHeaderTradeAgreement|ApplicableSupplyChainTradeAgreement")
-_SETTLEMENT = path("ApplicableHeaderTradeSettlement|ApplicableSupplyChainTradeSettlement")
-_LINES = path("IncludedSupplyChainTradeLineItem")
-
-# Agreement
-_SELLER = path("SellerTradeParty")
-_BUYER = path("BuyerTradeParty")
-_ORDER_REF = path("BuyerOrderReferencedDocument/IssuerAssignedID|BuyerOrderReferencedDocument/ID")
-
-# Party
-_NAME = path("Name")
-_LEGAL_ID = path("SpecifiedLegalOrganization/ID")
-_TAX_REGISTRATION = path("SpecifiedTaxRegistration/ID")
-_POSTAL = path("PostalTradeAddress")
-_ADDRESS_LINES = tuple(path(name) for name in ("LineOne", "LineTwo", "LineThree"))
-_CITY = path("CityName")
-_POSTCODE = path("PostcodeCode")
-_COUNTRY = path("CountryID")
-
-# Settlement
-_CURRENCY = path("InvoiceCurrencyCode")
-_PAYMENT_MEANS = path("SpecifiedTradeSettlementPaymentMeans")
-_IBAN = path("PayeePartyCreditorFinancialAccount/IBANID")
-_BIC = path("PayeeSpecifiedCreditorFinancialInstitution/BICID")
-_TERMS_TEXT = path("SpecifiedTradePaymentTerms/Description")
-_DUE_DATE = path("SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString")
-_TRADE_TAX = path("ApplicableTradeTax")
-_SUMMATION = path("SpecifiedTradeSettlementHeaderMonetarySummation|SpecifiedTradeSettlementMonetarySummation")
-_TAX_TOTAL = path("TaxTotalAmount")
-
-# Tax row
-_CALCULATED = path("CalculatedAmount")
-_BASIS = path("BasisAmount")
-_CATEGORY = path("CategoryCode")
-_RATE = path("RateApplicablePercent|ApplicablePercent")
-
-# Line
-_LINE_ID = path("AssociatedDocumentLineDocument/LineID")
-_PRODUCT_NAME = path("SpecifiedTradeProduct/Name")
-_PRODUCT_DESCRIPTION = path("SpecifiedTradeProduct/Description")
-_NET_PRICE = path(
-    "SpecifiedLineTradeAgreement/NetPriceProductTradePrice/ChargeAmount"
-    "|SpecifiedSupplyChainTradeAgreement/NetPriceProductTradePrice/ChargeAmount"
+_TRANSACTION = Fields(
+    agreement="ApplicableHeaderTradeAgreement|ApplicableSupplyChainTradeAgreement",
+    settlement="ApplicableHeaderTradeSettlement|ApplicableSupplyChainTradeSettlement",
+    lines="IncludedSupplyChainTradeLineItem",
 )
-_QUANTITY = path("SpecifiedLineTradeDelivery/BilledQuantity|SpecifiedSupplyChainTradeDelivery/BilledQuantity")
-_LINE_SETTLEMENT = path("SpecifiedLineTradeSettlement|SpecifiedSupplyChainTradeSettlement")
-_LINE_TOTAL = path(
-    "SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount"
-    "|SpecifiedTradeSettlementMonetarySummation/LineTotalAmount"
+_AGREEMENT = Fields(
+    seller="SellerTradeParty",
+    buyer="BuyerTradeParty",
+    order_reference="BuyerOrderReferencedDocument/IssuerAssignedID|BuyerOrderReferencedDocument/ID",
 )
-
+_PARTY = Fields(
+    name="Name",
+    legal_id="SpecifiedLegalOrganization/ID",
+    tax_registrations="SpecifiedTaxRegistration/ID",
+    postal="PostalTradeAddress",
+)
+_ADDRESS_LINES = ("LineOne", "LineTwo", "LineThree")
+_ADDRESS = Fields(
+    **{name: name for name in _ADDRESS_LINES}, city="CityName", postcode="PostcodeCode", country="CountryID"
+)
+_SETTLEMENT = Fields(
+    currency="InvoiceCurrencyCode",
+    payment_means="SpecifiedTradeSettlementPaymentMeans",
+    terms="SpecifiedTradePaymentTerms/Description",
+    due_date="SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString",
+    taxes="ApplicableTradeTax",
+    summation="SpecifiedTradeSettlementHeaderMonetarySummation|SpecifiedTradeSettlementMonetarySummation",
+)
+_PAYMENT_MEANS = Fields(
+    iban="PayeePartyCreditorFinancialAccount/IBANID", bic="PayeeSpecifiedCreditorFinancialInstitution/BICID"
+)
+_RATE = "RateApplicablePercent|ApplicablePercent"
+_TAX = Fields(calculated="CalculatedAmount", basis="BasisAmount", category="CategoryCode", rate=_RATE)
+_LINE_TAX = Fields(rate=_RATE)
+_LINE = Fields(
+    line_id="AssociatedDocumentLineDocument/LineID",
+    name="SpecifiedTradeProduct/Name",
+    description="SpecifiedTradeProduct/Description",
+    net_price="SpecifiedLineTradeAgreement/NetPriceProductTradePrice/ChargeAmount"
+    "|SpecifiedSupplyChainTradeAgreement/NetPriceProductTradePrice/ChargeAmount",
+    quantity="SpecifiedLineTradeDelivery/BilledQuantity|SpecifiedSupplyChainTradeDelivery/BilledQuantity",
+    settlement="SpecifiedLineTradeSettlement|SpecifiedSupplyChainTradeSettlement",
+)
+_LINE_SETTLEMENT = Fields(
+    taxes="ApplicableTradeTax",
+    total="SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount"
+    "|SpecifiedTradeSettlementMonetarySummation/LineTotalAmount",
+)
 _TOTALS = {
-    "line_net_total": path("LineTotalAmount"),
-    "charge_total": path("ChargeTotalAmount"),
-    "allowance_total": path("AllowanceTotalAmount"),
-    "total_net": path("TaxBasisTotalAmount"),
-    "rounding": path("RoundingAmount"),
-    "total_incl_vat": path("GrandTotalAmount"),
-    "prepaid": path("TotalPrepaidAmount"),
-    "amount_due": path("DuePayableAmount"),
+    "line_net_total": "LineTotalAmount",
+    "charge_total": "ChargeTotalAmount",
+    "allowance_total": "AllowanceTotalAmount",
+    "total_net": "TaxBasisTotalAmount",
+    "rounding": "RoundingAmount",
+    "total_incl_vat": "GrandTotalAmount",
+    "prepaid": "TotalPrepaidAmount",
+    "amount_due": "DuePayableAmount",
 }
+_SUMMATION = Fields(**_TOTALS, tax_total="TaxTotalAmount")
 
 
 def cii_type_code(root: etree._Element) -> str | None:
@@ -98,9 +104,10 @@ def cii_type_code(root: etree._Element) -> str | None:
 def _party(node: etree._Element | None) -> Party:
     if node is None:
         return Party()
+    found = _PARTY.read(node)
     vat_id = None
     fallback_tax_id = None
-    for reg in nodes(_TAX_REGISTRATION, node):
+    for reg in found.elements("tax_registrations"):
         value = (reg.text or "").strip()
         if not value:
             continue
@@ -111,38 +118,38 @@ def _party(node: etree._Element | None) -> Party:
     if vat_id is None and fallback_tax_id is not None and fallback_tax_id[:2].isalpha():
         vat_id = fallback_tax_id  # an unlabelled id with a country prefix is a VAT id, not a tax number
     return Party(
-        name=text_at(_NAME, node),
+        name=found.text("name"),
         vat_id=vat_id,
-        legal_id=text_at(_LEGAL_ID, node),
-        address=_address(first(_POSTAL, node)),
+        legal_id=found.text("legal_id"),
+        address=_address(found.first("postal")),
     )
 
 
 def _address(node: etree._Element | None) -> Address | None:
     if node is None:
         return None
-    lines = (text_at(xpath, node) for xpath in _ADDRESS_LINES)
+    found = _ADDRESS.read(node)
+    lines = (found.text(name) for name in _ADDRESS_LINES)
     return Address(
         lines=tuple(line for line in lines if line),
-        city=text_at(_CITY, node),
-        postal_code=text_at(_POSTCODE, node),
-        country=text_at(_COUNTRY, node),
+        city=found.text("city"),
+        postal_code=found.text("postcode"),
+        country=found.text("country"),
     )
 
 
-def _tax_rows(settlement: etree._Element | None) -> tuple[TaxSubtotal, ...]:
-    if settlement is None:
-        return ()
+def _tax_rows(taxes: list[etree._Element]) -> tuple[TaxSubtotal, ...]:
     rows = []
-    for tax in nodes(_TRADE_TAX, settlement):
-        amount = parse_amount(text_at(_CALCULATED, tax))
-        basis = parse_amount(text_at(_BASIS, tax))
+    for tax in taxes:
+        found = _TAX.read(tax)
+        amount = parse_amount(found.text("calculated"))
+        basis = parse_amount(found.text("basis"))
         if amount is None or basis is None:
             continue
         rows.append(
             TaxSubtotal(
-                category=text_at(_CATEGORY, tax),
-                rate=parse_amount(text_at(_RATE, tax)),
+                category=found.text("category"),
+                rate=parse_amount(found.text("rate")),
                 taxable_amount=basis,
                 tax_amount=amount,
             )
@@ -150,9 +157,8 @@ def _tax_rows(settlement: etree._Element | None) -> tuple[TaxSubtotal, ...]:
     return tuple(rows)
 
 
-def _tax_total(summation: etree._Element, currency: str | None) -> Decimal | None:
+def _tax_total(amounts: list[etree._Element], currency: str | None) -> Decimal | None:
     """BT-110 is the TaxTotalAmount in the invoice currency; a second one may be in the tax currency."""
-    amounts: list[etree._Element] = nodes(_TAX_TOTAL, summation)
     chosen = next((a for a in amounts if a.get("currencyID") in (None, currency)), None)
     if chosen is None and amounts:
         chosen = amounts[0]
@@ -160,28 +166,28 @@ def _tax_total(summation: etree._Element, currency: str | None) -> Decimal | Non
 
 
 def _line(node: etree._Element) -> LineItem:
-    quantity = first(_QUANTITY, node)
-    settlement = first(_LINE_SETTLEMENT, node)
-    rates = (parse_amount(text_at(_RATE, tax)) for tax in nodes(_TRADE_TAX, settlement))
+    found = _LINE.read(node)
+    quantity = found.first("quantity")
+    settlement = _LINE_SETTLEMENT.read(found.first("settlement"))
+    rates = (parse_amount(_LINE_TAX.read(tax).text("rate")) for tax in settlement.elements("taxes"))
     rate = next((r for r in rates if r is not None), None)
     return LineItem(
-        line_id=text_at(_LINE_ID, node),
-        description=text_at(_PRODUCT_NAME, node) or text_at(_PRODUCT_DESCRIPTION, node),
+        line_id=found.text("line_id"),
+        description=found.text("name") or found.text("description"),
         quantity=None if quantity is None else parse_amount(quantity.text),
         unit=None if quantity is None else quantity.get("unitCode"),
-        unit_price=parse_amount(text_at(_NET_PRICE, node)),
-        net_amount=None if settlement is None else parse_amount(text_at(_LINE_TOTAL, settlement)),
+        unit_price=parse_amount(found.text("net_price")),
+        net_amount=parse_amount(settlement.text("total")),
         tax_rate=rate,
     )
 
 
-def _payment(settlement: etree._Element | None) -> tuple[str | None, str | None]:
-    if settlement is None:
-        return None, None
-    for means in nodes(_PAYMENT_MEANS, settlement):
-        iban = text_at(_IBAN, means)
+def _payment(means: list[etree._Element]) -> tuple[str | None, str | None]:
+    for one in means:
+        found = _PAYMENT_MEANS.read(one)
+        iban = found.text("iban")
         if iban is not None:
-            return iban.replace(" ", ""), text_at(_BIC, means)
+            return iban.replace(" ", ""), found.text("bic")
     return None, None
 
 
@@ -194,32 +200,34 @@ def read_cii(root: etree._Element) -> InvoiceData:
     Returns:
         The InvoiceData, every field present in the XML filled with confidence 1.0.
     """
-    type_code = cii_type_code(root)
-    transaction = first(_TRANSACTION, root)
-    agreement = None if transaction is None else first(_AGREEMENT, transaction)
-    settlement = None if transaction is None else first(_SETTLEMENT, transaction)
-    currency = text_at(_CURRENCY, settlement)
-    iban, bic = _payment(settlement)
+    document = _DOCUMENT.read(root)
+    type_code = document.text("type_code")
+    transaction = _TRANSACTION.read(document.first("transaction"))
+    agreement = _AGREEMENT.read(transaction.first("agreement"))
+    settlement = _SETTLEMENT.read(transaction.first("settlement"))
+    currency = settlement.text("currency")
+    iban, bic = _payment(settlement.elements("payment_means"))
     fields: dict[str, object] = {
-        "invoice_number": text_at(_ID, root),
+        "invoice_number": document.text("id"),
         "type_code": type_code,
-        "issue_date": parse_date(text_at(_ISSUE_DATE, root)),
-        "due_date": parse_date(text_at(_DUE_DATE, settlement)),
+        "issue_date": parse_date(document.text("issue_date")),
+        "due_date": parse_date(settlement.text("due_date")),
         "currency": currency,
-        "seller": _party(None if agreement is None else first(_SELLER, agreement)),
-        "buyer": _party(None if agreement is None else first(_BUYER, agreement)),
+        "seller": _party(agreement.first("seller")),
+        "buyer": _party(agreement.first("buyer")),
         "seller_iban": iban,
         "seller_bic": bic,
-        "payment_terms": text_at(_TERMS_TEXT, settlement),
-        "order_reference": text_at(_ORDER_REF, agreement),
-        "tax_breakdown": _tax_rows(settlement),
-        "lines": () if transaction is None else tuple(_line(n) for n in nodes(_LINES, transaction)),
+        "payment_terms": settlement.text("terms"),
+        "order_reference": agreement.text("order_reference"),
+        "tax_breakdown": _tax_rows(settlement.elements("taxes")),
+        "lines": tuple(_line(n) for n in transaction.elements("lines")),
     }
-    summation = None if settlement is None else first(_SUMMATION, settlement)
-    if summation is not None:
-        for name, xpath in _TOTALS.items():
-            fields[name] = parse_amount(text_at(xpath, summation))
-        fields["total_tax"] = _tax_total(summation, currency)
+    summation_node = settlement.first("summation")
+    if summation_node is not None:
+        summation = _SUMMATION.read(summation_node)
+        for name in _TOTALS:
+            fields[name] = parse_amount(summation.text(name))
+        fields["total_tax"] = _tax_total(summation.elements("tax_total"), currency)
         grand = fields.get("total_incl_vat")
         if fields.get("amount_due") is None and isinstance(grand, Decimal):
             prepaid = fields.get("prepaid")
