@@ -14,7 +14,7 @@ import string
 import zlib
 from collections.abc import Iterable, Iterator
 
-__all__ = ["DECODERS", "ascii85", "ascii_hex", "inflate", "lzw", "run_length"]
+__all__ = ["DECODERS", "ascii85", "ascii_hex", "inflate", "inflate_head", "lzw", "run_length"]
 
 _OUT_CHUNK = 1024 * 1024
 _LZW_OUT_CHUNK = 64 * 1024
@@ -40,12 +40,33 @@ def inflate(chunks: Chunks) -> Iterator[bytes]:
         return
 
 
+def inflate_head(chunks: Chunks, size: int) -> bytes:
+    """The first `size` bytes `inflate` would yield (fewer if the stream ends or breaks sooner).
+
+    Inflates no further than that, so it costs next to nothing whatever the stream would expand to.
+    """
+    inflater = zlib.decompressobj()
+    head = b""
+    try:
+        for chunk in chunks:
+            pending: bytes | memoryview = chunk
+            while pending:
+                head += inflater.decompress(pending, size - len(head))
+                if len(head) >= size or inflater.eof:
+                    return head
+                pending = inflater.unconsumed_tail
+    except zlib.error:
+        pass
+    return head
+
+
 def _until(chunks: Chunks, marker: bytes) -> bytes:
     """Join input up to (not including) an end-of-data marker; the input is bounded by the file size."""
     buffer = bytearray()
     for chunk in chunks:
+        searched = max(0, len(buffer) - len(marker) + 1)  # only new bytes can complete the marker
         buffer += chunk
-        end = buffer.find(marker)
+        end = buffer.find(marker, searched)
         if end >= 0:
             return bytes(buffer[:end])
     return bytes(buffer)

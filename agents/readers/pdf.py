@@ -78,7 +78,9 @@ def attachments(pdf: pdfium.PdfDocument) -> tuple[AttachmentInfo, ...]:
 def read_attachment(pdf: pdfium.PdfDocument, index: int, max_bytes: int) -> bytes | None:
     """Read one embedded file, or None when it is empty, unreadable or larger than `max_bytes`.
 
-    The size is asked of PDFium first, so an oversized attachment is never copied into Python.
+    The size is asked of PDFium first, so an oversized attachment is never copied into Python. PDFium decodes
+    the file on each call, but asking once with a guessed buffer is no saving to make: the bundled PDFium
+    copies only into a buffer of exactly the decoded size and aborts the process on a smaller one.
     """
     try:
         handle = pdf.get_attachment(index)
