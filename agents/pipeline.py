@@ -57,5 +57,5 @@ def install_kafka(worker: KafkaStageWorker, stages: Sequence[str], ctx: StageCon
     """Hand the runners of `stages` to a plain-aiokafka worker."""
     built = runners(worker.host, stages, ctx)
     for stage, runner in built.items():
-        worker.add(stage, runner)
+        worker.add(stage, runner, ctx.settings.sink_linger_s if stage == "aggregate" else 0.0)
     return built

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     retry_delay_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per attempt.")
     session_timeout_s: float = Field(default=30.0, ge=6, description="Kafka group session timeout (dead worker).")
     batch_size: int = Field(default=200, ge=1, description="Max events a stage takes per batch.")
+    sink_linger_s: float = Field(
+        default=0.2, ge=0, description="Kafka transport: longest the aggregate stage waits to fill a batch."
+    )
     fetch_min_bytes: int = Field(
         default=32 * 1024, ge=1, description="Kafka transport: bytes a fetch waits for (fewer, fuller fetches)."
     )

@@ -66,13 +66,17 @@ class RunnerHost:
 
 @dataclass(slots=True)
 class Lane:
-    """One stage in this worker: its runner and, for a windowed stage, its queue and running tasks."""
+    """One stage in this worker: its runner; for a windowed stage its queue and running tasks; for a
+    lingering one (the sinks) the records gathered towards a fuller batch, and since when."""
 
     runner: StageRunner
     window: int
+    linger_s: float = 0.0
     queue: deque[ConsumerRecord[bytes, bytes]] = field(default_factory=deque)
     running: set[asyncio.Task[None]] = field(default_factory=set)
     paused: bool = False
+    gathered: list[ConsumerRecord[bytes, bytes]] = field(default_factory=list)
+    gathered_since: float = 0.0
 
 
 def subscriptions(settings: Settings, stages: Sequence[str]) -> dict[str, str]:
@@ -114,9 +118,10 @@ class KafkaStageWorker:
         self._stop = asyncio.Event()
         self._dispatching = asyncio.Lock()
 
-    def add(self, stage: str, runner: StageRunner) -> None:
-        """Run `runner` on its stage's source and retry topics."""
-        self.lanes[stage] = Lane(runner, runner.max_in_flight)
+    def add(self, stage: str, runner: StageRunner, linger_s: float = 0.0) -> None:
+        """Run `runner` on its stage's source and retry topics; a batch stage may wait up to `linger_s` to
+        gather a fuller batch (for a sink: fewer round trips; nothing downstream waits on it)."""
+        self.lanes[stage] = Lane(runner, runner.max_in_flight, linger_s if runner.max_in_flight <= 1 else 0.0)
         self.topics.update(subscriptions(self.settings, [stage]))
         self.retry_topics.add(topic_name(self.settings, retry_topic(stage)))
 
@@ -145,6 +150,7 @@ class KafkaStageWorker:
             async with self._dispatching:
                 await self._dispatch(fetched)
                 await self._release_due()
+                await self._flush_lingering()
                 self._flow_control()
             if time.monotonic() - committed_at >= COMMIT_INTERVAL_S:
                 try:
@@ -154,6 +160,7 @@ class KafkaStageWorker:
                 committed_at = time.monotonic()
 
     async def _close(self) -> None:
+        await self._flush_lingering(everything=True)
         running = [t for lane in self.lanes.values() for t in lane.running]
         if running:
             await asyncio.wait(running, timeout=SETTLE_TIMEOUT_S)
@@ -164,10 +171,12 @@ class KafkaStageWorker:
 
     # ------------------------------------------------------------------ dispatch
     def _poll_ms(self) -> int:
-        if not self.held:
-            return IDLE_POLL_MS
-        due = min(not_before(q[0].headers) for q in self.held.values()) - time.time()
-        return max(1, min(IDLE_POLL_MS, round(due * 1000)))
+        waits = [IDLE_POLL_MS / 1000]
+        if self.held:
+            waits.append(min(not_before(q[0].headers) for q in self.held.values()) - time.time())
+        now = time.monotonic()
+        waits += [lane.gathered_since + lane.linger_s - now for lane in self.lanes.values() if lane.gathered]
+        return max(1, round(min(waits) * 1000))
 
     async def _dispatch(self, fetched: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
         by_stage: dict[str, list[ConsumerRecord[bytes, bytes]]] = {}
@@ -210,13 +219,33 @@ class KafkaStageWorker:
     async def _take(self, lane: Lane, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         for r in records:
             self.book.started(TopicPartition(r.topic, r.partition), r.offset)
-        if lane.window <= 1:
-            await lane.runner.process_messages(records)
-            for r in records:
-                self.book.finished(TopicPartition(r.topic, r.partition), r.offset)
-            return
-        lane.queue.extend(records)
-        self._pump(lane)
+        if lane.window <= 1 and lane.linger_s <= 0:
+            await self._process(lane, records)
+        elif lane.window <= 1:
+            if not lane.gathered:
+                lane.gathered_since = time.monotonic()
+            lane.gathered.extend(records)
+            if len(lane.gathered) >= self.settings.batch_size:
+                await self._flush(lane)
+        else:
+            lane.queue.extend(records)
+            self._pump(lane)
+
+    async def _process(self, lane: Lane, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        await lane.runner.process_messages(records)
+        for r in records:
+            self.book.finished(TopicPartition(r.topic, r.partition), r.offset)
+
+    async def _flush(self, lane: Lane) -> None:
+        records, lane.gathered = lane.gathered, []
+        if records:
+            await self._process(lane, records)
+
+    async def _flush_lingering(self, everything: bool = False) -> None:
+        now = time.monotonic()
+        for lane in self.lanes.values():
+            if lane.gathered and (everything or now - lane.gathered_since >= lane.linger_s):
+                await self._flush(lane)
 
     def _pump(self, lane: Lane) -> None:
         while lane.queue and len(lane.running) < lane.window:
@@ -271,6 +300,7 @@ class KafkaStageWorker:
         downstream can drop.
         """
         async with self._dispatching:
+            await self._flush_lingering(everything=True)  # still ours: handle what was gathered
             gone = set(revoked)
             for lane in self.lanes.values():
                 lane.queue = deque(r for r in lane.queue if TopicPartition(r.topic, r.partition) not in gone)
