@@ -29,7 +29,10 @@ _THREAD_THRESHOLD = 1024 * 1024  # read larger files off the event loop
 
 
 def path_from_uri(uri: str) -> Path:
-    """The local path of a file:// URI."""
+    """The local path of a file:// URI (the plain `file:///abs/path` form without parsing: every event has one)."""
+    if uri.startswith("file:///") and "?" not in uri and "#" not in uri:
+        rest = uri[7:]
+        return Path(unquote(rest) if "%" in rest else rest)
     parsed = urlparse(uri)
     if parsed.scheme != "file":
         raise DocumentNotFound(f"not a file:// URI: scheme {parsed.scheme!r}")

@@ -66,3 +66,15 @@ def test_inline_only_when_small(tmp_path: Path) -> None:
     assert ev.document.inline_b64 is not None and ev.document.uri is None
     ev = received_for_file(small, "t", Settings(inline_max_bytes=4), inline=True)
     assert ev.document.uri is not None and ev.document.inline_b64 is None
+
+
+@pytest.mark.parametrize("uri", [
+    "file:///tmp/in%20box/a%C3%A9.xml", "file:///tmp/plain.pdf", "file:///tmp/q.pdf?x=1", "file:///tmp/f.pdf#p2",
+    "file://localhost/tmp/h.pdf", "file:///",
+])
+def test_the_plain_file_uri_shortcut_reads_paths_as_urlparse_does(uri: str) -> None:
+    from urllib.parse import unquote, urlparse
+
+    from streams.documents import path_from_uri
+
+    assert path_from_uri(uri) == Path(unquote(urlparse(uri).path))
