@@ -5,232 +5,43 @@ through the hardened parser (a DOCTYPE is refused); PDF streams are measured for
 PDFium opens the file; images are sized from their header alone; the time budget is checked between phases.
 Every refusal is a Detection with route ``invalid`` and a reason code, so the agent shell only has to copy
 it into a `DocumentDetected` event. Deciding ``duplicate`` needs state (seen digests) and is left to the shell.
+
+This module sniffs the format and holds the contract (size first, never raise, the budget at the end); the
+checks for PDF and XML live beside their readers, in `agents.readers._pdf_detection` and `_xml_detection`,
+and every refusal Detection is built by `agents.readers._refusals`.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import cast
-
-import pypdfium2 as pdfium
-from lxml import etree
 
 from agents.context import StageContext
-from agents.readers import _pdf_guard, pdf
-from agents.readers._detection import Detection, DetectLimits, reason
-from agents.readers._doctypes import CII_ROOTS, UBL_INVOICE_ROOTS, doc_type_for
+from agents.readers._detection import Detection, DetectLimits
 from agents.readers._image import ImageRefusedError, image_kind, probe_image
-from agents.readers._xpath import localname, path, text_at
-from agents.readers.cii import cii_type_code
-from agents.readers.safe_xml import XmlRefusedError, parse_xml
-from agents.readers.ubl import ubl_type_code
+from agents.readers._pdf_detection import detect_pdf
+from agents.readers._refusals import BudgetExceededError, invalid, unsupported
+from agents.readers._xml_detection import detect_xml
 from config.topics import DETECTED
-from schemas import (
-    INVOICE_LIKE,
-    DocType,
-    DocumentDetected,
-    DocumentFormat,
-    InvoiceReceived,
-    Reason,
-    Route,
-    event_id_for,
-)
+from schemas import DocType, DocumentDetected, DocumentFormat, InvoiceReceived, Route, event_id_for
 from streams.codecs import encode
 from streams.documents import load_document
 from streams.errors import InvoiceflowError, UnknownTenant
 from streams.stage import BatchHandler, Inbound, Outbound, Outcome, decode_all
 
-__all__ = ["DetectLimits", "Detection", "detect", "detect_agent", "detected_event", "xml_identity"]
+__all__ = ["DetectLimits", "Detection", "detect", "detect_agent", "detected_event"]
 
 _EXTRACTABLE = frozenset({Route.STRUCTURED, Route.TEXT, Route.OCR})
 
-_UBL_NAMESPACE = "urn:oasis:names:specification:ubl:schema:xsd:"
-_UBL_VERSION = path("UBLVersionID")
-_UBL_SHAPE = path("IssueDate")
-_KNOWN_ATTACHMENTS = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")
-_NOT_INVOICE_CONFIDENCE = 0.5
 _OTHER_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"GIF87a", b"GIF89a", b"{\\rtf", b"BM")
-
-
-class _BudgetExceededError(Exception):
-    pass
-
-
-def _invalid(code: str, message: str, fmt: DocumentFormat = DocumentFormat.UNSUPPORTED) -> Detection:
-    return Detection(format=fmt, doc_type=DocType.UNKNOWN, route=Route.INVALID, reasons=(reason(code, message),))
-
-
-def _unsupported(code: str, message: str, fmt: DocumentFormat = DocumentFormat.UNSUPPORTED) -> Detection:
-    return Detection(format=fmt, doc_type=DocType.UNKNOWN, route=Route.UNSUPPORTED, reasons=(reason(code, message),))
-
-
-def _check_budget(deadline: float) -> None:
-    if time.perf_counter() > deadline:
-        raise _BudgetExceededError
-
-
-def xml_identity(root: etree._Element) -> tuple[DocumentFormat, DocType, str | None, str | None]:
-    """Say what a parsed XML document is: format, doc type, UNTDID 1001 type code and syntax.
-
-    Args:
-        root: The root element of a document parsed by `safe_xml.parse_xml`.
-
-    Returns:
-        ``(format, doc_type, type_code, syntax)``; ``XML_OTHER`` and ``UNKNOWN`` for XML that is neither
-        UBL nor CII.
-    """
-    name = localname(root)
-    if name in CII_ROOTS:
-        code = cii_type_code(root)
-        syntax = "zugferd-1.0" if name == "CrossIndustryDocument" else "cii-d16b"
-        return DocumentFormat.CII, doc_type_for(name, code), code, syntax
-    namespace = etree.QName(root).namespace or ""
-    if namespace.startswith(_UBL_NAMESPACE) or (name in UBL_INVOICE_ROOTS and _UBL_SHAPE(root)):
-        code = ubl_type_code(root) if name in UBL_INVOICE_ROOTS else None
-        version = text_at(_UBL_VERSION, root)
-        return DocumentFormat.UBL, doc_type_for(name, code), code, f"ubl-{version}" if version else "ubl"
-    return DocumentFormat.XML_OTHER, DocType.UNKNOWN, None, None
-
-
-def _structured(root: etree._Element, xml: bytes, pages: int | None, embedded: str | None) -> Detection:
-    """A Detection for e-invoice XML, bare (`embedded` None) or attached to a hybrid PDF."""
-    xml_format, doc_type, code, syntax = xml_identity(root)
-    if xml_format is DocumentFormat.XML_OTHER:
-        return _unsupported("xml_not_einvoice", "XML is neither UBL nor CII.", DocumentFormat.XML_OTHER)
-    invoice_like = doc_type in INVOICE_LIKE
-    reasons = () if invoice_like else (reason("not_invoice", f"Document is a {doc_type.value}."),)
-    return Detection(
-        format=xml_format if embedded is None else DocumentFormat.HYBRID_PDF,
-        doc_type=doc_type,
-        route=Route.STRUCTURED if invoice_like else Route.NOT_INVOICE,
-        type_code=code,
-        syntax=syntax,
-        pages=pages,
-        embedded_xml=embedded,
-        reasons=reasons,
-        xml=xml if invoice_like else None,
-    )
-
-
-def _detect_xml(content: bytes, limits: DetectLimits) -> Detection:
-    try:
-        root = parse_xml(content, limits.max_xml_bytes)
-    except XmlRefusedError as exc:
-        return _invalid(exc.code, exc.message, DocumentFormat.XML_OTHER)
-    return _structured(root, content, None, None)
-
-
-def _choose_attachment(
-    document: pdfium.PdfDocument, limits: DetectLimits
-) -> tuple[str, bytes, etree._Element] | tuple[None, tuple[Reason, ...]]:
-    """Pick the richest invoice XML among a PDF's attachments (most elements, then most bytes)."""
-    best: tuple[tuple[int, int, int], str, bytes, etree._Element] | None = None
-    notes: list[Reason] = []
-    for info in pdf.attachments(document):
-        if not info.name.lower().endswith(".xml"):
-            continue
-        data = pdf.read_attachment(document, info.index, limits.max_xml_bytes)
-        if data is None:
-            notes.append(reason("attachment_unreadable", "An XML attachment is empty or too large."))
-            continue
-        try:
-            root = parse_xml(data, limits.max_xml_bytes)
-        except XmlRefusedError as exc:
-            notes.append(reason(f"attachment_{exc.code}", f"An XML attachment was refused: {exc.message}"))
-            continue
-        fmt, doc_type, _, _ = xml_identity(root)
-        if fmt is DocumentFormat.XML_OTHER or doc_type not in INVOICE_LIKE:
-            continue
-        known = int(info.name.lower() in _KNOWN_ATTACHMENTS)
-        rank = (int(root.xpath("count(//*)")), len(data), known)  # type: ignore[arg-type]
-        if best is None or rank > best[0]:
-            best = (rank, info.name, data, root)
-    if best is None:
-        return None, tuple(notes)
-    return best[1], best[2], best[3]
-
-
-def _classify_text(text: str) -> tuple[DocType, bool, tuple[Reason, ...]]:
-    """Ask the local text classifier (agents.readers.classify) what a text PDF is.
-
-    Returns:
-        The doc type, whether the text reader should read it, and the reasons. Only a confident verdict of
-        "not an invoice" keeps a text PDF from being read: losing an invoice costs more than reading a letter.
-    """
-    try:
-        module = importlib.import_module("agents.readers.classify")
-    except ModuleNotFoundError as exc:
-        if exc.name != "agents.readers.classify":
-            raise
-        # TODO(issue 3): drop this fallback if agents/readers/classify.py is ever removed.
-        return DocType.INVOICE, True, (reason("classifier_missing", "No text classifier; assumed an invoice."),)
-    classify = cast(Callable[[str], tuple[DocType, float]], module.classify_text)
-    doc_type, confidence = classify(text)
-    if doc_type in INVOICE_LIKE or doc_type is DocType.UNKNOWN:
-        return doc_type, True, ()
-    if confidence < _NOT_INVOICE_CONFIDENCE:
-        return DocType.UNKNOWN, True, (reason("classification_uncertain", "Text type is uncertain; read it."),)
-    return doc_type, False, (reason("not_invoice", f"Text reads as a {doc_type.value}."),)
-
-
-def _detect_pdf(content: bytes, limits: DetectLimits, deadline: float, with_xml: bool) -> Detection:
-    if _pdf_guard.looks_truncated(content):
-        return _invalid("pdf_truncated", "PDF has no end-of-file marker.")
-    try:
-        _pdf_guard.check_streams(content, limits.max_inflated_bytes, deadline)
-    except _pdf_guard.InflateLimitError:
-        msg = f"A PDF stream inflates past {limits.max_inflated_bytes} bytes."
-        return _invalid("pdf_stream_bomb", msg)
-    except _pdf_guard.TimeBudgetError as exc:
-        raise _BudgetExceededError from exc
-    _check_budget(deadline)
-    try:
-        document = pdf.open_pdf(content)
-    except pdf.PdfRefusedError as exc:
-        if exc.code == "pdf_encrypted":
-            return _unsupported(exc.code, exc.message)
-        return _invalid(exc.code, exc.message)
-    try:
-        pages = pdf.page_count(document)
-        if pages == 0:
-            return _invalid("pdf_corrupt", "PDF has no pages.")
-        if pages > limits.max_pages:
-            return _invalid("pdf_too_many_pages", f"PDF has {pages} pages; the limit is {limits.max_pages}.")
-        _check_budget(deadline)
-        notes: tuple[Reason, ...] = ()
-        if with_xml:
-            chosen = _choose_attachment(document, limits)
-            if chosen[0] is not None:
-                name, xml, root = chosen
-                return _structured(root, xml, pages, name)
-            notes = chosen[1]
-        _check_budget(deadline)
-        has_text, text = pdf.has_text_layer(document)
-    finally:
-        document.close()
-    if not has_text:
-        return Detection(
-            format=DocumentFormat.SCANNED_PDF, doc_type=DocType.UNKNOWN, route=Route.OCR, pages=pages,
-            reasons=notes,
-        )  # fmt: skip
-    doc_type, readable, classified = _classify_text(text)
-    return Detection(
-        format=DocumentFormat.TEXT_PDF,
-        doc_type=doc_type,
-        route=Route.TEXT if readable else Route.NOT_INVOICE,
-        pages=pages,
-        reasons=notes + classified,
-    )
 
 
 def _detect_image(content: bytes, limits: DetectLimits) -> Detection:
     try:
         probe = probe_image(content, limits.max_image_pixels, limits.max_pages)
     except ImageRefusedError as exc:
-        return _invalid(exc.code, exc.message, DocumentFormat.IMAGE)
+        return invalid(exc.code, exc.message, DocumentFormat.IMAGE)
     return Detection(format=DocumentFormat.IMAGE, doc_type=DocType.UNKNOWN, route=Route.OCR, pages=probe.frames)
 
 
@@ -255,21 +66,21 @@ def _looks_text(content: bytes) -> bool:
 
 def _detect(content: bytes, limits: DetectLimits, deadline: float, with_xml: bool) -> Detection:
     if not content:
-        return _invalid("empty", "The document is empty.")
+        return invalid("empty", "The document is empty.")
     if len(content) > limits.max_bytes:
-        return _invalid("too_large", f"Document of {len(content)} bytes exceeds {limits.max_bytes}.")
+        return invalid("too_large", f"Document of {len(content)} bytes exceeds {limits.max_bytes}.")
     if b"%PDF-" in content[:1024]:
-        return _detect_pdf(content, limits, deadline, with_xml)
+        return detect_pdf(content, limits, deadline, with_xml)
     if image_kind(content) is not None:
         return _detect_image(content, limits)
     if _looks_html(content):
-        return _unsupported("unsupported_format", "HTML is not an invoice format we read.")
+        return unsupported("unsupported_format", "HTML is not an invoice format we read.")
     if _looks_xml(content):
-        return _detect_xml(content, limits)
+        return detect_xml(content, limits)
     if content.startswith(_OTHER_SIGNATURES) or _looks_text(content):
-        return _unsupported("unsupported_format", "Not a PDF, image or XML e-invoice.")
+        return unsupported("unsupported_format", "Not a PDF, image or XML e-invoice.")
     # No signature of any format at all: corrupt or deliberately garbled, not merely another format.
-    return _invalid("unrecognised_content", "Content matches no known file format.")
+    return invalid("unrecognised_content", "Content matches no known file format.")
 
 
 def detect(content: bytes, limits: DetectLimits, *, ignore_embedded_xml: bool = False) -> Detection:
@@ -289,12 +100,12 @@ def detect(content: bytes, limits: DetectLimits, *, ignore_embedded_xml: bool = 
     deadline = time.perf_counter() + limits.time_budget_s
     try:
         detection = _detect(content, limits, deadline, not ignore_embedded_xml)
-    except _BudgetExceededError:
-        return _invalid("time_budget_exceeded", f"Detection took longer than {limits.time_budget_s} s.")
+    except BudgetExceededError:
+        return invalid("time_budget_exceeded", f"Detection took longer than {limits.time_budget_s} s.")
     except Exception as exc:  # noqa: BLE001 - the contract: hostile bytes never crash the stage
-        return _invalid("detect_failed", f"Detection failed ({type(exc).__name__}).")
+        return invalid("detect_failed", f"Detection failed ({type(exc).__name__}).")
     if time.perf_counter() > deadline:
-        return _invalid("time_budget_exceeded", f"Detection took longer than {limits.time_budget_s} s.")
+        return invalid("time_budget_exceeded", f"Detection took longer than {limits.time_budget_s} s.")
     return detection
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from agents.readers._party_block import PartyRead
 from agents.readers.labels import Field, normalise
 from agents.readers.text_fields import Pick, ibans, vat_ids, vat_ids_in
 from agents.readers.text_layout import Document, Row, hits_for
-from agents.readers.text_parties import PartyRead
 
 __all__ = ["seller_name_confidence", "seller_vat"]
 
