@@ -12,6 +12,7 @@ from agents.samples import generate_samples
 from config.settings import Settings
 from config.topics import retry_topic
 from schemas import InvoiceReceived
+from streams.admin import wait_for_workers
 from streams.publisher import received_for_file
 from streams.stage import ATTEMPT_HEADER, NOT_BEFORE_HEADER
 from tests.integration.kafka_helpers import collect, produce
@@ -53,6 +54,7 @@ async def test_a_retried_record_waits_for_its_time_without_holding_up_the_rest(
     later, *fresh = events(tmp_path, settings, tenant, 21, seed=32)
     p = settings.topic_prefix
     worker_factory(INVOICEFLOW_TRANSPORT="kafka")
+    await wait_for_workers(settings)  # timed from a running worker, not one still starting
     due = time.time() + 4.0
     headers = [(ATTEMPT_HEADER, b"1"), (NOT_BEFORE_HEADER, f"{due:.3f}".encode())]
     await produce(settings, f"{p}{retry_topic('detect')}",
