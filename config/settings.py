@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     )
     fetch_max_wait_ms: int = Field(default=20, ge=0, description="Kafka transport: longest a fetch waits for them.")
     batch_timeout_s: float = Field(default=0.05, gt=0, description="Max wait to fill a batch.")
+    recent_events: int = Field(
+        default=4096, ge=0,
+        description="Kafka transport: events a worker keeps after encoding, so reading them back one hop later "
+        "skips parsing (0: off).",
+    )
+    recent_documents_mb: int = Field(
+        default=64, ge=0,
+        description="Kafka transport: verified document bytes a worker keeps for the next stage (0: off).",
+    )
 
     # Databases
     postgres_dsn: SecretStr = Field(

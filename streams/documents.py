@@ -3,6 +3,10 @@
 The reference is checked before anything is read (size cap, allowed roots) and the bytes after (size and
 sha256), so a stage never works on a document other than the one the event names. Errors are
 `DocumentError`s (dead-lettered with their code) or `DependencyUnavailable` for a source that did not answer.
+
+A worker that runs consecutive stages of the same invoices may `remember_loaded` documents: the next stage
+to ask for the same location and digest gets the bytes already verified against that digest, instead of
+reading and hashing them again (the references are checked all the same).
 """
 
 from __future__ import annotations
@@ -24,8 +28,18 @@ from streams.errors import (
     DocumentNotFound,
     DocumentTooLarge,
 )
+from streams.recent import Recent
 
 _THREAD_THRESHOLD = 1024 * 1024  # read larger files off the event loop
+
+_loaded: Recent[tuple[str, str], bytes] | None = None
+
+
+def remember_loaded(max_bytes: int) -> Recent[tuple[str, str], bytes] | None:
+    """From now on, keep up to `max_bytes` of verified documents for the next load of each (0: stop)."""
+    global _loaded
+    _loaded = Recent(max_bytes, len) if max_bytes > 0 else None
+    return _loaded
 
 
 def path_from_uri(uri: str) -> Path:
@@ -67,10 +81,20 @@ async def load_document(ref: DocumentRef, settings: Settings) -> bytes:
         except binascii.Error as exc:
             raise DocumentIntegrityError("inline document is not valid base64") from exc
     assert ref.uri is not None  # the schema guarantees exactly one location
-    if ref.uri.startswith("https://"):
-        return _verify(await _fetch(ref.uri, settings), ref)
-    path = path_from_uri(ref.uri)
-    _check_root(path, settings)
+    https = ref.uri.startswith("https://")
+    path = None if https else path_from_uri(ref.uri)
+    if path is not None:
+        _check_root(path, settings)
+    held = _loaded.take((ref.uri, ref.sha256)) if _loaded is not None else None
+    if held is not None and len(held) == ref.size:
+        return held  # verified against this very digest when it was loaded
+    data = _verify(await _fetch(ref.uri, settings) if path is None else await _read_file(path, ref), ref)
+    if _loaded is not None:
+        _loaded.put((ref.uri, ref.sha256), data)
+    return data
+
+
+async def _read_file(path: Path, ref: DocumentRef) -> bytes:
     try:
         if ref.size > _THREAD_THRESHOLD:
             data = await asyncio.to_thread(_read, str(path))
@@ -80,7 +104,7 @@ async def load_document(ref: DocumentRef, settings: Settings) -> bytes:
         raise DocumentNotFound("referenced file does not exist") from exc
     except OSError as exc:
         raise DocumentNotFound(f"referenced file cannot be read: {exc.strerror}") from exc
-    return _verify(data, ref)
+    return data
 
 
 async def _fetch(uri: str, settings: Settings) -> bytes:

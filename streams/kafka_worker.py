@@ -11,7 +11,11 @@ route retries and dead letters, trace) and replaces only the hop:
 * retried records wait for their not-before time with their partition paused, not with the loop asleep;
 * offsets are committed only past records whose outputs the producer has delivered (`OffsetBook`, then a
   producer flush, then the commit), every `commit_interval_s`, on a rebalance and on the way out: a killed
-  worker loses nothing (at-least-once; event ids let downstream dedupe).
+  worker loses nothing (at-least-once; event ids let downstream dedupe);
+* partitions are assigned by range, so partition p of every topic goes to the same worker: an invoice's
+  events (keyed by its id, on topics of equal partition counts) stay in one process from stage to stage,
+  which may then reuse what it encoded and loaded one hop earlier (`codecs.remember_encoded`,
+  `documents.remember_loaded`) instead of parsing and hashing it again.
 """
 
 from __future__ import annotations
@@ -24,13 +28,13 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from config.settings import Settings
 from config.topics import STAGES, retry_topic
-from streams.lanes import KafkaSend, Lane, RunnerHost, subscriptions
+from streams.lanes import KafkaSend, Lane, RunnerHost, subscriptions, worker_consumer, worker_producer
 from streams.offsets import OffsetBook
 from streams.stage import StageRunner, not_before
 from streams.topics import topic_name
@@ -54,16 +58,8 @@ class KafkaStageWorker:
     def __init__(self, settings: Settings) -> None:
         s = settings
         self.settings = settings
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=s.kafka_bootstrap, linger_ms=s.producer_linger_ms,
-            max_batch_size=s.producer_max_batch_bytes, acks="all",
-        )
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=s.kafka_bootstrap, group_id=s.app_id, enable_auto_commit=False,
-            auto_offset_reset="earliest", session_timeout_ms=round(s.session_timeout_s * 1000),
-            fetch_min_bytes=s.fetch_min_bytes, fetch_max_wait_ms=s.fetch_max_wait_ms,
-            heartbeat_interval_ms=round(min(3.0, s.session_timeout_s / 3) * 1000),
-        )
+        self.producer = worker_producer(s)
+        self.consumer = worker_consumer(s)
         self.host = RunnerHost(settings, make_tracer(s.app_id, s.trace_sample_ratio), KafkaSend(self.producer))
         self.lanes: dict[str, Lane] = {}
         self.topics: dict[str, str] = {}
@@ -131,7 +127,8 @@ class KafkaStageWorker:
         if self.held:
             waits.append(min(not_before(q[0].headers) for q in self.held.values()) - time.time())
         now = time.monotonic()
-        waits += [lane.gathered_since + lane.linger_s - now for lane in self.lanes.values() if lane.gathered]
+        waits += [lane.gathered_since + lane.linger_s - now for lane in self.lanes.values()
+                  if lane.gathered and not lane.running]  # a running batch wakes nothing: the next fetch will
         return max(1, round(min(waits) * 1000))
 
     async def _dispatch(self, fetched: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
@@ -182,7 +179,9 @@ class KafkaStageWorker:
                 lane.gathered_since = time.monotonic()
             lane.gathered.extend(records)
             if len(lane.gathered) >= self.settings.batch_size:
-                await self._flush(lane)
+                if lane.running:  # the sink is behind: wait for it rather than gather without bound
+                    await asyncio.wait(lane.running)
+                self._flush_behind(lane)
         else:
             lane.queue.extend(records)
             self._pump(lane)
@@ -192,16 +191,30 @@ class KafkaStageWorker:
         for r in records:
             self.book.finished(TopicPartition(r.topic, r.partition), r.offset)
 
-    async def _flush(self, lane: Lane) -> None:
+    def _flush_behind(self, lane: Lane) -> None:
+        """Hand a lingering lane's gathered batch to a task: the sink's round trips (PostgreSQL, Redis) overlap
+        the other stages' work instead of stalling the loop. One batch at a time; the next gathers meanwhile."""
+        if lane.running or not lane.gathered:
+            return
         records, lane.gathered = lane.gathered, []
-        if records:
-            await self._process(lane, records)
+        task = asyncio.create_task(self._process(lane, records))
+        lane.running.add(task)
+        task.add_done_callback(functools.partial(self._done, lane))
 
     async def _flush_lingering(self, everything: bool = False) -> None:
+        """Start the due batches of lingering lanes; with `everything`, handle every gathered record now."""
         now = time.monotonic()
         for lane in self.lanes.values():
-            if lane.gathered and (everything or now - lane.gathered_since >= lane.linger_s):
-                await self._flush(lane)
+            if not lane.gathered or lane.window > 1:
+                continue
+            if everything:
+                if lane.running:
+                    await asyncio.wait(lane.running)
+                records, lane.gathered = lane.gathered, []
+                if records:  # the batch that was running may have been the last
+                    await self._process(lane, records)
+            elif now - lane.gathered_since >= lane.linger_s:
+                self._flush_behind(lane)
 
     def _pump(self, lane: Lane) -> None:
         while lane.queue and len(lane.running) < lane.window:

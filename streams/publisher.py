@@ -24,6 +24,7 @@ from config.topics import RECEIVED
 from schemas import DocumentRef, InvoiceReceived, event_id_for
 from streams.codecs import encode
 from streams.errors import DependencyUnavailable, DocumentNotFound, DocumentTooLarge
+from streams.partitioning import kafka_partitioner
 from streams.topics import topic_name
 from streams.tracing import Headers, headers_for, make_tracer
 
@@ -87,6 +88,7 @@ class Publisher:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap, linger_ms=settings.producer_linger_ms,
             max_batch_size=settings.producer_max_batch_bytes, acks="all", enable_idempotence=True,
+            partitioner=kafka_partitioner,
         )
 
     async def __aenter__(self) -> Publisher:

@@ -24,6 +24,7 @@ from opentelemetry import trace
 from config.settings import Settings
 from streams.codecs import encode
 from streams.errors import ConfigError, DependencyUnavailable
+from streams.partitioning import kafka_partitioner
 from streams.publisher import received_for_file
 from streams.tracing import Headers, headers_for, make_tracer
 
@@ -66,6 +67,7 @@ def make_producer(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap, linger_ms=settings.producer_linger_ms,
         max_batch_size=settings.producer_max_batch_bytes, acks="all", enable_idempotence=True,
+        partitioner=kafka_partitioner,
     )
 
 

@@ -23,6 +23,8 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from streams.partitioning import kafka_partitioner
+
 COMMIT_INTERVAL_S = 1.0
 
 
@@ -59,7 +61,8 @@ async def run_hops(spec: HopSpec, stop: asyncio.Event) -> int:
     consumer = AIOKafkaConsumer(*spec.topics[:-1], bootstrap_servers=spec.bootstrap, group_id=spec.group,
                                 enable_auto_commit=False, auto_offset_reset="earliest")
     producer = AIOKafkaProducer(bootstrap_servers=spec.bootstrap, linger_ms=spec.linger_ms,
-                                max_batch_size=spec.max_batch_bytes, acks="all")
+                                max_batch_size=spec.max_batch_bytes, acks="all",
+                                partitioner=kafka_partitioner)
     route = {spec.topics[i]: (spec.topics[i + 1], spec.payloads[i]) for i in range(len(spec.topics) - 1)}
     await consumer.start()
     await producer.start()

@@ -21,6 +21,8 @@ from agents.pipeline import install, install_kafka
 from config.settings import Settings
 from streams.admin import ensure_topics
 from streams.app import create_app
+from streams.codecs import remember_encoded
+from streams.documents import remember_loaded
 from streams.kafka_worker import KafkaStageWorker
 from streams.sinks.postgres import open_pool
 
@@ -36,7 +38,8 @@ async def prepare(settings: Settings) -> None:
 
 def run_worker(settings: Settings, stages: Sequence[str]) -> None:
     """Prepare, then run the given stages until the worker is stopped (SIGINT/SIGTERM)."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s",
+                        force=True)  # the CLI's WARNING default would otherwise win
     if settings.transport == "kafka":
         asyncio.run(run_kafka_worker(settings, stages))
         return
@@ -65,6 +68,8 @@ async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
     ctx = StageContext.create(settings)
     worker = KafkaStageWorker(settings)
     install_kafka(worker, stages, ctx)
+    events = remember_encoded(settings.recent_events)
+    documents = remember_loaded(settings.recent_documents_mb * 1024 * 1024)
     gc.set_threshold(20_000, 20, 20)
     gc.freeze()  # the start-up heap (modules, schemas, tables) is never garbage: keep it out of every collection
     loop = asyncio.get_running_loop()
@@ -75,3 +80,6 @@ async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
         await worker.run()
     finally:
         await ctx.resources.close()
+        for name, memo in (("events", events), ("documents", documents)):
+            if memo is not None:
+                log.info("worker: recent %s reused %d times, %d looked for in vain", name, memo.hits, memo.misses)

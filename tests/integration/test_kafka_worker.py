@@ -1,18 +1,22 @@
-"""The plain-aiokafka worker keeps the stage runner's promises: a killed worker loses nothing, and a retried
-record waits for its time with its partition paused, not with the worker asleep."""
+"""The plain-aiokafka worker keeps the stage runner's promises: a killed worker loses nothing, a retried
+record waits for its time with its partition paused, not with the worker asleep, and workers of one group
+are co-partitioned."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 import pytest
+from aiokafka.structs import TopicPartition
 
 from agents.samples import generate_samples
 from config.settings import Settings
-from config.topics import retry_topic
+from config.topics import STAGES, retry_topic
 from schemas import InvoiceReceived
-from streams.admin import wait_for_workers
+from streams.admin import ensure_topics, wait_for_workers
+from streams.lanes import subscriptions, worker_consumer
 from streams.publisher import received_for_file
 from streams.stage import ATTEMPT_HEADER, NOT_BEFORE_HEADER
 from tests.integration.kafka_helpers import collect, produce
@@ -69,3 +73,27 @@ async def test_a_retried_record_waits_for_its_time_without_holding_up_the_rest(
           f"it was scored {at[later.invoice_id.encode()] - due:.2f} s after")
     assert last_fresh < due - 1.0  # they did not wait behind it
     assert at[later.invoice_id.encode()] >= due - 0.05  # and it was not handled before its time
+
+
+async def test_two_workers_share_partitions_so_an_invoice_stays_in_one_of_them(settings: Settings) -> None:
+    """Range assignment: partition p of every stage's topics goes to the same worker (co-partitioned), which is
+    what lets a worker reuse the event it encoded and the document it loaded one hop earlier."""
+    await ensure_topics(settings)
+    topics = sorted(subscriptions(settings, list(STAGES)))
+    consumers = [worker_consumer(settings) for _ in range(2)]
+    for consumer in consumers:
+        consumer.subscribe(topics)
+        await consumer.start()
+    whole = len(topics) * settings.topic_partitions
+    owned: list[set[TopicPartition]] = [set(), set()]
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (all(owned) and len(owned[0] | owned[1]) == whole):
+            await asyncio.gather(*(c.getmany(timeout_ms=200) for c in consumers))
+            owned = [set(c.assignment()) for c in consumers]
+    finally:
+        await asyncio.gather(*(c.stop() for c in consumers))
+    assert not owned[0] & owned[1] and len(owned[0] | owned[1]) == whole
+    for mine in owned:
+        partitions = {frozenset(tp.partition for tp in mine if tp.topic == t) for t in topics}
+        assert len(partitions) == 1 and next(iter(partitions)), f"not co-partitioned: {sorted(mine)}"

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from schemas import DocumentRef, InvoiceReceived
-from streams.codecs import decode, encode, peek_ids
+from agents.detect import DetectLimits, detect, detected_event
+from agents.extract import detection_of, extract_local, extracted_event, local_route
+from agents.paid import Extraction
+from agents.samples import generate_samples
+from agents.score import ScoreContext, score_event
+from config.policy import load_policy_book
+from config.settings import Settings
+from schemas import DocumentDetected, DocumentRef, InvoiceExtracted, InvoiceReceived, InvoiceScored
+from streams.codecs import decode, encode, peek_ids, remember_encoded
+from streams.publisher import received_for_file
 from streams.errors import DecodeError, SchemaError
 
 
@@ -43,3 +54,58 @@ def test_peek_ids_is_best_effort() -> None:
     assert peek_ids(b'{"invoice_id": "i", "tenant_id": "t"}') == ("i", "t")
     assert peek_ids(b'{"invoice_id": 3}') == (None, None)
     assert peek_ids(b"garbage") == (None, None)
+
+
+@pytest.fixture
+def remembering() -> Iterator[None]:
+    remember_encoded(8)
+    yield
+    remember_encoded(0)
+
+
+def _pipeline_events(tmp_path: Path) -> list[BaseModel]:
+    """Every event of the pipeline for generated invoices of each local format (lines, parties, reasons)."""
+    settings, now = Settings(), datetime.now(UTC)
+    limits, policy = DetectLimits.from_settings(settings), load_policy_book(settings.policy_file).default
+    rows = generate_samples(tmp_path, 6, formats=("ubl", "cii", "hybrid_pdf"), seed=5)
+    found: list[BaseModel] = []
+    for row in rows:
+        path = tmp_path / str(row["file"])
+        content, received = path.read_bytes(), received_for_file(path, "t", settings)
+        detected = detected_event(received, detect(content, limits), None, now)
+        route = local_route(detected)
+        assert route is not None
+        local = extract_local(detection_of(detected, route, content, limits), content)
+        extracted = extracted_event(detected, Extraction(local.extractor, local.invoice, local.reasons), now)
+        found += [received, detected, extracted, score_event(extracted, policy, ScoreContext(vendor_known=True), now)]
+    return found
+
+
+def test_every_event_parses_back_to_itself(tmp_path: Path) -> None:
+    """What makes remembering encoded events safe: parsing their bytes would give the very same event."""
+    events = _pipeline_events(tmp_path)
+    assert {type(e) for e in events} == {InvoiceReceived, DocumentDetected, InvoiceExtracted, InvoiceScored}
+    for event in events:
+        assert decode(type(event), encode(event)) == event
+
+
+@pytest.mark.usefixtures("remembering")
+def test_a_remembered_event_is_read_back_without_parsing() -> None:
+    ev = _event()
+    data = encode(ev)
+    assert decode(InvoiceReceived, data) is ev
+    again = decode(InvoiceReceived, data)  # taken once: now it is parsed
+    assert again == ev
+    assert again is not ev
+
+
+@pytest.mark.usefixtures("remembering")
+def test_only_the_same_bytes_as_the_same_model_are_reused() -> None:
+    ev = _event()
+    data = encode(ev)
+    other = data.replace(b'"i-1"', b'"i-2"')
+    assert decode(InvoiceReceived, other).invoice_id == "i-2"
+    with pytest.raises(SchemaError):
+        decode(DocumentDetected, data)  # remembered as another model: parsed, and refused
+    with pytest.raises(SchemaError, match="surprise"):  # a broken copy is refused as ever
+        decode(InvoiceReceived, encode(ev).replace(b'{"', b'{"surprise":1,"', 1))

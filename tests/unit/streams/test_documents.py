@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from config.settings import Settings
 from schemas import DocumentRef
-from streams.documents import load_document
+from streams.documents import load_document, remember_loaded
 from streams.errors import DocumentIntegrityError, DocumentNotFound, DocumentTooLarge
 from streams.publisher import iter_documents, received_for_file
 
@@ -78,3 +79,38 @@ def test_the_plain_file_uri_shortcut_reads_paths_as_urlparse_does(uri: str) -> N
     from streams.documents import path_from_uri
 
     assert path_from_uri(uri) == Path(unquote(urlparse(uri).path))
+
+
+@pytest.fixture
+def remembering() -> Iterator[None]:
+    remember_loaded(1024)
+    yield
+    remember_loaded(0)
+
+
+@pytest.mark.usefixtures("remembering")
+async def test_a_remembered_document_is_served_once_without_reading(tmp_path: Path) -> None:
+    path = tmp_path / "a.xml"
+    path.write_bytes(b"<Invoice/>")
+    ref = _ref(path, b"<Invoice/>")
+    assert await load_document(ref, Settings()) == b"<Invoice/>"
+    path.unlink()
+    assert await load_document(ref, Settings()) == b"<Invoice/>"  # the verified bytes of the first load
+    with pytest.raises(DocumentNotFound):
+        await load_document(ref, Settings())  # taken once: read again
+
+
+@pytest.mark.usefixtures("remembering")
+async def test_remembered_bytes_serve_only_the_same_location_digest_and_size(tmp_path: Path) -> None:
+    path = tmp_path / "a.xml"
+    path.write_bytes(b"<Invoice/>")
+    ref = _ref(path, b"<Invoice/>")
+    await load_document(ref, Settings())
+    with pytest.raises(DocumentIntegrityError):
+        await load_document(_ref(path, b"<Invoice/>", size=11), Settings())
+    await load_document(ref, Settings())
+    with pytest.raises(DocumentNotFound, match="allowed roots"):  # the roots are checked all the same
+        await load_document(ref, Settings(file_roots=(tmp_path / "elsewhere",)))
+    path.write_bytes(b"<Invoicx/>")
+    with pytest.raises(DocumentIntegrityError):  # another digest is never served from memory
+        await load_document(_ref(path, b"<Invoice/>", sha256="b" * 64), Settings())
