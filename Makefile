@@ -50,7 +50,7 @@ test: stack lint  ## the whole suite against the real local stack
 	@$(BIN)/pytest -q
 
 bench: stack
-	@$(BIN)/invoiceflow bench e2e --workers 2 --split
+	@$(BIN)/invoiceflow bench e2e --workers 2
 
 eval:
 	@$(BIN)/invoiceflow eval ../shared/corpus

@@ -27,7 +27,7 @@ from config.topics import STAGES, dead_letter_topic, retry_topic
 from schemas import DeadLetter, event_id_for
 from streams.codecs import M, decode, encode, peek_ids
 from streams.errors import InvoiceflowError
-from streams.tracing import Headers, context_from_headers, headers_for
+from streams.tracing import Headers, continue_trace
 
 log = logging.getLogger("invoiceflow.stage")
 
@@ -138,6 +138,7 @@ class StageRunner:
         self.max_in_flight = max_in_flight
         self.stats = StageStats()
         self.tracer = app.invoiceflow_tracer
+        self._span_name = f"invoiceflow.{stage}"
         self._prefix = self.settings.topic_prefix
         self._output = STAGES[stage][1]
 
@@ -181,8 +182,10 @@ class StageRunner:
 
     async def process_messages(self, messages: Sequence[Any]) -> None:
         """Handle one batch of consumed records (Faust messages or aiokafka records) and produce every outcome."""
-        spans = [self._start_span(m) for m in messages]
-        batch = [self._inbound(m, span) for m, span in zip(messages, spans, strict=True)]
+        heads = [_as_list(m.headers) for m in messages]
+        traced = [continue_trace(self.tracer, self._span_name, h) for h in heads]
+        spans = [span for span, _ in traced]
+        batch = [self._inbound(m, h, out) for m, h, (_, out) in zip(messages, heads, traced, strict=True)]
         await self._wait_not_before(batch)
         outcomes = await self.handler(batch)
         for msg, outcome, span in zip(batch, outcomes, spans, strict=True):
@@ -196,16 +199,8 @@ class StageRunner:
             span.end()
         self.stats.processed += len(batch)
 
-    def _start_span(self, message: Any) -> trace.Span:
-        parent = context_from_headers(message.headers)
-        span: trace.Span = self.tracer.start_span(f"invoiceflow.{self.stage}", context=parent,
-                                                  kind=trace.SpanKind.CONSUMER)
-        return span
-
-    def _inbound(self, message: Any, span: trace.Span) -> Inbound:
-        headers = _as_list(message.headers)
+    def _inbound(self, message: Any, headers: Headers, out_headers: Headers) -> Inbound:
         attempt = int(_header(headers, ATTEMPT_HEADER) or b"0")
-        out_headers = headers_for(trace.set_span_in_context(span))
         return Inbound(message.key, message.value, headers, message.topic, message.partition,
                        message.offset, attempt, out_headers)
 

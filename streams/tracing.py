@@ -4,10 +4,15 @@ Every stage continues the trace of the message it consumed: it extracts `tracepa
 the incoming headers, opens a span for its work, and injects the span's context into the headers of what it
 produces. The tracer provider is the OpenTelemetry SDK's; without an exporter configured spans are dropped
 after sampling, but the context still travels, so an operator can follow one invoice across topics.
+
+Sampling follows the parent: a trace its producer did not sample is recorded by no stage. For such a message
+`continue_trace` skips the SDK (extract, span, inject: ~24 us a hop, 4% of a worker at full rate) and passes
+the trace context on as it came, which W3C Trace Context allows a participant that records nothing to do.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -21,6 +26,8 @@ Headers = list[tuple[str, bytes]]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACE_KEYS = ("traceparent", "tracestate")
+# version 00, non-zero trace and parent ids, the sampled bit (the last hex digit's lowest bit) clear
+_UNSAMPLED = re.compile(rb"00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f][02468ace]")
 
 
 def make_tracer(service: str, sample_ratio: float = 1.0) -> trace.Tracer:
@@ -38,6 +45,22 @@ def context_from_headers(headers: Mapping[str, bytes] | Sequence[tuple[str, byte
             if key in _TRACE_KEYS and value is not None:
                 carrier[key] = value.decode("latin-1") if isinstance(value, bytes) else str(value)
     return _PROPAGATOR.extract(carrier)
+
+
+def continue_trace(tracer: trace.Tracer, name: str, headers: Sequence[tuple[str, bytes]] | None,
+                   ) -> tuple[trace.Span, Headers]:
+    """Open a consumer span continuing the trace in `headers`; returns it and the headers for the output.
+
+    An unsampled parent (and a parent-based sampler, ours) means nothing is recorded: the span is a no-op and
+    the incoming context travels on unchanged.
+    """
+    carried = [(k, v) for k, v in headers or () if k in _TRACE_KEYS and v is not None]
+    parent = next((v for k, v in carried if k == "traceparent"), None)
+    follows_parent = isinstance(getattr(tracer, "sampler", None), ParentBased)
+    if parent is not None and follows_parent and _UNSAMPLED.fullmatch(parent):
+        return trace.INVALID_SPAN, carried
+    span = tracer.start_span(name, context=context_from_headers(carried), kind=trace.SpanKind.CONSUMER)
+    return span, headers_for(trace.set_span_in_context(span))
 
 
 def headers_for(context: Context | None = None) -> Headers:
