@@ -18,8 +18,8 @@ from config.policy import load_policy_book
 from config.settings import Settings
 from schemas import DocumentDetected, DocumentRef, InvoiceExtracted, InvoiceReceived, InvoiceScored
 from streams.codecs import decode, encode, peek_ids, remember_encoded
-from streams.publisher import received_for_file
 from streams.errors import DecodeError, SchemaError
+from streams.publisher import received_for_file
 
 
 def _event() -> InvoiceReceived:
