@@ -2,11 +2,14 @@
 
 PostgreSQL's `INSERT ... ON CONFLICT DO UPDATE` may not touch one row twice in a statement, so the invoice
 rows come from the newest event per invoice only; the batch's older events still belong to the decision
-history, which is keyed by event id. Each event travels as its own JSON document, which the statement
-takes apart server-side (fields, lines, confidences): serialising an event is one call into pydantic's
-Rust core, where building and encoding ~50 typed arrays element by element cost the client about three
-times as much (measured: ~45 against ~15 ms of CPU per 500 events). Vendor facts are kept only when
-they name an event that can become a row, so the statement can tie each one to the invoice row it approved.
+history, which is keyed by event id. "Invoice" and "event id" mean the tenant's, as in the tables (migration
+0004): an invoice is keyed by (tenant id, invoice id) and a decision by (tenant id, event id), because tenants
+pick invoice ids upstream and event ids do not name the tenant, so two tenants' events may carry equal ids.
+Each event travels as its own JSON document, which the statement takes apart server-side (fields, lines,
+confidences): serialising an event is one call into pydantic's Rust core, where building and encoding ~50
+typed arrays element by element cost the client about three times as much (measured: ~45 against ~15 ms of
+CPU per 500 events). Vendor facts are kept only when they name an event that can become a row (of their
+tenant), so the statement can tie each one to the invoice row it approved.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ VENDOR_COLUMNS = ("tenant_id", "seller_key", "event_id", "name", "vat_id", "iban
 class RecordBatch:
     """The parameters of one record statement."""
 
+    tenant_ids: list[str]
+    """Tenant ids of `latest`, in the same order."""
     invoice_ids: list[str]
-    """Invoice ids of `latest`, in the same order."""
+    """Invoice ids of `latest`, in the same order (with `tenant_ids`, the keys of the stored rows to read)."""
     latest: list[str]
     """JSON of the newest event of each invoice: the candidates for the invoice rows."""
     older: list[str]
@@ -36,7 +41,7 @@ class RecordBatch:
 
     def arguments(self) -> list[Any]:
         """Every parameter in the statement's order."""
-        return [self.invoice_ids, self.latest, self.older, *self.vendors]
+        return [self.tenant_ids, self.invoice_ids, self.latest, self.older, *self.vendors]
 
 
 def _newer(a: InvoiceScored, b: InvoiceScored) -> bool:
@@ -44,32 +49,34 @@ def _newer(a: InvoiceScored, b: InvoiceScored) -> bool:
 
 
 def latest_per_invoice(events: Sequence[InvoiceScored]) -> list[InvoiceScored]:
-    """One event per invoice id, the newest (by scored_at, then event id), in first-seen order."""
-    best: dict[str, InvoiceScored] = {}
+    """One event per (tenant, invoice id), the newest (by scored_at, then event id), in first-seen order."""
+    best: dict[tuple[str, str], InvoiceScored] = {}
     for ev in events:
-        old = best.get(ev.invoice_id)
+        key = (ev.tenant_id, ev.invoice_id)
+        old = best.get(key)
         if old is None or _newer(ev, old):
-            best[ev.invoice_id] = ev
+            best[key] = ev
     return list(best.values())
 
 
 def older_events(events: Sequence[InvoiceScored], latest: Sequence[InvoiceScored]) -> list[InvoiceScored]:
-    """The batch's other events, once per event id: decisions that were taken but are not the newest."""
-    taken = {ev.event_id for ev in latest}
+    """The batch's other events, once per (tenant, event id): decisions taken that are not the newest."""
+    taken = {(ev.tenant_id, ev.event_id) for ev in latest}
     out: list[InvoiceScored] = []
     for ev in events:
-        if ev.event_id not in taken:
-            taken.add(ev.event_id)
+        key = (ev.tenant_id, ev.event_id)
+        if key not in taken:
+            taken.add(key)
             out.append(ev)
     return out
 
 
 def vendor_columns(vendors: Sequence[VendorFact], events: Sequence[InvoiceScored]) -> list[list[Any]]:
-    """`VENDOR_COLUMNS` arrays of the facts that name one of `events`, once per (tenant, seller, event)."""
-    known = {ev.event_id for ev in events}
+    """`VENDOR_COLUMNS` arrays of the facts that name one of `events` (by tenant and event id), once each."""
+    known = {(ev.tenant_id, ev.event_id) for ev in events}
     rows: dict[tuple[str, str, str], tuple[Any, ...]] = {}
     for v in vendors:
-        if v.event_id is not None and v.event_id in known:
+        if v.event_id is not None and (v.tenant_id, v.event_id) in known:
             rows.setdefault((v.tenant_id, v.seller_key, v.event_id),
                             (v.tenant_id, v.seller_key, v.event_id, v.name, v.vat_id, v.iban))
     return transpose(list(rows.values()), len(VENDOR_COLUMNS))
@@ -79,6 +86,7 @@ def record_batch(events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] 
     """Every parameter of the record statement for a batch (see the module docstring)."""
     latest = latest_per_invoice(events)
     return RecordBatch(
+        tenant_ids=[ev.tenant_id for ev in latest],
         invoice_ids=[ev.invoice_id for ev in latest],
         latest=[ev.model_dump_json() for ev in latest],
         older=[ev.model_dump_json() for ev in older_events(events, latest)],

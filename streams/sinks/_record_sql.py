@@ -1,7 +1,7 @@
 """The one statement that records a batch of scored events, and the vendor-master upsert.
 
 Every table is written by a data-modifying CTE, so a batch costs one round trip. Events arrive as JSON
-documents (`$2` newest per invoice, `$3` the batch's older ones) and are taken apart here: columns,
+documents (`$3` newest per invoice, `$4` the batch's older ones) and are taken apart here: columns,
 confidences, and the lines with their position. All CTEs see the same snapshot, so nothing reads what
 another CTE wrote; instead the invoice upsert RETURNs the rows it really wrote (new invoices and strictly
 newer events), and every dependent write is driven by that set: the extraction record and the lines are
@@ -10,6 +10,12 @@ recorded state. A redelivered or older event writes no invoice row, so it change
 history ignores a known event id). Lines are upserted by position and the surplus deleted: the two touch
 disjoint rows, so their order inside the statement does not matter and no row is touched twice; the
 surplus is found by key (previous line count from the stored invoice), so the delete never scans the table.
+
+Every row is keyed by tenant (migration 0004): an invoice by (tenant_id, invoice_id), a decision by
+(tenant_id, event_id). Tenants choose invoice ids upstream, so two of them may send the same one, and
+event ids do not name the tenant (they stay stable for replays), so every join, conflict target and
+lookup here names the tenant too; `$1` and `$2` are the tenant and invoice ids of `$3`, side by side, so
+the stored rows are probed by primary key without reading the JSON first.
 
 The extraction record (`route`, `pages`, `extraction_reasons`) comes from the scored event, which carries
 what extraction found so the record can be written without reading another topic.
@@ -30,21 +36,21 @@ WITH rows AS MATERIALIZED (
     (e->'cost'->>'usd')::numeric AS cost_usd, (e->'cost'->>'pages')::int AS cost_pages,
     e->'cost'->>'model' AS cost_model, e->>'route' AS route, (e->>'pages')::int AS doc_pages,
     nullif(e->'extraction_reasons', 'null') AS extraction_reasons
-  FROM unnest($2::jsonb[]) AS u(e)
+  FROM unnest($3::jsonb[]) AS u(e)
 ), older AS (
-  SELECT {_EVENT_FIELDS} FROM unnest($3::jsonb[]) AS u(e)
+  SELECT {_EVENT_FIELDS} FROM unnest($4::jsonb[]) AS u(e)
 ), vendor_rows AS (
-  SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+  SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
     AS v(tenant_id, seller_key, event_id, name, vat_id, iban)
 ), prev AS (
-  SELECT invoice_id, decision, coalesce(jsonb_array_length(invoice->'lines'), 0) AS line_count
-  FROM invoices WHERE invoice_id = ANY($1::text[])
+  SELECT tenant_id, invoice_id, decision, coalesce(jsonb_array_length(invoice->'lines'), 0) AS line_count
+  FROM invoices JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, invoice_id) USING (tenant_id, invoice_id)
 ), history AS (
   INSERT INTO decisions (event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at)
   SELECT event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at FROM rows
   UNION ALL
   SELECT event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at FROM older
-  ON CONFLICT (event_id) DO NOTHING
+  ON CONFLICT (tenant_id, event_id) DO NOTHING
 ), written AS (
   INSERT INTO invoices AS i (invoice_id, tenant_id, event_id, invoice_number, seller_name, seller_vat_id,
     currency, amount_due, issue_date, doc_type, format, extractor, document_sha256, decision, score, reasons,
@@ -54,8 +60,8 @@ WITH rows AS MATERIALIZED (
     (invoice->>'issue_date')::date, invoice->>'doc_type', format, extractor, document_sha256, decision, score,
     reasons, policy_version, cost_usd, cost_pages, invoice, received_at, scored_at
   FROM rows
-  ON CONFLICT (invoice_id) DO UPDATE SET
-    tenant_id = EXCLUDED.tenant_id, event_id = EXCLUDED.event_id, invoice_number = EXCLUDED.invoice_number,
+  ON CONFLICT (tenant_id, invoice_id) DO UPDATE SET
+    event_id = EXCLUDED.event_id, invoice_number = EXCLUDED.invoice_number,
     seller_name = EXCLUDED.seller_name, seller_vat_id = EXCLUDED.seller_vat_id, currency = EXCLUDED.currency,
     amount_due = EXCLUDED.amount_due, issue_date = EXCLUDED.issue_date, doc_type = EXCLUDED.doc_type,
     format = EXCLUDED.format, extractor = EXCLUDED.extractor, document_sha256 = EXCLUDED.document_sha256,
@@ -64,17 +70,17 @@ WITH rows AS MATERIALIZED (
     invoice = EXCLUDED.invoice, received_at = EXCLUDED.received_at, scored_at = EXCLUDED.scored_at,
     written_at = now()
   WHERE (i.scored_at, i.event_id) < (EXCLUDED.scored_at, EXCLUDED.event_id)
-  RETURNING i.invoice_id, i.event_id, i.scored_at, i.decision
+  RETURNING i.tenant_id, i.invoice_id, i.event_id, i.scored_at, i.decision
 ), fresh AS (
-  SELECT r.* FROM rows r JOIN written w USING (invoice_id)
+  SELECT r.* FROM rows r JOIN written w USING (tenant_id, invoice_id)
 ), extraction AS (
   INSERT INTO invoice_extractions AS x (invoice_id, tenant_id, event_id, extractor, route, format, pages,
     cost_pages, cost_model, cost_usd, confidences, reasons)
   SELECT invoice_id, tenant_id, event_id, extractor, route, format, doc_pages, cost_pages, cost_model,
     cost_usd, coalesce(invoice->'confidence', '{{}}'), extraction_reasons
   FROM fresh
-  ON CONFLICT (invoice_id) DO UPDATE SET
-    tenant_id = EXCLUDED.tenant_id, event_id = EXCLUDED.event_id, extractor = EXCLUDED.extractor,
+  ON CONFLICT (tenant_id, invoice_id) DO UPDATE SET
+    event_id = EXCLUDED.event_id, extractor = EXCLUDED.extractor,
     route = EXCLUDED.route, format = EXCLUDED.format, pages = EXCLUDED.pages, cost_pages = EXCLUDED.cost_pages,
     cost_model = EXCLUDED.cost_model, cost_usd = EXCLUDED.cost_usd, confidences = EXCLUDED.confidences,
     reasons = EXCLUDED.reasons
@@ -84,26 +90,28 @@ WITH rows AS MATERIALIZED (
   SELECT c.invoice_id, li.n, c.tenant_id, li.v->>'line_id', li.v->>'description', (li.v->>'quantity')::numeric,
     li.v->>'unit', (li.v->>'unit_price')::numeric, (li.v->>'net_amount')::numeric, (li.v->>'tax_rate')::numeric
   FROM fresh c, jsonb_array_elements(c.invoice->'lines') WITH ORDINALITY AS li(v, n)
-  ON CONFLICT (invoice_id, line_no) DO UPDATE SET
-    tenant_id = EXCLUDED.tenant_id, line_id = EXCLUDED.line_id, description = EXCLUDED.description,
+  ON CONFLICT (tenant_id, invoice_id, line_no) DO UPDATE SET
+    line_id = EXCLUDED.line_id, description = EXCLUDED.description,
     quantity = EXCLUDED.quantity, unit = EXCLUDED.unit, unit_price = EXCLUDED.unit_price,
     net_amount = EXCLUDED.net_amount, tax_rate = EXCLUDED.tax_rate
 ), shrunk AS (
-  SELECT invoice_id, coalesce(jsonb_array_length(c.invoice->'lines'), 0) AS keep
-  FROM fresh c JOIN prev p USING (invoice_id)
+  SELECT tenant_id, invoice_id, coalesce(jsonb_array_length(c.invoice->'lines'), 0) AS keep
+  FROM fresh c JOIN prev p USING (tenant_id, invoice_id)
   WHERE p.line_count > coalesce(jsonb_array_length(c.invoice->'lines'), 0)
 ), lines_dropped AS (
   DELETE FROM invoice_lines l USING shrunk s
-  WHERE l.invoice_id = ANY(ARRAY(SELECT invoice_id FROM shrunk))  -- probe the primary key, never scan
-    AND l.invoice_id = s.invoice_id AND l.line_no > s.keep
+  WHERE l.tenant_id = ANY(ARRAY(SELECT tenant_id FROM shrunk))  -- probe the primary key, never scan
+    AND l.invoice_id = ANY(ARRAY(SELECT invoice_id FROM shrunk))
+    AND l.tenant_id = s.tenant_id AND l.invoice_id = s.invoice_id AND l.line_no > s.keep
 ), approvals AS (
   SELECT v.tenant_id, v.seller_key, min(w.scored_at) AS first_seen, max(w.scored_at) AS last_approved_at,
     count(*) FILTER (WHERE p.decision IS DISTINCT FROM 'auto_approve') AS became_approved,
     (array_agg(v.name ORDER BY w.scored_at DESC, w.event_id DESC))[1] AS name,
     (array_agg(v.vat_id ORDER BY w.scored_at DESC, w.event_id DESC))[1] AS vat_id,
     (array_agg(v.iban ORDER BY w.scored_at DESC, w.event_id DESC))[1] AS iban
-  FROM vendor_rows v JOIN written w ON w.event_id = v.event_id AND w.decision = 'auto_approve'
-  LEFT JOIN prev p ON p.invoice_id = w.invoice_id
+  FROM vendor_rows v
+  JOIN written w ON w.tenant_id = v.tenant_id AND w.event_id = v.event_id AND w.decision = 'auto_approve'
+  LEFT JOIN prev p ON p.tenant_id = w.tenant_id AND p.invoice_id = w.invoice_id
   GROUP BY v.tenant_id, v.seller_key
 ), learned AS (
   INSERT INTO vendors AS k (tenant_id, seller_key, name, vat_id, iban, first_seen, last_approved_at,
@@ -122,7 +130,7 @@ WITH rows AS MATERIALIZED (
 )
 SELECT count(*) FROM written
 """
-RECORD_PARAMETERS = 9
+RECORD_PARAMETERS = 10
 
 VENDOR_MASTER = """
 INSERT INTO vendors AS k (tenant_id, seller_key, name, vat_id, iban, first_seen)
@@ -138,8 +146,8 @@ WHERE (k.name, k.vat_id, k.iban) IS DISTINCT FROM
 
 DELETE_TENANT = """
 WITH gone AS (DELETE FROM invoices WHERE tenant_id = $1 RETURNING invoice_id),
-lines AS (DELETE FROM invoice_lines WHERE invoice_id IN (SELECT invoice_id FROM gone)),
-extractions AS (DELETE FROM invoice_extractions WHERE invoice_id IN (SELECT invoice_id FROM gone)),
+lines AS (DELETE FROM invoice_lines WHERE tenant_id = $1),
+extractions AS (DELETE FROM invoice_extractions WHERE tenant_id = $1),
 history AS (DELETE FROM decisions WHERE tenant_id = $1),
 known AS (DELETE FROM vendors WHERE tenant_id = $1)
 SELECT count(*) FROM gone

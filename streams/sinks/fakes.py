@@ -10,41 +10,41 @@ from streams.sinks import CounterDelta, HistoryFacts, HistoryQuery, VendorFact
 
 
 class FakeRecordStore:
-    """Keeps the latest scored event per invoice and the vendors its approvals teach, like PostgreSQL."""
+    """Keeps the latest scored event per (tenant, invoice) and the vendors its approvals teach, like PostgreSQL."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, InvoiceScored] = {}
+        self.rows: dict[tuple[str, str], InvoiceScored] = {}
         self.vendors: dict[tuple[str, str], VendorFact] = {}
         self.round_trips = 0
 
     async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = ()) -> int:
         self.round_trips += 1
-        written: set[str] = set()
+        written: set[tuple[str, str]] = set()
         for ev in events:
-            old = self.rows.get(ev.invoice_id)
+            old = self.rows.get((ev.tenant_id, ev.invoice_id))
             if old is None or (old.scored_at, old.event_id) < (ev.scored_at, ev.event_id):
-                self.rows[ev.invoice_id] = ev
-                written.add(ev.event_id)
-        kept = {ev.event_id for ev in self.rows.values()} & written  # a later event of the batch may win
+                self.rows[(ev.tenant_id, ev.invoice_id)] = ev
+                written.add((ev.tenant_id, ev.event_id))
+        kept = {(ev.tenant_id, ev.event_id) for ev in self.rows.values()} & written  # a later one may win
         for v in vendors:
-            if v.event_id in kept:
+            if (v.tenant_id, v.event_id) in kept:
                 self.vendors[(v.tenant_id, v.seller_key)] = v
         return len(kept)
 
 
 class FakeCounterStore:
-    """Counters with the same once-per-event-id rule as the Redis script."""
+    """Counters with the same once-per-(tenant, event id) rule as the Redis script."""
 
     def __init__(self) -> None:
-        self.seen: set[str] = set()
+        self.seen: set[tuple[str, str]] = set()
         self.counters: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     async def apply(self, deltas: Sequence[CounterDelta]) -> int:
         applied = 0
         for d in deltas:
-            if d.event_id in self.seen:
+            if (d.tenant_id, d.event_id) in self.seen:
                 continue
-            self.seen.add(d.event_id)
+            self.seen.add((d.tenant_id, d.event_id))
             applied += 1
             for name, value in d.fields:
                 self.counters[d.tenant_id][name] += value

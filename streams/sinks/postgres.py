@@ -4,11 +4,15 @@ A batch is sent as one JSON document per event and taken apart server-side by on
 `_record_sql`), so 500 events cost one round trip. The record is idempotent and ordered: an invoice row
 changes only when the incoming event is newer (scored_at, then event id) than what is stored, and its
 lines, extraction record and the vendor it teaches change only with it, so a redelivered or older event
-changes no row at all; the decision history is keyed by event id, so a redelivery adds nothing to it.
+changes no row at all; the decision history is keyed by (tenant, event id), so a redelivery adds nothing
+to it. Every row is the tenant's own: an invoice is keyed by (tenant id, invoice id), since tenants pick
+invoice ids upstream and may pick the same ones, and event ids (stable for replays) do not name the tenant.
 
 A worker writes one batch at a time: the stage's source and retry agents could otherwise record two events
 of one invoice at once, and the newer statement's snapshot would miss lines the older one had just added
 (its surplus-line delete cannot see them). Kafka gives each partition, hence each invoice, one consumer.
+Messages stay keyed by invoice id alone: two tenants' equal invoice ids then share a partition and a
+consumer, which costs nothing but the spread of those few keys, and their rows stay apart here.
 """
 
 from __future__ import annotations

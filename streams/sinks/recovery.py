@@ -4,6 +4,8 @@ Redis holds the fast index the stages consult (first-seen documents, invoice bus
 PostgreSQL holds the records it was built from. A Redis that restarts without persistence, or is replaced,
 would otherwise forget every earlier invoice: a resend would no longer be caught as a duplicate and every
 seller would look new. `invoiceflow index rebuild` reads the records here, in the order they arrived.
+An invoice is a (tenant, invoice id) pair, as in every record table and every index key (`doc:<tenant>:...`,
+`bk:<tenant>:...`, `vendors:<tenant>`): two tenants may record the same invoice id, and each gets its own.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ __all__ = ["RecordedInvoice", "recorded_invoices", "recorded_vendors"]
 _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
 _INVOICES = """SELECT tenant_id, invoice_id, document_sha256, invoice::text AS invoice FROM invoices
-WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY received_at, invoice_id"""
+WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY received_at, tenant_id, invoice_id"""
 _VENDORS = """SELECT tenant_id, seller_key, iban, name, vat_id FROM vendors
 WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY tenant_id, seller_key"""
 
 
 @dataclass(frozen=True, slots=True)
 class RecordedInvoice:
-    """One recorded invoice: who owns it, its document, and its fields as stored (JSON, or None)."""
+    """One recorded invoice (keyed by tenant and invoice id), its document, its fields as stored (JSON or None)."""
 
     tenant_id: str
     invoice_id: str

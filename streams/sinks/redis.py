@@ -1,8 +1,16 @@
 """Redis: per-tenant counters and the first-seen document index, each one round trip per batch.
 
 Both run as Lua scripts so a batch is atomic and idempotent: a counter delta is applied only if its event
-id was not seen before (a redelivered event does not count twice), and a document's first invoice id is
-kept with SET NX (a redelivery of the same invoice is not its own duplicate).
+id was not seen before for its tenant (a redelivered event does not count twice), and a document's first
+invoice id is kept with SET NX (a redelivery of the same invoice is not its own duplicate).
+
+Every key names the tenant, because tenants pick invoice ids upstream and event ids (stable for replays)
+do not name the tenant, so two tenants' events may carry equal ids: `seen:<tenant>:<event id>` (counted
+once), `metrics:<tenant>[:<day>]`, `doc:<tenant>:<sha256>`, `bk:<tenant>:<business key>` and
+`vendors:<tenant>`. A scored event id is a uuid5 (no colon), so a seen key reads unambiguously from the right.
+Until 14 days (the seen TTL) after the upgrade, a seen key of the former shape `seen:<event id>` may still
+exist: the first tenant to present that event id again takes it over and does not count again (a worker
+restarted for the upgrade redelivers what it had counted), and the legacy key is dropped.
 """
 
 from __future__ import annotations
@@ -21,7 +29,8 @@ local ttl, prefix, i, applied = tonumber(ARGV[1]), ARGV[2], 3, 0
 while i <= #ARGV do
   local eid, tenant, day, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
   i = i + 4
-  if redis.call('SET', prefix .. 'seen:' .. eid, '1', 'NX', 'EX', ttl) then
+  if redis.call('SET', prefix .. 'seen:' .. tenant .. ':' .. eid, '1', 'NX', 'EX', ttl)
+      and redis.call('DEL', prefix .. 'seen:' .. eid) == 0 then  -- legacy key: counted before the upgrade
     applied = applied + 1
     redis.call('SADD', prefix .. 'tenants', tenant)
     for j = 0, n - 1 do
@@ -88,7 +97,7 @@ class RedisStores:
         self._history: Any = client.register_script(_HISTORY)
 
     async def apply(self, deltas: Sequence[CounterDelta]) -> int:
-        """Apply each delta unless its event id was applied before; returns how many were applied."""
+        """Apply each delta unless its (tenant, event id) was applied before; returns how many were applied."""
         if not deltas:
             return 0
         args: list[str | int] = [_SEEN_TTL_S, self.prefix]

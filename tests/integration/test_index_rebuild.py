@@ -2,7 +2,8 @@
 
 Each test records invoices for its own tenant, then asks the real Redis (in the test's own, empty namespace,
 as after a Redis restart) before and after the rebuild: a resend must be caught again, the document's first
-owner known again, and the vendor known with the IBAN it was approved for.
+owner known again, and the vendor known with the IBAN it was approved for. Two tenants that recorded the
+same invoice id each get their own claims back.
 """
 
 from __future__ import annotations
@@ -93,3 +94,24 @@ async def test_a_rebuild_takes_no_claim_from_its_current_owner(
 
     again = (await stores.lookup([_resend_query(first, f"{tenant}-new")]))[0]
     assert again.duplicate_of == live
+
+
+async def test_two_tenants_that_recorded_the_same_invoice_id_both_get_their_claims_back(
+    pool: Any, stores: RedisStores, tenant: str, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other_tenant = f"{tenant}-other"
+    mine = scored("INV-1", tenant, vat_id="DE136695976", iban="DE89370400440532013000")
+    theirs = scored("INV-1", other_tenant, vat_id="FR40303265045", iban="FR1420041010050500013M02606")
+    assert mine.event_id == theirs.event_id  # event ids do not name the tenant
+    try:
+        await PostgresRecords(pool).write_scored([mine, theirs], vendors_learned([mine, theirs]))
+        for owner in (tenant, other_tenant):
+            assert await rebuild_index(settings, owner) == 0
+            assert "index rebuilt from 1 recorded invoices" in capsys.readouterr().out
+        for ev in (mine, theirs):
+            again = (await stores.lookup([_resend_query(ev, "INV-2")]))[0]
+            assert again.duplicate_of == "INV-1"
+            assert again.vendor_known and again.vendor_iban == (ev.invoice.seller_iban if ev.invoice else None)
+            assert await stores.claim([(ev.tenant_id, ev.document_sha256, "INV-2")]) == ["INV-1"]
+    finally:
+        await PostgresRecords(pool).delete_tenant(other_tenant)

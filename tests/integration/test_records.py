@@ -54,9 +54,10 @@ async def test_a_batch_lands_in_every_table(pool: Any, tenant: str) -> None:
     async with pool.acquire() as conn:
         counts = {t: await conn.fetchval(f"SELECT count(*) FROM {t} WHERE tenant_id = $1", tenant)
                   for t in RECORD_TABLES}
-        lines = await conn.fetch("SELECT line_no, line_id FROM invoice_lines WHERE invoice_id = $1 ORDER BY 1",
-                                 f"{tenant}-5")
-        extraction = await conn.fetchrow("SELECT * FROM invoice_extractions WHERE invoice_id = $1", f"{tenant}-5")
+        lines = await conn.fetch("SELECT line_no, line_id FROM invoice_lines WHERE tenant_id = $1 AND invoice_id = $2"
+                                 " ORDER BY 1", tenant, f"{tenant}-5")
+        extraction = await conn.fetchrow("SELECT * FROM invoice_extractions WHERE tenant_id = $1 AND invoice_id = $2",
+                                         tenant, f"{tenant}-5")
         vendor = await conn.fetchrow("SELECT * FROM vendors WHERE tenant_id = $1 AND seller_key = $2",
                                      tenant, "vat:DE100000001")
     newest = {ev.invoice_id: ev for ev in events}  # version 2 comes last
@@ -95,8 +96,10 @@ async def test_an_older_event_after_a_newer_one_changes_no_state(pool: Any, tena
     assert await _write(pool, [older]) == 0
     assert await _dump(pool, tenant, state) == before
     async with pool.acquire() as conn:
-        history = await conn.fetch("SELECT event_id FROM decisions WHERE invoice_id = $1", invoice)
-        row = await conn.fetchrow("SELECT event_id, decision FROM invoices WHERE invoice_id = $1", invoice)
+        history = await conn.fetch("SELECT event_id FROM decisions WHERE tenant_id = $1 AND invoice_id = $2",
+                                   tenant, invoice)
+        row = await conn.fetchrow("SELECT event_id, decision FROM invoices WHERE tenant_id = $1 AND invoice_id = $2",
+                                  tenant, invoice)
     assert {r["event_id"] for r in history} == {newer.event_id, older.event_id}  # the history has both
     assert (row["event_id"], row["decision"]) == (newer.event_id, "review")
 
@@ -106,8 +109,8 @@ async def test_lines_follow_the_newest_state(pool: Any, tenant: str) -> None:
 
     async def lines() -> list[tuple[int, str]]:
         async with pool.acquire() as conn:
-            rows = await conn.fetch("SELECT line_no, line_id FROM invoice_lines WHERE invoice_id = $1 ORDER BY 1",
-                                    invoice)
+            rows = await conn.fetch("SELECT line_no, line_id FROM invoice_lines"
+                                    " WHERE tenant_id = $1 AND invoice_id = $2 ORDER BY 1", tenant, invoice)
         return [(r["line_no"], r["line_id"]) for r in rows]
 
     await _write(pool, [scored(invoice, tenant, version=1, lines=5)])

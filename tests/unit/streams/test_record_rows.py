@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from schemas import Decision
+from schemas import Decision, InvoiceScored
 from streams.errors import SinkError
 from streams.sinks import VendorFact
 from streams.sinks._record_rows import (
@@ -46,6 +46,7 @@ def test_older_events_lists_every_other_decision_once() -> None:
 def test_record_batch_sends_the_newest_event_per_invoice_and_the_older_ones_apart() -> None:
     a1, a2, b = scored("a", "t", version=1, lines=5), scored("a", "t", version=2, lines=2), scored("b", "t")
     batch = record_batch([a1, a2, b, b, a1])
+    assert batch.tenant_ids == ["t", "t"]
     assert batch.invoice_ids == ["a", "b"]
     assert [orjson.loads(j)["event_id"] for j in batch.latest] == [a2.event_id, b.event_id]
     assert [orjson.loads(j)["event_id"] for j in batch.older] == [a1.event_id]
@@ -82,6 +83,47 @@ def test_the_naive_writer_has_one_insert_per_row() -> None:
     assert tables == ["invoices", "invoice_extractions", "decisions", "invoice_lines", "invoice_lines",
                       "invoice_lines", "invoices", "invoice_extractions", "decisions"]
     assert [values[1] for sql, values in rows if "invoice_lines" in sql] == [1, 2, 3]
+
+
+def _twins(invoice_id: str, **kwargs: Any) -> tuple[InvoiceScored, InvoiceScored]:
+    """The same invoice id sent by two tenants, with equal event ids (event ids do not name the tenant)."""
+    a, b = scored(invoice_id, "ta", **kwargs), scored(invoice_id, "tb", **kwargs)
+    assert a.event_id == b.event_id and a.tenant_id != b.tenant_id
+    return a, b
+
+
+def test_latest_per_invoice_keeps_each_tenant_s_invoice_apart() -> None:
+    a1, b1 = _twins("x", version=1)
+    a2, b2 = _twins("x", version=2)
+    assert latest_per_invoice([a1, b1]) == [a1, b1]
+    assert latest_per_invoice([b2, a1, b1, a2]) == [b2, a2]
+    assert latest_per_invoice([a2, b1]) == [a2, b1]  # tenant b's older version is still tenant b's newest
+
+
+def test_older_events_lists_each_tenant_s_decisions_once() -> None:
+    a1, b1 = _twins("x", version=1)
+    a2, b2 = _twins("x", version=2)
+    events = [a1, b1, a2, b2, a1, b1]
+    assert older_events(events, latest_per_invoice(events)) == [a1, b1]
+    assert older_events([a1, b1, b1], latest_per_invoice([a1, b1, b1])) == []
+
+
+def test_record_batch_sends_each_tenant_s_invoice_with_its_tenant() -> None:
+    a, b = _twins("x")
+    c = scored("y", "tb")
+    batch = record_batch([a, b, c, b])
+    assert list(zip(batch.tenant_ids, batch.invoice_ids, strict=True)) == [("ta", "x"), ("tb", "x"), ("tb", "y")]
+    assert [orjson.loads(j)["tenant_id"] for j in batch.latest] == ["ta", "tb", "tb"]
+    assert batch.older == []
+
+
+def test_vendor_facts_are_tied_to_the_event_of_their_own_tenant() -> None:
+    a, b = _twins("x")
+    facts = [VendorFact("ta", "vat:X", "IBAN-A", event_id=a.event_id),
+             VendorFact("tb", "vat:X", "IBAN-B", event_id=b.event_id),
+             VendorFact("tc", "vat:X", "IBAN-C", event_id=a.event_id)]  # same event id, no event of tenant tc
+    cols = dict(zip(VENDOR_COLUMNS, record_batch([a, b], facts).vendors, strict=True))
+    assert cols["tenant_id"] == ["ta", "tb"] and cols["iban"] == ["IBAN-A", "IBAN-B"]
 
 
 @pytest.mark.parametrize(("sql", "count"), [(RECORD_BATCH, RECORD_PARAMETERS), (VENDOR_MASTER, 5)])
@@ -121,7 +163,8 @@ async def test_a_batch_is_one_statement_with_every_array() -> None:
     assert await PostgresRecords(pool).write_scored(events) == 2
     assert len(pool.calls) == 1
     sql, args = pool.calls[0]
-    assert sql == RECORD_BATCH and len(args) == RECORD_PARAMETERS and len(args[1]) == 50
+    assert sql == RECORD_BATCH and len(args) == RECORD_PARAMETERS
+    assert args[0] == ["t"] * 50 and args[1] == [f"i{n}" for n in range(50)] and len(args[2]) == 50
     assert await PostgresRecords(pool).write_scored([]) == 0 and len(pool.calls) == 1
 
 
@@ -129,3 +172,4 @@ async def test_a_connection_failure_is_a_retriable_sink_error() -> None:
     with pytest.raises(SinkError) as err:
         await PostgresRecords(_Pool(fail=True)).write_scored([scored("a", "t")])
     assert err.value.retriable and isinstance(err.value.__cause__, OSError)
+
