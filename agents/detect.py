@@ -137,7 +137,8 @@ def detect_agent(ctx: StageContext) -> BatchHandler:
             try:
                 if ctx.policies.current().policy_for(ev.tenant_id) is None:
                     raise UnknownTenant(f"tenant {ev.tenant_id!r} has no policy and unknown tenants are refused")
-                todo.append((i, msg, ev, detect(await load_document(ev.document, ctx.settings), limits)))
+                content = await load_document(ev.document, ctx.settings, ctx.resources.fetcher())
+                todo.append((i, msg, ev, detect(content, limits)))
             except InvoiceflowError as exc:
                 outcomes[i] = exc
         claims = [(ev.tenant_id, ev.document.sha256, ev.invoice_id) for _, _, ev, _ in todo]

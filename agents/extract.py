@@ -203,7 +203,7 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
     async def read(detected: DocumentDetected) -> Extraction:
         route = local_route(detected)
         if route is not None:
-            content = await load_document(detected.document, ctx.settings)
+            content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
             local = extract_local(detection_of(detected, route, content, limits), content)
             got = Extraction(local.extractor, local.invoice, local.reasons)
             why = escalation_reason(local.invoice, local.reasons, ctx.policy(detected.tenant_id))
@@ -213,12 +213,12 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
         if not needs_ocr(detected):
             return Extraction("none", None)
         if ctx.settings.ocr == "tesseract":
-            content = await load_document(detected.document, ctx.settings)
+            content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
             if not procs:
                 procs.append(ProcessPoolExecutor(max_workers=os.cpu_count() or 1))
             return await asyncio.get_running_loop().run_in_executor(procs[0], ocr_local, detected.format, content)
         https = (detected.document.uri or "").startswith("https://")
-        scan = None if https else await load_document(detected.document, ctx.settings)
+        scan = None if https else await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
         return await paid(detected, scan, None, None) or Extraction("none", None, (_NO_PAID,))
 
     async def handle_one(msg: Inbound) -> Sequence[Outbound]:

@@ -8,9 +8,9 @@ import time: call `Settings()` (or `load_settings()`) where the process starts a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _MIB = 1024 * 1024
@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     web_port: int = Field(default=6066, description="Port of Faust's web server.")
     producer_linger_ms: int = Field(default=5, description="Producer linger: batching against latency.")
     producer_max_batch_bytes: int = Field(default=256 * 1024, description="Producer max batch size.")
+    producer_request_timeout_s: float = Field(
+        default=40.0, gt=0,
+        description="How long the producer tries to deliver a batch before it reports the send failed (the Kafka "
+        "transport then sends it again: nothing is committed past an undelivered output).",
+    )
     trace_sample_ratio: float = Field(default=0.01, ge=0, le=1, description="Share of traces recorded.")
     max_attempts: int = Field(default=5, ge=1, description="Tries before a retriable failure is dead-lettered.")
     retry_delay_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per attempt.")
@@ -75,6 +80,16 @@ class Settings(BaseSettings):
         default=64, ge=0,
         description="Kafka transport: verified document bytes a worker keeps for the next stage (0: off).",
     )
+    outage_max_wait_s: float = Field(
+        default=15.0, gt=0,
+        description="Kafka transport: longest wait between tries while PostgreSQL, Redis or Kafka itself is down "
+        "(records wait in place; the wait doubles from 0.5 s up to this).",
+    )
+    shutdown_timeout_s: float = Field(
+        default=30.0, gt=0,
+        description="Kafka transport: a stopping worker finishes and commits what it can within this, and is then "
+        "stopped hard (what was not committed is read again by its successor).",
+    )
 
     # Databases
     postgres_dsn: SecretStr = Field(
@@ -92,7 +107,42 @@ class Settings(BaseSettings):
     max_inflated_bytes: int = Field(default=64 * _MIB, description="Largest inflated PDF stream or image.")
     max_image_pixels: int = Field(default=40_000_000, description="Largest image, in pixels.")
     detect_time_budget_s: float = Field(default=5.0, gt=0, description="Time budget per document.")
-    file_roots: tuple[Path, ...] = Field(default=(), description="If set, file:// URIs must be under these.")
+    file_roots: tuple[Path, ...] = Field(
+        default=(),
+        description="Folders file:// references must resolve (symlinks followed) inside; empty: no file:// "
+        "reference is allowed at all. From the environment a JSON list: '[\"/srv/invoices\"]'.",
+    )
+    fetch_allowed_hosts: tuple[
+        Annotated[str, StringConstraints(pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)"
+                                                 r"(:\d{1,5})?$")],
+        ...,
+    ] = Field(
+        default=(),
+        description="Hosts (`host`, port 443, or `host:port`; IDN hosts in their xn-- form) https:// references "
+        "may name; empty: no https:// reference is allowed at all. From the environment a JSON list: "
+        "'[\"docs.example.com\"]'.",
+    )
+    fetch_allow_private: bool = Field(
+        default=False,
+        description="Let document fetches connect to private, loopback, link-local or reserved addresses (tests "
+        "and on-premises sources only); off: every address a host resolves to must be global.",
+    )
+    fetch_time_budget_s: float = Field(
+        default=20.0, gt=0,
+        description="Time to fetch one https:// document, connect, redirects and body included; then the retry topic.",
+    )
+    fetch_ca_file: Path | None = Field(
+        default=None,
+        description="Extra CA bundle (PEM) document fetches trust besides the system's, e.g. an internal CA.",
+    )
+    fetch_max_in_flight: int = Field(
+        default=32, ge=1,
+        description="With fetch hosts configured, documents the detect stage loads at once: a slow source holds "
+        "one of these and its own record's commit point, never the rest of the worker.",
+    )
+    fetch_max_redirects: int = Field(
+        default=3, ge=0, description="Redirects a document fetch follows, each to https on the same host and port."
+    )
     ocr: Literal["none", "tesseract"] = Field(default="none", description="Local OCR for scans, or none.")
 
     # Paid extraction (Azure AI Document Intelligence); no endpoints = paid extraction off

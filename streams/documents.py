@@ -1,12 +1,24 @@
 """Load the bytes of a referenced document: file://, https:// or inline base64.
 
-The reference is checked before anything is read (size cap, allowed roots) and the bytes after (size and
-sha256), so a stage never works on a document other than the one the event names. Errors are
-`DocumentError`s (dead-lettered with their code) or `DependencyUnavailable` for a source that did not answer.
+A reference comes from an event, so it is untrusted input: the checks below are what stops an event from
+reading the worker's own secrets (/etc/shadow, /proc/self/environ), hanging it on a FIFO or /dev/zero, or
+making it read 300 MiB for a reference that declares 1,000 bytes. So a reference is checked before anything
+is read: the declared size against the cap; a file against the allowed roots (resolved, symlinks followed;
+no roots configured means no file:// at all); an https URL by the `DocumentFetcher` (allow-listed hosts,
+public addresses, see streams/fetch.py). A file is then opened without following a final symlink and
+without blocking, refused unless it is a regular file, and read one byte past its declared size at most;
+resolving, opening and reading all happen in a worker thread, so a slow disk (or a hung network mount)
+never stalls the event loop. The bytes are verified after (size and sha256), so a stage never works on a
+document other than the one the event names.
+
+Errors are `DocumentError`s (dead-lettered with their code) or `DependencyUnavailable` for a source that
+did not answer. Their messages go back to the tenant: they never name a path or URL, and a refused file
+gets the same message whether it exists or not, with no size.
 
 A worker that runs consecutive stages of the same invoices may `remember_loaded` documents: the next stage
 to ask for the same location and digest gets the bytes already verified against that digest, instead of
-reading and hashing them again (the references are checked all the same).
+reading and hashing them again (the references are checked all the same: a file's path as written must
+be inside a root, which costs no I/O; the bytes held were read, resolved inside the roots, by that load).
 """
 
 from __future__ import annotations
@@ -14,23 +26,31 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import errno
+import functools
 import hashlib
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
-
-import aiohttp
 
 from config.settings import Settings
 from schemas import DocumentRef
 from streams.errors import (
-    DependencyUnavailable,
+    ConfigError,
     DocumentIntegrityError,
+    DocumentNotAllowed,
     DocumentNotFound,
     DocumentTooLarge,
 )
+from streams.fetch import DocumentFetcher, check_url
 from streams.recent import Recent
 
-_THREAD_THRESHOLD = 1024 * 1024  # read larger files off the event loop
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW  # a FIFO's open never blocks
+_NO_ROOTS = "file:// references are not allowed: this worker has no file roots configured"
+_OUTSIDE = "file:// reference is outside the allowed file roots"  # whether the file exists or not
+_NOT_REGULAR = "referenced file is not a regular file"
 
 _loaded: Recent[tuple[str, str], bytes] | None = None
 
@@ -48,17 +68,61 @@ def path_from_uri(uri: str) -> Path:
         rest = uri[7:]
         return Path(unquote(rest) if "%" in rest else rest)
     parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        raise DocumentNotFound(f"not a file:// URI: scheme {parsed.scheme!r}")
+    if parsed.scheme.lower() != "file":
+        raise DocumentNotAllowed("only file:// and https:// document references are allowed")
+    if parsed.netloc.lower() not in ("", "localhost"):
+        raise DocumentNotAllowed("file:// references to another host are not allowed")
     return Path(unquote(parsed.path))
 
 
-def _check_root(path: Path, settings: Settings) -> None:
-    if settings.file_roots and not any(path.resolve().is_relative_to(r.resolve()) for r in settings.file_roots):
-        raise DocumentNotFound("file is outside the allowed roots")
+@dataclass(frozen=True, slots=True)
+class _Roots:
+    """The file roots, each ending in a separator so that a prefix test cannot match /srv/docs-other."""
+
+    resolved: tuple[str, ...]  # symlinks followed: what a resolved path must be inside
+    either: tuple[str, ...]  # those and the roots as configured: to recognise a memo hit by a path as written
+
+    def hold(self, path: str, resolved: bool) -> bool:
+        return any(path.startswith(root) for root in (self.resolved if resolved else self.either))
+
+
+def _folder(path: str) -> str:
+    return path if path.endswith(os.sep) else path + os.sep
+
+
+@functools.lru_cache(maxsize=16)
+def _roots(roots: tuple[Path, ...]) -> _Roots:
+    resolved = tuple(_folder(os.path.realpath(root)) for root in roots)
+    return _Roots(resolved, resolved + tuple(_folder(os.path.abspath(root)) for root in roots))
+
+
+def _resolve_inside(path: Path, roots: _Roots) -> str:
+    """The resolved `path`, or `DocumentNotAllowed` when it is not inside the roots (blocking: in a thread).
+
+    Nothing here looks at whether the file exists (a missing tail of the path resolves as written), so the
+    answer for a path outside the roots says nothing about what is there.
+    """
+    try:
+        real = os.path.realpath(path)
+    except (ValueError, OSError):  # an embedded NUL, a path too long to resolve
+        raise DocumentNotAllowed(_OUTSIDE) from None
+    if not roots.hold(real, resolved=True):
+        raise DocumentNotAllowed(_OUTSIDE)
+    return real
+
+
+def _written_inside(path: Path, roots: _Roots) -> bool:
+    """Whether `path` as written (no symlink followed, no I/O) is inside a root: enough to serve the memo,
+    whose bytes were read, resolved inside the roots, by an earlier load; never enough to read a file."""
+    try:
+        return roots.hold(os.path.abspath(path), resolved=False)
+    except OSError:  # a relative path, and the working directory is gone
+        return False
 
 
 def _verify(data: bytes, ref: DocumentRef) -> bytes:
+    if len(data) > ref.size:  # never more than one byte past it was read: its real size is unknown here
+        raise DocumentIntegrityError(f"document is larger than its reference says ({ref.size} bytes)")
     if len(data) != ref.size:
         raise DocumentIntegrityError(f"document is {len(data)} bytes, reference says {ref.size}")
     if hashlib.sha256(data).hexdigest() != ref.sha256:
@@ -66,13 +130,41 @@ def _verify(data: bytes, ref: DocumentRef) -> bytes:
     return data
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as file:  # plain open: pathlib's read_bytes costs more than a small file's read
-        return file.read()
+def _read_inside(path: Path, roots: _Roots, limit: int) -> bytes:
+    """At most `limit` bytes of the regular file `path` names inside the roots (blocking: in a thread)."""
+    real = _resolve_inside(path, roots)
+    if not stat.S_ISREG(os.lstat(real).st_mode):  # never even open a device node (some act on open) or a link
+        raise DocumentNotAllowed(_NOT_REGULAR)
+    fd = os.open(real, _OPEN_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # what was opened, should the path have changed since
+            raise DocumentNotAllowed(_NOT_REGULAR)
+        chunks: list[bytes] = []
+        left = limit
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def load_document(ref: DocumentRef, settings: Settings) -> bytes:
-    """The verified bytes of the document `ref` names."""
+async def _read_file(path: Path, roots: _Roots, ref: DocumentRef) -> bytes:
+    try:  # one byte more than declared tells a longer file without reading it whole
+        return await asyncio.to_thread(_read_inside, path, roots, ref.size + 1)
+    except FileNotFoundError as exc:
+        raise DocumentNotFound("referenced file does not exist") from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # the final component became a symlink after it was resolved
+            raise DocumentNotAllowed(_NOT_REGULAR) from None
+        raise DocumentNotFound(f"referenced file cannot be read: {exc.strerror}") from None
+
+
+async def load_document(ref: DocumentRef, settings: Settings, fetcher: DocumentFetcher | None = None) -> bytes:
+    """The verified bytes of the document `ref` names; https:// references are fetched with `fetcher`."""
     if ref.size > settings.max_document_bytes:
         raise DocumentTooLarge(f"document is {ref.size} bytes, cap is {settings.max_document_bytes}")
     if ref.inline_b64 is not None:
@@ -80,44 +172,25 @@ async def load_document(ref: DocumentRef, settings: Settings) -> bytes:
             return _verify(base64.b64decode(ref.inline_b64, validate=True), ref)
         except binascii.Error as exc:
             raise DocumentIntegrityError("inline document is not valid base64") from exc
-    assert ref.uri is not None  # the schema guarantees exactly one location
-    https = ref.uri.startswith("https://")
-    path = None if https else path_from_uri(ref.uri)
+    uri = ref.uri
+    assert uri is not None  # the schema guarantees exactly one location
+    roots = _roots(settings.file_roots)
+    https = uri.startswith("https://")  # the schema allows file:// and https:// only
+    if https:
+        check_url(uri, settings)
+    elif not roots.resolved:
+        raise DocumentNotAllowed(_NO_ROOTS)
+    path = None if https else path_from_uri(uri)
+    if _loaded is not None and (path is None or _written_inside(path, roots)):  # else resolving decides
+        held = _loaded.take((uri, ref.sha256))
+        if held is not None and len(held) == ref.size:
+            return held  # verified against this very digest when it was loaded
     if path is not None:
-        _check_root(path, settings)
-    held = _loaded.take((ref.uri, ref.sha256)) if _loaded is not None else None
-    if held is not None and len(held) == ref.size:
-        return held  # verified against this very digest when it was loaded
-    data = _verify(await _fetch(ref.uri, settings) if path is None else await _read_file(path, ref), ref)
+        data = _verify(await _read_file(path, roots, ref), ref)
+    elif fetcher is None:
+        raise ConfigError("https:// document references need a fetcher, and this caller passed none")
+    else:
+        data = _verify(await fetcher.fetch(uri, ref.size), ref)
     if _loaded is not None:
-        _loaded.put((ref.uri, ref.sha256), data)
-    return data
-
-
-async def _read_file(path: Path, ref: DocumentRef) -> bytes:
-    try:
-        if ref.size > _THREAD_THRESHOLD:
-            data = await asyncio.to_thread(_read, str(path))
-        else:
-            data = _read(str(path))
-    except FileNotFoundError as exc:
-        raise DocumentNotFound("referenced file does not exist") from exc
-    except OSError as exc:
-        raise DocumentNotFound(f"referenced file cannot be read: {exc.strerror}") from exc
-    return data
-
-
-async def _fetch(uri: str, settings: Settings) -> bytes:
-    timeout = aiohttp.ClientTimeout(total=settings.detect_time_budget_s * 4)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(uri) as resp:
-            if resp.status == 404:
-                raise DocumentNotFound("document URL answered 404")
-            if resp.status >= 400:
-                raise DependencyUnavailable(f"document URL answered {resp.status}")
-            data = await resp.content.read(settings.max_document_bytes + 1)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise DependencyUnavailable(f"document URL did not answer: {type(exc).__name__}") from exc
-    if len(data) > settings.max_document_bytes:
-        raise DocumentTooLarge("document URL returned more than the size cap")
+        _loaded.put((uri, ref.sha256), data)
     return data

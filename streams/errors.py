@@ -4,10 +4,14 @@
 InvoiceflowError                 code              retriable
 ├── DecodeError                  decode_error      no    (not JSON / not UTF-8)
 ├── SchemaError                  schema_error      no    (fails its pydantic contract)
+├── HeaderError                  bad_header        no    (our retry headers forged or garbled)
+├── UnreadableRecord             unreadable_record no    (Kafka cannot decode the record, e.g. its headers)
+├── OutputRejected               output_rejected   no    (Kafka refused the stage's output, e.g. too large)
 ├── DocumentError                document_error    no
 │   ├── DocumentNotFound         document_missing  no
 │   ├── DocumentTooLarge         document_too_large no
-│   └── DocumentIntegrityError   document_digest   no    (sha256 or size mismatch)
+│   ├── DocumentIntegrityError   document_digest   no    (sha256 or size mismatch)
+│   └── DocumentNotAllowed       document_not_allowed no (outside the file roots or fetch allow-list)
 ├── UnknownTenant                unknown_tenant    no
 ├── PaidExtractionError          paid_error        no    (the service refused the document)
 │   └── AzureRejected            paid_rejected     no    (streams/azure/errors.py: 4xx, with the service code)
@@ -16,13 +20,16 @@ InvoiceflowError                 code              retriable
 ├── BudgetExhausted              budget_exhausted  yes   (daily page budget spent: wait)
 │   └── AzurePageBudgetExhausted paid_page_budget  yes
 ├── DependencyUnavailable        dependency_down   yes   (Kafka, PostgreSQL, Redis, HTTP source)
-│   ├── SinkError                sink_error        yes
+│   ├── SinkError                sink_error        yes, held (PostgreSQL or Redis down: see `outage`)
 │   └── PaidServiceUnavailable   paid_unavailable  yes
 │       └── AzureTimeBudgetExceeded paid_time_budget yes (not finished within the per-document budget)
 └── ConfigError                  config_error      no    (refuse to start)
 ```
 A stage routes a retriable error to its retry topic and any other `InvoiceflowError` to its dead-letter
-topic stamped with `code`; anything else is a bug and crashes loudly.
+topic stamped with `code`; anything else is a bug and crashes loudly. An error marked `outage` says that a
+server every record needs is down (PostgreSQL, Redis): sending the record round the retry topic would only
+spend its attempts, so the Kafka worker keeps it where it is, with its partition paused, and tries again
+after a backoff, for as long as the outage lasts.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ class InvoiceflowError(Exception):
 
     code: str = "invoiceflow_error"
     retriable: bool = False
+    outage: bool = False
+    """A shared dependency is down: the record waits in place rather than in the retry topic."""
 
 
 class DecodeError(InvoiceflowError):
@@ -47,6 +56,24 @@ class SchemaError(InvoiceflowError):
     code = "schema_error"
 
 
+class HeaderError(InvoiceflowError):
+    """A record's retry headers (attempt, not-before) are unreadable or out of bounds."""
+
+    code = "bad_header"
+
+
+class UnreadableRecord(InvoiceflowError):
+    """Kafka's client cannot decode a record (a header key that is not UTF-8, a corrupt batch)."""
+
+    code = "unreadable_record"
+
+
+class OutputRejected(InvoiceflowError):
+    """Kafka refused a message the stage made for the record (too large, invalid): it can never be sent."""
+
+    code = "output_rejected"
+
+
 class DocumentError(InvoiceflowError):
     """The referenced document cannot be used."""
 
@@ -54,7 +81,7 @@ class DocumentError(InvoiceflowError):
 
 
 class DocumentNotFound(DocumentError):
-    """A file:// reference points at nothing (or outside the allowed roots)."""
+    """A file:// reference inside the allowed roots points at nothing, or a URL answered 404/410."""
 
     code = "document_missing"
 
@@ -69,6 +96,17 @@ class DocumentIntegrityError(DocumentError):
     """A document's bytes do not match the sha256 or size in its reference."""
 
     code = "document_digest"
+
+
+class DocumentNotAllowed(DocumentError):
+    """A reference this worker refuses to follow: outside the file roots, not a regular file, a host not in
+    the fetch allow-list, a non-public address, a redirect elsewhere, or a source that refused us for good.
+
+    Its message never says whether a refused file exists, nor its size, nor any path or URL: it goes back
+    to the tenant in the dead letter.
+    """
+
+    code = "document_not_allowed"
 
 
 class UnknownTenant(InvoiceflowError):
@@ -101,6 +139,7 @@ class SinkError(DependencyUnavailable):
     """Writing to PostgreSQL or Redis failed."""
 
     code = "sink_error"
+    outage = True
 
 
 class PaidServiceUnavailable(DependencyUnavailable):
@@ -118,8 +157,8 @@ class ConfigError(InvoiceflowError):
 ERROR_CODES: frozenset[str] = frozenset(
     cls.code
     for cls in (
-        InvoiceflowError, DecodeError, SchemaError, DocumentError, DocumentNotFound, DocumentTooLarge,
-        DocumentIntegrityError, UnknownTenant, PaidExtractionError, BudgetExhausted, DependencyUnavailable,
-        SinkError, PaidServiceUnavailable, ConfigError,
+        InvoiceflowError, DecodeError, SchemaError, HeaderError, UnreadableRecord, OutputRejected, DocumentError,
+        DocumentNotFound, DocumentTooLarge, DocumentIntegrityError, DocumentNotAllowed, UnknownTenant,
+        PaidExtractionError, BudgetExhausted, DependencyUnavailable, SinkError, PaidServiceUnavailable, ConfigError,
     )
 )

@@ -1,4 +1,4 @@
-"""The connections a worker holds: an asyncpg pool (migrations applied) and a Redis client.
+"""The connections a worker holds: an asyncpg pool (migrations applied), a Redis client, a document fetcher.
 
 Opened once, on first use, by whichever agent needs them first, and closed when the app stops; no agent
 builds its own client. Sinks are exposed through their Protocols so unit tests can pass fakes instead.
@@ -13,6 +13,7 @@ from typing import Any
 from config.settings import Settings
 from streams.azure.client import AzureExtractor
 from streams.azure.factory import build_extractor
+from streams.fetch import DocumentFetcher
 from streams.sinks import CounterStore, DedupeIndex, HistoryIndex, RecordStore
 from streams.sinks.postgres import PostgresRecords, open_pool
 from streams.sinks.redis import RedisStores, connect_redis
@@ -28,6 +29,7 @@ class Resources:
         self._records: RecordStore | None = None
         self._redis_stores: RedisStores | None = None
         self._paid: AzureExtractor | None = None
+        self._fetcher: DocumentFetcher | None = None
         self._lock = asyncio.Lock()
 
     async def _open(self) -> None:
@@ -71,8 +73,17 @@ class Resources:
             self._paid = build_extractor(self.settings, self.pool, page_budgets, self.redis)
         return self._paid
 
+    def fetcher(self) -> DocumentFetcher:
+        """The https:// document fetcher (one pooled session, opened on its first fetch), built once."""
+        if self._fetcher is None:
+            self._fetcher = DocumentFetcher(self.settings)
+        return self._fetcher
+
     async def close(self) -> None:
         """Close whatever was opened."""
+        if self._fetcher is not None:
+            await self._fetcher.aclose()
+            self._fetcher = None
         if self._paid is not None:
             await self._paid.aclose()
             self._paid = None

@@ -80,7 +80,8 @@ async def run_bench(settings: Settings, config: BenchConfig, hooks: BenchHooks) 
     work_dir = Path(tempfile.mkdtemp(prefix=f"invoiceflow-bench-{run_id}-"))
     fake = await start_fake(work_dir, config.paid_endpoints) if needs_paid(config.mix) else None
     quota: dict[str, float] | None = None
-    services = Services(fake.env(), {"fake-azure": fake.child.proc.pid}) if fake else Services()
+    roots = {"INVOICEFLOW_FILE_ROOTS": orjson.dumps([str(corpus.root)]).decode()}  # workers read its documents only
+    services = Services({**fake.env(), **roots}, {"fake-azure": fake.child.proc.pid}) if fake else Services(roots)
     try:
         await ensure_topics(run_settings)
         facts = await hooks.seed_vendors(prefix, tenant, corpus.rows)

@@ -1,7 +1,8 @@
 """The `make run` demo: generate samples, start a worker, publish, print each result as it is scored.
 
 The worker runs as a child process (`invoiceflow worker`), exactly as in production (scans, when asked for
-and no paid endpoint is configured, go to the local fake of the paid service at its real quota); the demo reads
+and no paid endpoint is configured, go to the local fake of the paid service at its real quota), allowed to
+read files from the demo's sample folder only (its file roots); the demo reads
 `invoices.scored` from its current end, so it shows only this run's invoices, and stops the worker cleanly
 (SIGTERM, then wait) when every invoice has been scored or the timeout passes.
 """
@@ -9,6 +10,7 @@ and no paid endpoint is configured, go to the local fake of the paid service at 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -76,7 +78,8 @@ async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeo
     if fake is not None:
         await fake.teach(rows)
         sys.stdout.write(f"scans go to a local fake of Azure Document Intelligence at {fake.url}\n")
-    worker = await start_worker(fake.env() if fake else None)
+    roots = {"INVOICEFLOW_FILE_ROOTS": json.dumps([str(out)])}  # the worker reads no file outside the samples
+    worker = await start_worker({**(fake.env() if fake else {}), **roots})
     try:
         await wait_for_workers(settings)
         events = [received_for_file(out / str(row["file"]), DEMO_TENANT, settings) for row in rows]

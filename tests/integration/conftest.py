@@ -8,6 +8,7 @@ tests never see each other's events; a worker's log is printed when its test fai
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -23,6 +24,7 @@ import pytest_asyncio
 from config.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO.parent / "shared" / "corpus"  # as tests/conftest.py: some tests publish its documents as they are
 
 
 @pytest.fixture(scope="session")
@@ -68,13 +70,17 @@ def run_id() -> str:
 
 
 @pytest.fixture()
-def settings(stack: None, run_id: str) -> Iterator[Settings]:
+def settings(stack: None, run_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings isolated to this test: own topic prefix, app id (consumer group) and Redis namespace.
+
+    Documents may be read only from pytest's base temporary folder, where the tests write them, and from the
+    shared corpus (an empty `file_roots` allows no file:// reference at all).
 
     The test's topics (and the ones Faust makes under its app id) are deleted afterwards, so a broker that
     runs the suite again and again does not pile up thousands of partitions to load at every start.
     """
-    settings = Settings(topic_prefix=f"t{run_id}.", app_id=f"invoiceflow-test-{run_id}", batch_timeout_s=0.02)
+    settings = Settings(topic_prefix=f"t{run_id}.", app_id=f"invoiceflow-test-{run_id}", batch_timeout_s=0.02,
+                        file_roots=(tmp_path_factory.getbasetemp(), CORPUS))
     yield settings
     asyncio.run(_delete_test_topics(settings))
 
@@ -93,6 +99,7 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
         "INVOICEFLOW_TOPIC_PREFIX": settings.topic_prefix,
         "INVOICEFLOW_APP_ID": settings.app_id,
         "INVOICEFLOW_BATCH_TIMEOUT_S": str(settings.batch_timeout_s),
+        "INVOICEFLOW_FILE_ROOTS": json.dumps([str(root) for root in settings.file_roots]),
         "INVOICEFLOW_LOG_LEVEL": "WARNING",
     })
     env.update(extra)

@@ -12,17 +12,22 @@ from config.settings import Settings
 from schemas import DocumentDetected, Route
 from streams.codecs import encode
 from streams.errors import DocumentNotFound
+from streams.fetch import DocumentFetcher
 from streams.publisher import received_for_file
 from streams.sinks.fakes import FakeDedupeIndex
 from streams.stage import Inbound, Outbound
 
 
 class _Resources:
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.index = FakeDedupeIndex()
+        self.documents = DocumentFetcher(settings)  # never used: every document here is a file
 
     async def dedupe(self) -> FakeDedupeIndex:
         return self.index
+
+    def fetcher(self) -> DocumentFetcher:
+        return self.documents
 
 
 def _msg(value: bytes, offset: int) -> Inbound:
@@ -30,12 +35,12 @@ def _msg(value: bytes, offset: int) -> Inbound:
 
 
 async def test_same_document_twice_is_routed_duplicate_but_a_redelivery_is_not(tmp_path: Path) -> None:
-    settings = Settings()
+    settings = Settings(file_roots=(tmp_path,))
     rows = generate_samples(tmp_path, 1, formats=("ubl",), seed=1)
     doc = tmp_path / str(rows[0]["file"])
     first, again = received_for_file(doc, "t", settings), received_for_file(doc, "t", settings)
     other_tenant = received_for_file(doc, "u", settings)
-    ctx = SimpleNamespace(settings=settings, policies=PolicyReloader(None), resources=_Resources())
+    ctx = SimpleNamespace(settings=settings, policies=PolicyReloader(None), resources=_Resources(settings))
     handle = detect_agent(ctx)  # type: ignore[arg-type]
     missing = first.model_copy(update={"invoice_id": "gone", "document": first.document.model_copy(
         update={"uri": (tmp_path / "nope.xml").as_uri()})})
