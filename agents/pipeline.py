@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from agents.context import StageContext
+from config.settings import Settings
 from config.topics import STAGES
 from streams.kafka_worker import KafkaStageWorker
 from streams.stage import BatchHandler, StageRunner
@@ -36,11 +37,23 @@ def runners(host: Any, stages: Sequence[str], ctx: StageContext) -> dict[str, St
     settings = ctx.settings
     for stage in stages:
         handler = shell_of(stage)(ctx)
-        windowed = stage == "extract" and (settings.azure_endpoints or settings.ocr == "tesseract")
         built[stage] = StageRunner(host, stage, handler, retry_delay_s=settings.retry_delay_s,
-                                   max_attempts=settings.max_attempts,
-                                   max_in_flight=settings.azure_max_in_flight if windowed else 1)
+                                   max_attempts=settings.max_attempts, max_in_flight=window(stage, settings))
     return built
+
+
+def window(stage: str, settings: Settings) -> int:
+    """How many records of `stage` a worker handles at once (1: batch after batch).
+
+    Stages that wait on slow I/O run windowed, each record its own task: extract when it calls the paid
+    service or local OCR, detect when it may fetch documents over https (one source that never answers then
+    holds one slot and its own record's commit point for its time budget, not the whole worker).
+    """
+    if stage == "extract" and (settings.azure_endpoints or settings.ocr == "tesseract"):
+        return settings.azure_max_in_flight
+    if stage == "detect" and settings.fetch_allowed_hosts:
+        return settings.fetch_max_in_flight
+    return 1
 
 
 def install(app: Any, stages: Sequence[str], ctx: StageContext) -> dict[str, StageRunner]:

@@ -8,10 +8,14 @@ route retries and dead letters, trace) and replaces only the hop:
   stages; each fetch is split by stage and handed to that stage's runner as one batch;
 * a windowed stage (the paid extractor) takes its records as tasks, up to its window; past that its
   partitions are paused until the window drains, so it never blocks the other stages of the worker;
-* retried records wait for their not-before time with their partition paused, not with the loop asleep;
-* offsets are committed only past records whose outputs the producer has delivered (`OffsetBook`, then a
-  producer flush, then the commit), every `commit_interval_s`, on a rebalance and on the way out: a killed
-  worker loses nothing (at-least-once; event ids let downstream dedupe);
+* retried records wait for their not-before time parked in their partition (paused), not with the loop
+  asleep; so do the records of a stage whose PostgreSQL or Redis is down (an `outage`), retried in place
+  with a growing backoff for as long as the outage lasts: the worker lives and its other stages go on;
+* a record is finished only when Kafka acknowledged everything its stage produced for it (`Outbox`): a send
+  that failed is sent again, with fetching paused, until it goes through; offsets are committed only past
+  finished records (`OffsetBook`), every `commit_interval_s`, on a rebalance and on the way out: neither a
+  killed worker nor a broker outage loses anything (at-least-once; event ids let downstream dedupe);
+* a record the client cannot decode is dead-lettered and skipped (`Intake`), not a crash on every restart;
 * partitions are assigned by range, so partition p of every topic goes to the same worker: an invoice's
   events (keyed by its id, on topics of equal partition counts) stay in one process from stage to stage,
   which may then reuse what it encoded and loaded one hop earlier (`codecs.remember_encoded`,
@@ -33,10 +37,15 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from config.settings import Settings
-from config.topics import STAGES, retry_topic
-from streams.lanes import KafkaSend, Lane, RunnerHost, subscriptions, worker_consumer, worker_producer
+from config.topics import STAGES, dead_letter_topic, retry_topic
+from streams.delivery import Outbox
+from streams.errors import InvoiceflowError, OutputRejected, UnreadableRecord
+from streams.headers import latest_not_before
+from streams.intake import Intake
+from streams.lanes import Lane, Pauses, Record, RunnerHost, subscriptions, worker_consumer, worker_producer
 from streams.offsets import OffsetBook
-from streams.stage import StageRunner, not_before
+from streams.parking import Parking
+from streams.stage import Outbound, Routed, StageRunner
 from streams.topics import topic_name
 from streams.tracing import make_tracer
 
@@ -44,15 +53,20 @@ log = logging.getLogger("invoiceflow.worker")
 
 _DOWNSTREAM_FIRST = list(reversed(STAGES))
 COMMIT_INTERVAL_S = 1.0
+COMMIT_TIMEOUT_S = 10.0
 IDLE_POLL_MS = 100
 SETTLE_TIMEOUT_S = 20.0
+FIRST_OUTAGE_WAIT_S = 0.5
+
+
+def _tp(record: Record) -> TopicPartition:
+    return TopicPartition(record.topic, record.partition)
 
 
 class KafkaStageWorker:
     """Runs stage runners over one consumer and one producer until `stop()`.
 
-    Build it inside the event loop, make the runners with `host` (their producer is this worker's), `add`
-    them, then `run()`.
+    Build it inside the event loop, make the runners with `host`, `add` them, then `run()`.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -60,12 +74,15 @@ class KafkaStageWorker:
         self.settings = settings
         self.producer = worker_producer(s)
         self.consumer = worker_consumer(s)
-        self.host = RunnerHost(settings, make_tracer(s.app_id, s.trace_sample_ratio), KafkaSend(self.producer))
+        self.host = RunnerHost(settings, make_tracer(s.app_id, s.trace_sample_ratio))
         self.lanes: dict[str, Lane] = {}
         self.topics: dict[str, str] = {}
         self.retry_topics: set[str] = set()
         self.book = OffsetBook()
-        self.held: dict[TopicPartition, deque[ConsumerRecord[bytes, bytes]]] = {}
+        self.pauses = Pauses(self.consumer)
+        self.parking = Parking(self.pauses, self._latest_not_before)
+        self.outbox = Outbox(self.producer, self._delivered, self._replace, s.outage_max_wait_s)
+        self.intake = Intake(self.consumer, self._unreadable)
         self.failure: BaseException | None = None
         self._stop = asyncio.Event()
         self._dispatching = asyncio.Lock()
@@ -73,6 +90,7 @@ class KafkaStageWorker:
     def add(self, stage: str, runner: StageRunner, linger_s: float = 0.0) -> None:
         """Run `runner` on its stage's source and retry topics; a batch stage may wait up to `linger_s` to
         gather a fuller batch (for a sink: fewer round trips; nothing downstream waits on it)."""
+        runner.hold_outages = True
         self.lanes[stage] = Lane(runner, runner.max_in_flight, linger_s if runner.max_in_flight <= 1 else 0.0)
         self.topics.update(subscriptions(self.settings, [stage]))
         self.retry_topics.add(topic_name(self.settings, retry_topic(stage)))
@@ -84,6 +102,11 @@ class KafkaStageWorker:
 
     def stop(self) -> None:
         self._stop.set()
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set once the worker was asked to stop."""
+        return self._stop
 
     async def run(self) -> None:
         """Consume until stopped (or a stage raised a bug), then finish in-flight work and commit."""
@@ -98,80 +121,77 @@ class KafkaStageWorker:
     async def _loop(self) -> None:
         committed_at = time.monotonic()
         while not self._stop.is_set():
-            fetched = await self.consumer.getmany(timeout_ms=self._poll_ms(), max_records=self.settings.batch_size)
+            fetched = await self.intake.fetch(self._poll_ms(), self.settings.batch_size)
             async with self._dispatching:
                 await self._dispatch(fetched)
                 await self._release_due()
                 await self._flush_lingering()
+                await self.outbox.resend_due()
                 self._flow_control()
             if time.monotonic() - committed_at >= COMMIT_INTERVAL_S:
-                try:
-                    await self.commit()
-                except KafkaError as exc:  # a rebalance under way: its listener commits instead
+                try:  # bounded: with the broker away, aiokafka would wait for its coordinator indefinitely
+                    await asyncio.wait_for(self.commit(), COMMIT_TIMEOUT_S)
+                except (KafkaError, TimeoutError) as exc:  # a rebalance under way, or the broker away: later
                     log.info("commit deferred: %s", type(exc).__name__)
                 committed_at = time.monotonic()
 
     async def _close(self) -> None:
-        await self._flush_lingering(everything=True)
+        """Finish what can be finished within the shutdown budget, commit it, and close the clients."""
+        deadline = time.monotonic() + self.settings.shutdown_timeout_s * 0.8
+
+        def left() -> float:
+            return max(0.1, deadline - time.monotonic())
+
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._flush_lingering(everything=True), left())
         running = [t for lane in self.lanes.values() for t in lane.running]
         if running:
-            await asyncio.wait(running, timeout=SETTLE_TIMEOUT_S)
-        with contextlib.suppress(KafkaError):  # what is not committed is redelivered: at-least-once
-            await self.commit()
-        await self.consumer.stop()
-        await self.producer.stop()
+            await asyncio.wait(running, timeout=left())
+        if not await self.outbox.settled(left()):
+            log.warning("stopping with %d record(s) not yet delivered: they are read again on restart",
+                        self.outbox.undelivered)
+        with contextlib.suppress(KafkaError, TimeoutError):  # what is not committed is redelivered
+            await asyncio.wait_for(self.commit(), left())
+        with contextlib.suppress(KafkaError, TimeoutError):
+            await asyncio.wait_for(self.consumer.stop(), left())
+        with contextlib.suppress(KafkaError, TimeoutError):
+            await asyncio.wait_for(self.producer.stop(), left())
 
     # ------------------------------------------------------------------ dispatch
     def _poll_ms(self) -> int:
         waits = [IDLE_POLL_MS / 1000]
-        if self.held:
-            waits.append(min(not_before(q[0].headers) for q in self.held.values()) - time.time())
+        due = self.parking.next_due()
+        if due is not None:
+            waits.append(due - time.time())
+        resend = self.outbox.resend_due_in()
+        if resend is not None:
+            waits.append(resend)
         now = time.monotonic()
         waits += [lane.gathered_since + lane.linger_s - now for lane in self.lanes.values()
                   if lane.gathered and not lane.running]  # a running batch wakes nothing: the next fetch will
         return max(1, round(min(waits) * 1000))
 
-    async def _dispatch(self, fetched: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
-        by_stage: dict[str, list[ConsumerRecord[bytes, bytes]]] = {}
+    async def _dispatch(self, fetched: Mapping[TopicPartition, list[Record]]) -> None:
+        by_stage: dict[str, list[Record]] = {}
         for tp, records in fetched.items():
-            if tp.topic in self.retry_topics:
-                records = self._hold_early(tp, records)
+            records = self.parking.fetched(tp, records, tp.topic in self.retry_topics)
             if records:
                 by_stage.setdefault(self.topics[tp.topic], []).extend(records)
+        await self._take_by_stage(by_stage)
+
+    async def _release_due(self) -> None:
+        by_stage: dict[str, list[Record]] = {}
+        for tp, records in self.parking.due().items():
+            by_stage.setdefault(self.topics[tp.topic], []).extend(records)
+        await self._take_by_stage(by_stage)
+
+    async def _take_by_stage(self, by_stage: dict[str, list[Record]]) -> None:
         for stage in sorted(by_stage, key=_DOWNSTREAM_FIRST.index):  # finish invoices before starting new ones
             await self._take(self.lanes[stage], by_stage[stage])
 
-    def _hold_early(
-        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
-    ) -> list[ConsumerRecord[bytes, bytes]]:
-        """The records of a retry partition that are due; the rest wait with the partition paused."""
-        if tp in self.held:  # fetched before the pause took effect: they queue behind the held ones
-            self.held[tp].extend(records)
-            return []
-        now = time.time()
-        cut = next((i for i, r in enumerate(records) if not_before(r.headers) > now), len(records))
-        if cut < len(records):
-            self.held.setdefault(tp, deque()).extend(records[cut:])
-            self.consumer.pause(tp)
-        return records[:cut]
-
-    async def _release_due(self) -> None:
-        now = time.time()
-        for tp in list(self.held):
-            queue = self.held[tp]
-            due: list[ConsumerRecord[bytes, bytes]] = []
-            while queue and not_before(queue[0].headers) <= now:
-                due.append(queue.popleft())
-            if not queue:
-                del self.held[tp]
-                if tp in self.consumer.assignment():
-                    self.consumer.resume(tp)
-            if due:
-                await self._take(self.lanes[self.topics[tp.topic]], due)
-
-    async def _take(self, lane: Lane, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+    async def _take(self, lane: Lane, records: list[Record]) -> None:
         for r in records:
-            self.book.started(TopicPartition(r.topic, r.partition), r.offset)
+            self.book.started(_tp(r), r.offset)
         if lane.window <= 1 and lane.linger_s <= 0:
             await self._process(lane, records)
         elif lane.window <= 1:
@@ -186,10 +206,30 @@ class KafkaStageWorker:
             lane.queue.extend(records)
             self._pump(lane)
 
-    async def _process(self, lane: Lane, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        await lane.runner.process_messages(records)
-        for r in records:
-            self.book.finished(TopicPartition(r.topic, r.partition), r.offset)
+    async def _process(self, lane: Lane, records: list[Record]) -> None:
+        """Route a batch through the lane's runner, then deliver what it made, or park what waits an outage."""
+        routed = await lane.runner.route(records)
+        held = [(r, x.held) for r, x in zip(records, routed, strict=True) if x.held is not None]
+        if held:
+            self._outage(lane, [r for r, _ in held], held[0][1])
+        elif lane.outage_tries:
+            log.warning("stage %s: its dependency answers again after %.0f s", lane.runner.stage,
+                        time.monotonic() - lane.outage_since)
+            lane.outage_tries = 0
+        for record, x in zip(records, routed, strict=True):
+            if x.held is None:
+                await self.outbox.deliver(record, x.sends)
+
+    def _outage(self, lane: Lane, records: list[Record], exc: InvoiceflowError) -> None:
+        """Park records whose stage found a dependency down; each try in a row waits twice as long."""
+        wait_s = min(self.settings.outage_max_wait_s, FIRST_OUTAGE_WAIT_S * 2 ** lane.outage_tries)
+        if lane.outage_tries == 0:
+            lane.outage_since = time.monotonic()
+            log.warning("stage %s: %s (%s): %d record(s) wait in place, next try in %.1f s", lane.runner.stage,
+                        exc.code, exc, len(records), wait_s)
+        lane.outage_tries += 1
+        owned = self.consumer.assignment()  # a partition given up meanwhile: its next owner reads it again
+        self.parking.hold([r for r in records if _tp(r) in owned], time.time() + wait_s)
 
     def _flush_behind(self, lane: Lane) -> None:
         """Hand a lingering lane's gathered batch to a task: the sink's round trips (PostgreSQL, Redis) overlap
@@ -218,13 +258,9 @@ class KafkaStageWorker:
 
     def _pump(self, lane: Lane) -> None:
         while lane.queue and len(lane.running) < lane.window:
-            task = asyncio.create_task(self._one(lane, lane.queue.popleft()))
+            task = asyncio.create_task(self._process(lane, [lane.queue.popleft()]))
             lane.running.add(task)
             task.add_done_callback(functools.partial(self._done, lane))
-
-    async def _one(self, lane: Lane, record: ConsumerRecord[bytes, bytes]) -> None:
-        await lane.runner.process_messages([record])
-        self.book.finished(TopicPartition(record.topic, record.partition), record.offset)
 
     def _done(self, lane: Lane, task: asyncio.Task[None]) -> None:
         lane.running.discard(task)
@@ -235,27 +271,55 @@ class KafkaStageWorker:
         self._pump(lane)
 
     def _flow_control(self) -> None:
-        """Pause a windowed stage's partitions while its queue is over its window; resume once it drains."""
+        """Pause a windowed stage's partitions while its queue is over its window; resume once it drains. Pause
+        everything while Kafka does not take what was sent, or too much waits for its acknowledgement."""
         for stage, lane in self.lanes.items():
             if lane.window <= 1:
                 continue
             mine = [tp for tp in self.consumer.assignment() if self.topics.get(tp.topic) == stage]
             if not lane.paused and len(lane.queue) >= lane.window:
-                self.consumer.pause(*mine)
+                self.pauses.add("window", mine)
                 lane.paused = True
             elif lane.paused and len(lane.queue) < lane.window // 2 + 1:
-                self.consumer.resume(*[tp for tp in mine if tp not in self.held])
+                self.pauses.remove("window", mine)
                 lane.paused = False
+        backlog = self.outbox.failing or self.outbox.undelivered > self.settings.batch_size * 20
+        if backlog:
+            self.pauses.add("delivery", self.consumer.assignment())
+        elif self.pauses.paused_for("delivery"):
+            self.pauses.remove("delivery")
+
+    # ------------------------------------------------------------------ the outbox's and fetcher's calls
+    def _latest_not_before(self) -> float:
+        return latest_not_before(time.time(), self.settings.retry_delay_s, self.settings.max_attempts)
+
+    def _delivered(self, record: Record) -> None:
+        self.book.finished(_tp(record), record.offset)
+
+    def _replace(self, record: Record, out: Outbound, exc: KafkaError) -> Sequence[Outbound]:
+        """What to send instead of a message Kafka refused for good: the record's dead letter. A refused dead
+        letter is given up (logged), and the record is left on its source topic at its offset."""
+        runner = self.lanes[self.topics[record.topic]].runner
+        if out.topic == topic_name(self.settings, dead_letter_topic(runner.stage)):
+            log.error("stage %s: Kafka refused the dead letter of %s@%d:%d (%s); the record stays on its topic",
+                      runner.stage, record.topic, record.partition, record.offset, type(exc).__name__)
+            return ()
+        why = OutputRejected(f"Kafka refused the stage's output ({type(exc).__name__})")
+        return runner.rejected(record, why).sends
+
+    async def _unreadable(self, tp: TopicPartition, offset: int, exc: BaseException) -> None:
+        runner = self.lanes[self.topics[tp.topic]].runner
+        why = UnreadableRecord(f"Kafka's client cannot decode the record ({type(exc).__name__})")
+        routed: Routed = runner.unreadable(tp.topic, tp.partition, offset, why)
+        stand_in: Record = ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, None, None, None, -1, -1, [])
+        self.book.started(tp, offset)
+        await self.outbox.deliver(stand_in, routed.sends)
 
     # ------------------------------------------------------------------ offsets
     async def commit(self, tps: Sequence[TopicPartition] | None = None) -> None:
-        """Flush the producer, then commit every partition's point that moved (of `tps`, or all)."""
-        points = self.book.due(tps)
-        if not points:
-            return
-        await self.producer.flush()
+        """Commit every partition's point that moved (of `tps`, or all): only past delivered records."""
         owned = self.consumer.assignment()
-        points = {tp: p for tp, p in points.items() if tp in owned}
+        points = {tp: p for tp, p in self.book.due(tps).items() if tp in owned}
         if points:
             await self.consumer.commit(points)
             self.book.committed(points)
@@ -263,23 +327,25 @@ class KafkaStageWorker:
     async def settle(self, revoked: Sequence[TopicPartition]) -> None:
         """Before partitions go to another worker: finish what runs on them, commit, and let the rest go.
 
-        Queued and held records of those partitions are dropped unhandled; they stay below the commit point,
-        so their new owner reads them again. A record still running after `SETTLE_TIMEOUT_S` is not committed
-        past either: its new owner handles it again, and the event id makes the second result a duplicate
-        downstream can drop.
+        Queued and parked records of those partitions are dropped unhandled; they stay below the commit point,
+        so their new owner reads them again. A record still running or undelivered after `SETTLE_TIMEOUT_S` is
+        not committed past either: its new owner handles it again, and the event id makes the second result a
+        duplicate downstream can drop.
         """
         async with self._dispatching:
             await self._flush_lingering(everything=True)  # still ours: handle what was gathered
             gone = set(revoked)
             for lane in self.lanes.values():
-                lane.queue = deque(r for r in lane.queue if TopicPartition(r.topic, r.partition) not in gone)
-            for tp in gone & set(self.held):
-                del self.held[tp]
+                lane.queue = deque(r for r in lane.queue if _tp(r) not in gone)
             running = [t for lane in self.lanes.values() for t in lane.running]
             if running:  # eager rebalancing revokes every partition: let all running records finish
                 await asyncio.wait(running, timeout=SETTLE_TIMEOUT_S)
+            self.parking.drop(gone)
+            await self.outbox.settled(SETTLE_TIMEOUT_S, gone)
             with contextlib.suppress(KafkaError):
                 await self.commit(revoked)
+            self.outbox.forget(gone)
+            self.intake.forget(gone)
             self.book.forget(revoked)
 
 
@@ -291,5 +357,6 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._worker.settle(list(revoked))
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        self._worker.pauses.reset()  # a new assignment starts unpaused
         for lane in self._worker.lanes.values():
-            lane.paused = False  # a new assignment starts unpaused
+            lane.paused = False

@@ -1,26 +1,27 @@
 """What the Kafka worker (`streams/kafka_worker.py`) is made of: its consumer and producer, a lane per stage,
-the stage runner's producer port and host, and the topics a stage reads. The loop that drives them is there.
+the stage runner's producer port and host, the topics a stage reads, and why each partition is paused. The
+loop that drives them is there.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
-from aiokafka.structs import ConsumerRecord
+from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from config.settings import Settings
 from config.topics import STAGES, retry_topic
 from streams.partitioning import kafka_partitioner
 from streams.stage import StageRunner
 from streams.topics import topic_name
-from streams.tracing import Headers
+
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 def worker_producer(settings: Settings) -> AIOKafkaProducer:
@@ -28,41 +29,33 @@ def worker_producer(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap, linger_ms=settings.producer_linger_ms,
         max_batch_size=settings.producer_max_batch_bytes, acks="all", partitioner=kafka_partitioner,
+        request_timeout_ms=round(settings.producer_request_timeout_s * 1000),
     )
 
 
 def worker_consumer(settings: Settings) -> AIOKafkaConsumer:
     """The worker's consumer in the app's group: offsets committed by hand, fewer and fuller fetches, and
     partitions assigned by range, so partition p of every topic goes to the same worker (co-partitioned:
-    an invoice's events, keyed by its id, stay in one process from stage to stage). Round robin is listed
-    second only so that a rolling upgrade from workers that knew nothing else can still form a group."""
+    an invoice's events, keyed by its id, stay in one process from stage to stage).
+
+    Range is the only assignor: aiokafka 0.14 sends one JoinGroup per configured assignor, and with two a
+    group that lost members under load could rebalance for minutes (generation 150+) instead of settling."""
     timeout_s = settings.session_timeout_s
     return AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, group_id=settings.app_id, enable_auto_commit=False,
         auto_offset_reset="earliest", session_timeout_ms=round(timeout_s * 1000),
         heartbeat_interval_ms=round(min(3.0, timeout_s / 3) * 1000),
         fetch_min_bytes=settings.fetch_min_bytes, fetch_max_wait_ms=settings.fetch_max_wait_ms,
-        partition_assignment_strategy=(RangePartitionAssignor, RoundRobinPartitionAssignor),
+        partition_assignment_strategy=(RangePartitionAssignor,),
     )
-
-
-class KafkaSend:
-    """The stage runner's producer port over an `AIOKafkaProducer` (Faust's argument order)."""
-
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self._producer = producer
-
-    async def send(self, topic: str, key: bytes, value: bytes, _partition: Any, _ts: Any, headers: Headers) -> Any:
-        return await self._producer.send(topic, value, key=key, headers=headers)
 
 
 @dataclass(slots=True)
 class RunnerHost:
-    """What a `StageRunner` needs from its host: settings, a tracer and a producer."""
+    """What a `StageRunner` needs from its host: settings and a tracer (the worker sends what it routes)."""
 
     invoiceflow_settings: Settings
     invoiceflow_tracer: Any
-    producer: KafkaSend
 
 
 @dataclass(slots=True)
@@ -73,11 +66,14 @@ class Lane:
     runner: StageRunner
     window: int
     linger_s: float = 0.0
-    queue: deque[ConsumerRecord[bytes, bytes]] = field(default_factory=deque)
+    queue: deque[Record] = field(default_factory=deque)
     running: set[asyncio.Task[None]] = field(default_factory=set)
     paused: bool = False
-    gathered: list[ConsumerRecord[bytes, bytes]] = field(default_factory=list)
+    gathered: list[Record] = field(default_factory=list)
     gathered_since: float = 0.0
+    outage_tries: int = 0
+    """Batches in a row that found a dependency down (0: none is): the next try waits longer each time."""
+    outage_since: float = 0.0
 
 
 def subscriptions(settings: Settings, stages: Sequence[str]) -> dict[str, str]:
@@ -87,3 +83,50 @@ def subscriptions(settings: Settings, stages: Sequence[str]) -> dict[str, str]:
         names[topic_name(settings, STAGES[stage][0])] = stage
         names[topic_name(settings, retry_topic(stage))] = stage
     return names
+
+
+class Pauses:
+    """Why each partition is paused. A partition is paused by the first reason and resumed only when its last
+    reason is gone, so the parts of the worker that pause (parked records, a full window, failing delivery)
+    never resume one another's partitions."""
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+        self._why: dict[TopicPartition, set[str]] = {}
+
+    def add(self, why: str, tps: Iterable[TopicPartition]) -> None:
+        """Pause `tps` for `why` (partitions not assigned to this worker are ignored)."""
+        owned = self._consumer.assignment()
+        fresh = []
+        for tp in tps:
+            if tp not in owned:
+                continue
+            reasons = self._why.setdefault(tp, set())
+            if not reasons:
+                fresh.append(tp)
+            reasons.add(why)
+        if fresh:
+            self._consumer.pause(*fresh)
+
+    def remove(self, why: str, tps: Iterable[TopicPartition] | None = None) -> None:
+        """Take `why` back from `tps` (all partitions when None); resume those left with no reason."""
+        free = []
+        for tp in list(self._why) if tps is None else tps:
+            reasons = self._why.get(tp)
+            if reasons is None or why not in reasons:
+                continue
+            reasons.discard(why)
+            if not reasons:
+                del self._why[tp]
+                free.append(tp)
+        owned = self._consumer.assignment()
+        if free := [tp for tp in free if tp in owned]:
+            self._consumer.resume(*free)
+
+    def paused_for(self, why: str) -> set[TopicPartition]:
+        """The partitions paused (among other reasons) for `why`."""
+        return {tp for tp, reasons in self._why.items() if why in reasons}
+
+    def reset(self) -> None:
+        """Forget every reason: a new assignment starts with nothing paused."""
+        self._why.clear()

@@ -5,9 +5,12 @@ handle each message in its own try (through the stage's handler), produce every 
 Faust flushes the producer before it commits offsets, so an offset is committed only past events whose
 result, retry or dead letter has been handed to Kafka: a killed worker loses nothing (at-least-once).
 
-Routing: a retriable `InvoiceflowError` goes to the stage's retry topic with an attempt count and a
-not-before time (dead-lettered after `max_attempts`); any other `InvoiceflowError` goes to the dead-letter
-topic stamped with its `code`; anything else is a bug and crashes the agent loudly.
+Routing (`StageRunner.route`, shared by both transports): a retriable `InvoiceflowError` goes to the stage's
+retry topic with an attempt count and a not-before time (dead-lettered after `max_attempts`); any other
+`InvoiceflowError` goes to the dead-letter topic stamped with its `code`; anything else is a bug and crashes
+the agent loudly. A record whose retry headers are forged or garbled is dead-lettered (`bad_header`) before
+the stage sees it. Under the Kafka transport an `outage` error (PostgreSQL or Redis down) is `held`: the
+worker keeps the record in place and tries again later, spending none of its attempts.
 """
 
 from __future__ import annotations
@@ -26,14 +29,20 @@ from opentelemetry import trace
 from config.topics import STAGES, dead_letter_topic, retry_topic
 from schemas import DeadLetter, event_id_for
 from streams.codecs import M, decode, encode, peek_ids
-from streams.errors import InvoiceflowError
+from streams.errors import HeaderError, InvoiceflowError
+from streams.headers import (
+    ATTEMPT_HEADER,
+    ERROR_HEADER,
+    NOT_BEFORE_HEADER,
+    RetryState,
+    latest_not_before,
+    retry_state,
+)
 from streams.tracing import Headers, continue_trace
 
 log = logging.getLogger("invoiceflow.stage")
 
-ATTEMPT_HEADER = "x-invoiceflow-attempt"
-NOT_BEFORE_HEADER = "x-invoiceflow-not-before"
-ERROR_HEADER = "x-invoiceflow-error"
+_FIRST_TRY = RetryState()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +57,26 @@ class Inbound:
     offset: int
     attempt: int
     out_headers: Headers
+    retry: RetryState = _FIRST_TRY
 
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """One message to produce, addressed by the topic's base name."""
+    """One message to produce, addressed by the topic's base name (by its full name once routed)."""
 
     topic: str
     key: bytes
     value: bytes
     headers: Headers = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """What becomes of one consumed record: the messages to produce for it (full topic names), or the outage
+    it waits out in place (`held`: only when the runner's host keeps records, see `StageRunner.hold_outages`)."""
+
+    sends: tuple[Outbound, ...] = ()
+    held: InvoiceflowError | None = None
 
 
 Outcome = Sequence[Outbound] | InvoiceflowError
@@ -128,7 +147,7 @@ class StageRunner:
     """Consumes a stage's stream in batches and routes every outcome."""
 
     def __init__(self, app: Any, stage: str, handler: BatchHandler, *, retry_delay_s: float = 5.0,
-                 max_attempts: int = 5, max_in_flight: int = 1) -> None:
+                 max_attempts: int = 5, max_in_flight: int = 1, hold_outages: bool = False) -> None:
         self.app = app
         self.stage = stage
         self.handler = handler
@@ -136,6 +155,7 @@ class StageRunner:
         self.retry_delay_s = retry_delay_s
         self.max_attempts = max_attempts
         self.max_in_flight = max_in_flight
+        self.hold_outages = hold_outages
         self.stats = StageStats()
         self.tracer = app.invoiceflow_tracer
         self._span_name = f"invoiceflow.{stage}"
@@ -182,50 +202,97 @@ class StageRunner:
 
     async def process_messages(self, messages: Sequence[Any]) -> None:
         """Handle one batch of consumed records (Faust messages or aiokafka records) and produce every outcome."""
+        for routed in await self.route(messages):
+            for out in routed.sends:
+                await self.app.producer.send(out.topic, out.key, out.value, None, None, out.headers)
+
+    async def route(self, messages: Sequence[Any]) -> list[Routed]:
+        """Handle one batch of consumed records and say what becomes of each (nothing is sent here).
+
+        A record whose retry headers cannot be read is dead-lettered without reaching the handler; a batch
+        handler that raises an `InvoiceflowError` fails every record of the batch with it; an `outage` error
+        is `held` when this runner's host keeps records in place (`hold_outages`), else it is retried.
+        """
         heads = [_as_list(m.headers) for m in messages]
         traced = [continue_trace(self.tracer, self._span_name, h) for h in heads]
-        spans = [span for span, _ in traced]
-        batch = [self._inbound(m, h, out) for m, h, (_, out) in zip(messages, heads, traced, strict=True)]
-        await self._wait_not_before(batch)
-        outcomes = await self.handler(batch)
-        for msg, outcome, span in zip(batch, outcomes, spans, strict=True):
+        latest = self.latest_not_before()
+        batch: list[Inbound] = []
+        outcomes: list[Outcome | None] = []
+        for m, h, (_, out) in zip(messages, heads, traced, strict=True):
+            try:
+                state = retry_state(h, latest)
+                outcomes.append(None)
+            except HeaderError as exc:
+                state = _FIRST_TRY
+                outcomes.append(exc)
+            batch.append(Inbound(m.key, m.value, h, m.topic, m.partition, m.offset, state.attempt, out, state))
+        todo = [i for i, o in enumerate(outcomes) if o is None]
+        if todo:
+            await self._wait_not_before([batch[i] for i in todo])
+            try:
+                handled = await self.handler([batch[i] for i in todo])
+            except InvoiceflowError as exc:  # the batch as a whole failed: a server it needs did not answer
+                handled = [exc] * len(todo)
+            for i, done in zip(todo, handled, strict=True):
+                outcomes[i] = done
+        routed: list[Routed] = []
+        for msg, outcome, (span, _) in zip(batch, outcomes, traced, strict=True):
             if isinstance(outcome, InvoiceflowError):
-                await self._route_failure(msg, outcome)
+                routed.append(self._failure(msg, outcome))
                 span.set_status(trace.StatusCode.ERROR, outcome.code)
             else:
-                for out in outcome:
-                    await self._send(out.topic, out.key, out.value, out.headers)
-                self.stats.produced += len(outcome)
+                sends = tuple(Outbound(f"{self._prefix}{o.topic}", o.key, o.value, o.headers) for o in outcome or ())
+                self.stats.produced += len(sends)
+                routed.append(Routed(sends))
             span.end()
         self.stats.processed += len(batch)
+        return routed
 
-    def _inbound(self, message: Any, headers: Headers, out_headers: Headers) -> Inbound:
-        attempt = int(_header(headers, ATTEMPT_HEADER) or b"0")
-        return Inbound(message.key, message.value, headers, message.topic, message.partition,
-                       message.offset, attempt, out_headers)
+    def latest_not_before(self) -> float:
+        """The latest not-before time a genuine retry of this stage can carry, from now."""
+        return latest_not_before(time.time(), self.retry_delay_s, self.max_attempts)
+
+    def unreadable(self, topic: str, partition: int, offset: int, exc: InvoiceflowError) -> Routed:
+        """The dead letter of a record Kafka's client could not decode (its content is out of reach)."""
+        msg = Inbound(None, None, [], topic, partition, offset, 0, [], _FIRST_TRY)
+        return self._dead_letter(msg, exc)
+
+    def rejected(self, message: Any, exc: InvoiceflowError) -> Routed:
+        """The dead letter of a record whose output Kafka refused for good (see `OutputRejected`)."""
+        headers = _as_list(message.headers)
+        carried = [(k, v) for k, v in headers if k in ("traceparent", "tracestate")]
+        msg = Inbound(message.key, message.value, headers, message.topic, message.partition, message.offset,
+                      0, carried, _FIRST_TRY)
+        return self._dead_letter(msg, exc)
 
     async def _wait_not_before(self, batch: Sequence[Inbound]) -> None:
-        due = max((not_before(m.headers) for m in batch), default=0.0)
+        due = max((m.retry.not_before for m in batch), default=0.0)
         delay = due - time.time()
         if delay > 0:
             await asyncio.sleep(min(delay, self.retry_delay_s * self.max_attempts))
 
-    async def _route_failure(self, msg: Inbound, exc: InvoiceflowError) -> None:
+    def _failure(self, msg: Inbound, exc: InvoiceflowError) -> Routed:
+        if exc.outage and self.hold_outages:
+            return Routed(held=exc)
         if exc.retriable and msg.attempt + 1 < self.max_attempts:
             self.stats.retried += 1
             not_before = time.time() + self.retry_delay_s * (2 ** msg.attempt)
             headers = [*_without(msg.headers, ATTEMPT_HEADER, NOT_BEFORE_HEADER),
                        (ATTEMPT_HEADER, str(msg.attempt + 1).encode()),
                        (NOT_BEFORE_HEADER, f"{not_before:.3f}".encode())]
-            await self._send(retry_topic(self.stage), msg.key or b"", msg.value or b"", headers)
             log.warning("stage %s: %s on %s@%d:%d, retry %d", self.stage, exc.code, msg.topic,
                         msg.partition, msg.offset, msg.attempt + 1)
-            return
+            return Routed((Outbound(f"{self._prefix}{retry_topic(self.stage)}", msg.key or b"", msg.value or b"",
+                                    headers),))
+        return self._dead_letter(msg, exc)
+
+    def _dead_letter(self, msg: Inbound, exc: InvoiceflowError) -> Routed:
         self.stats.dead_lettered += 1
-        await self._send(dead_letter_topic(self.stage), msg.key or b"", encode(self.dead_letter(msg, exc)),
-                         [*msg.out_headers, (ERROR_HEADER, exc.code.encode())])
         log.warning("stage %s: dead-lettered %s@%d:%d: %s", self.stage, msg.topic, msg.partition,
                     msg.offset, exc.code)
+        headers = [*msg.out_headers, (ERROR_HEADER, exc.code.encode())]
+        value = encode(self.dead_letter(msg, exc))
+        return Routed((Outbound(f"{self._prefix}{dead_letter_topic(self.stage)}", msg.key or b"", value, headers),))
 
     def dead_letter(self, msg: Inbound, exc: InvoiceflowError) -> DeadLetter:
         """The dead-letter envelope for a message the stage gave up on."""
@@ -249,27 +316,12 @@ class StageRunner:
             headers={k: v.decode("utf-8", "replace") for k, v in msg.headers if v is not None},
         )
 
-    async def _send(self, base: str, key: bytes, value: bytes, headers: Headers) -> None:
-        await self.app.producer.send(f"{self._prefix}{base}", key, value, None, None, headers)
-
-
-def not_before(headers: Any) -> float:
-    """The wall-clock time before which a retried message must not be handled again (0: none)."""
-    return float(_header(_as_list(headers), NOT_BEFORE_HEADER) or b"0")
-
 
 def _as_list(headers: Any) -> Headers:
     if not headers:
         return []
     items = headers.items() if isinstance(headers, dict) else headers
     return [(k, v) for k, v in items]
-
-
-def _header(headers: Headers, name: str) -> bytes | None:
-    for key, value in headers:
-        if key == name:
-            return value
-    return None
 
 
 def _without(headers: Headers, *names: str) -> Headers:

@@ -9,10 +9,14 @@ off or bound to loopback unless the settings say otherwise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+import math
+import os
 import signal
 from collections.abc import Sequence
+from types import FrameType
 
 import faust
 
@@ -23,23 +27,41 @@ from streams.admin import ensure_topics
 from streams.app import create_app
 from streams.codecs import remember_encoded
 from streams.documents import remember_loaded
+from streams.errors import DependencyUnavailable
 from streams.kafka_worker import KafkaStageWorker
+from streams.logs import configure
 from streams.sinks.postgres import open_pool
 
 log = logging.getLogger("invoiceflow.worker")
 
+PREPARE_RETRY_S = 2.0
 
-async def prepare(settings: Settings) -> None:
-    """Create the topics and apply the migrations."""
-    await ensure_topics(settings)
-    pool = await open_pool(settings.postgres_dsn.get_secret_value(), 1)
-    await pool.close()
+
+async def prepare(settings: Settings, stopping: asyncio.Event | None = None) -> bool:
+    """Create the topics and apply the migrations; False if stopped first.
+
+    With `stopping`, a Kafka or PostgreSQL that does not answer is waited for (a worker restarted during an
+    outage starts once it ends instead of dying); without it, the error is raised.
+    """
+    while True:
+        try:
+            await ensure_topics(settings)
+            pool = await open_pool(settings.postgres_dsn.get_secret_value(), 1)
+            await pool.close()
+            return True
+        except DependencyUnavailable as exc:
+            if stopping is None:
+                raise
+            log.warning("worker: waiting to start: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), PREPARE_RETRY_S)
+            if stopping.is_set():
+                return False
 
 
 def run_worker(settings: Settings, stages: Sequence[str]) -> None:
     """Prepare, then run the given stages until the worker is stopped (SIGINT/SIGTERM)."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s",
-                        force=True)  # the CLI's WARNING default would otherwise win
+    configure(settings.log_level)  # the CLI's WARNING default would otherwise win
     if settings.transport == "kafka":
         asyncio.run(run_kafka_worker(settings, stages))
         return
@@ -64,17 +86,16 @@ def run_worker(settings: Settings, stages: Sequence[str]) -> None:
 
 async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
     """The stages over one plain aiokafka consumer and producer, until SIGINT/SIGTERM."""
-    await prepare(settings)
-    ctx = StageContext.create(settings)
     worker = KafkaStageWorker(settings)
+    stop_on_signals(worker, settings.shutdown_timeout_s)
+    if not await prepare(settings, worker.stopping):
+        return
+    ctx = StageContext.create(settings)
     install_kafka(worker, stages, ctx)
     events = remember_encoded(settings.recent_events)
     documents = remember_loaded(settings.recent_documents_mb * 1024 * 1024)
     gc.set_threshold(20_000, 20, 20)
     gc.freeze()  # the start-up heap (modules, schemas, tables) is never garbage: keep it out of every collection
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, worker.stop)
     log.info("worker: stages %s over plain aiokafka, group %s", ",".join(stages), settings.app_id)
     try:
         await worker.run()
@@ -83,3 +104,27 @@ async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
         for name, memo in (("events", events), ("documents", documents)):
             if memo is not None:
                 log.info("worker: recent %s reused %d times, %d looked for in vain", name, memo.hits, memo.misses)
+
+
+def stop_on_signals(worker: KafkaStageWorker, timeout_s: float) -> None:
+    """SIGTERM or SIGINT stops the worker gracefully, and within `timeout_s` for sure.
+
+    The handlers are Python's own (`signal.signal`), not the event loop's: they run even while the loop is
+    stuck (a rebalance that never settles, a blocking call), and hand the stop to the loop thread-safely.
+    The first signal also arms SIGALRM with its default action, which ends the process after `timeout_s`
+    whatever it is doing; a second signal ends it at once. Nothing is lost either way: what was not
+    committed is read again by the next worker.
+    """
+    loop = asyncio.get_running_loop()
+    signalled: list[int] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if signalled:
+            os._exit(128 + signum)
+        signalled.append(signum)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(max(1, math.ceil(timeout_s)))
+        loop.call_soon_threadsafe(worker.stop)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,9 @@ from config.settings import Settings
 from config.topics import STAGES, retry_topic
 from schemas import InvoiceReceived
 from streams.admin import ensure_topics, wait_for_workers
+from streams.headers import ATTEMPT_HEADER, NOT_BEFORE_HEADER
 from streams.lanes import subscriptions, worker_consumer
 from streams.publisher import received_for_file
-from streams.stage import ATTEMPT_HEADER, NOT_BEFORE_HEADER
 from tests.integration.kafka_helpers import collect, produce
 from tests.integration.test_pipeline import _rows, _wait_for
 
@@ -97,3 +98,65 @@ async def test_two_workers_share_partitions_so_an_invoice_stays_in_one_of_them(s
     for mine in owned:
         partitions = {frozenset(tp.partition for tp in mine if tp.topic == t) for t in topics}
         assert len(partitions) == 1 and next(iter(partitions)), f"not co-partitioned: {sorted(mine)}"
+
+
+async def test_a_document_source_that_never_answers_holds_only_its_own_record(
+    settings: Settings, worker_factory, tmp_path: Path, run_id: str, certificate: tuple[Path, Path]
+) -> None:
+    """With fetch hosts configured the detect stage runs windowed: the fetch that hangs waits out its time
+    budget in one slot while the invoices behind it go through (it used to stall the whole worker)."""
+    import hashlib
+    import json
+    import ssl
+
+    from aiohttp import web
+
+    from schemas import DocumentRef, event_id_for
+
+    docs = tmp_path / "served"
+    rows = generate_samples(docs, 20, formats=("ubl",), seed=33)
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        if request.match_info["name"] == "hang":
+            await asyncio.sleep(3600)
+        return web.Response(body=(docs / "ubl" / request.match_info["name"]).read_bytes())
+
+    app = web.Application()
+    app.router.add_get("/doc/{name}", serve)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(*certificate)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
+    await site.start()
+    port = runner.addresses[0][1]
+    tenant = f"fetch-{run_id}"
+
+    def event(name: str, data: bytes) -> InvoiceReceived:
+        ref = DocumentRef(uri=f"https://localhost:{port}/doc/{name}", sha256=hashlib.sha256(data).hexdigest(),
+                          size=len(data), content_type="application/xml")
+        invoice_id = f"{name}-{run_id}"
+        return InvoiceReceived(event_id=event_id_for("received", invoice_id, ref.sha256), invoice_id=invoice_id,
+                               tenant_id=tenant, received_at=datetime.now(UTC), document=ref)
+
+    files = [docs / str(r["file"]) for r in rows]
+    hang = event("hang", files[0].read_bytes())
+    fast = [event(f.name, f.read_bytes()) for f in files]
+    try:
+        worker_factory(INVOICEFLOW_FETCH_ALLOWED_HOSTS=json.dumps([f"localhost:{port}"]),
+                       INVOICEFLOW_FETCH_ALLOW_PRIVATE="true", INVOICEFLOW_FETCH_CA_FILE=str(certificate[0]),
+                       INVOICEFLOW_FETCH_TIME_BUDGET_S="30")
+        await wait_for_workers(settings)
+        p = settings.topic_prefix
+        sent_at = time.time()
+        await produce(settings, f"{p}invoices.received",
+                      [(e.invoice_id.encode(), e.model_dump_json().encode()) for e in [hang, *fast]])
+        wanted = {e.invoice_id.encode() for e in fast}
+        scored = await collect(settings, f"{p}invoices.scored", lambda rs: wanted <= {r.key for r in rs}, 25)
+        took = max(r.timestamp / 1000 for r in scored if r.key in wanted) - sent_at
+        print(f"\n20 invoices behind a source that never answers all scored {took:.1f} s after publishing")
+        assert wanted <= {r.key for r in scored}
+        assert took < 15, "the invoices behind the hanging fetch waited for it"
+        assert hang.invoice_id.encode() not in {r.key for r in scored}  # still waiting out its 30 s
+    finally:
+        await runner.cleanup()

@@ -9,8 +9,9 @@ from typing import Any
 
 from config.settings import Settings
 from schemas import DeadLetter
-from streams.errors import DecodeError, DependencyUnavailable, InvoiceflowError
-from streams.stage import ATTEMPT_HEADER, Inbound, Outbound, Outcome, StageRunner, per_event
+from streams.errors import DecodeError, DependencyUnavailable, InvoiceflowError, SinkError
+from streams.headers import ATTEMPT_HEADER, NOT_BEFORE_HEADER
+from streams.stage import Inbound, Outbound, Outcome, StageRunner, per_event
 from streams.tracing import make_tracer
 
 
@@ -143,3 +144,51 @@ async def test_windowed_mode_overlaps_slow_events_and_acks_each_when_produced() 
     assert len(app.producer.sent) == 12
     assert peak == 4  # never more than the window
     assert elapsed < 12 * 0.05 * 0.6  # overlapped, not one after the other
+
+
+async def test_a_forged_attempt_header_is_dead_lettered_before_the_stage_sees_it() -> None:
+    app = FakeApp()
+    seen: list[bytes | None] = []
+
+    async def handler(msg: Inbound) -> Sequence[Outbound]:
+        seen.append(msg.value)
+        return await _handler(msg)
+
+    runner = StageRunner(app, "detect", per_event(handler))
+    await runner.process([FakeEvent(FakeMessage(b"a", b"ok", [(ATTEMPT_HEADER, b"abc")])),
+                          FakeEvent(FakeMessage(b"b", b"ok", []))])
+    assert seen == [b"ok"]  # only the second
+    assert [s[0] for s in app.producer.sent] == ["p.invoices.detect.dlq", "p.invoices.detected"]
+    assert DeadLetter.model_validate_json(app.producer.sent[0][2]).error_code == "bad_header"
+
+
+async def test_a_not_before_far_in_the_future_does_not_hold_its_batch() -> None:
+    import time
+
+    app = FakeApp()
+    runner = StageRunner(app, "detect", per_event(_handler), retry_delay_s=5.0)
+    began = time.perf_counter()
+    await runner.process([FakeEvent(FakeMessage(b"a", b"ok", [(NOT_BEFORE_HEADER, b"1e30")])),
+                          FakeEvent(FakeMessage(b"b", b"ok", []))])
+    assert time.perf_counter() - began < 1.0
+    assert [s[0] for s in app.producer.sent] == ["p.invoices.detect.dlq", "p.invoices.detected"]
+
+
+async def _sink_down(batch: Sequence[Inbound]) -> Sequence[Outcome]:
+    raise SinkError("redis dedupe: ConnectionError")
+
+
+async def test_a_batch_handler_whose_sink_is_down_fails_its_records_instead_of_the_worker() -> None:
+    app = FakeApp()
+    runner = StageRunner(app, "detect", _sink_down)
+    await runner.process([FakeEvent(FakeMessage(b"a", b"x", [])), FakeEvent(FakeMessage(b"b", b"y", []))])
+    assert [s[0] for s in app.producer.sent] == ["p.invoices.detect.retry"] * 2
+
+
+async def test_an_outage_is_held_in_place_when_the_host_holds_records() -> None:
+    app = FakeApp()
+    runner = StageRunner(app, "detect", _sink_down, hold_outages=True)
+    routed = await runner.route([FakeMessage(b"a", b"x", []), FakeMessage(b"b", b"y", [])])
+    assert [r.sends for r in routed] == [(), ()]
+    assert all(isinstance(r.held, SinkError) for r in routed)
+    assert runner.stats.retried == 0 and runner.stats.dead_lettered == 0
