@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export INVOICEFLOW_STATE_DIR ?= $(HOME)/.cache/invoiceflow/state
 export INVOICEFLOW_KAFKA_CACHE ?= $(HOME)/.cache/invoiceflow/kafka
 
-.PHONY: setup system-deps venv kafka-jars stack stack-down run test lint check unit integration bench eval clean
+.PHONY: setup system-deps venv kafka-jars stack stack-down run test lint check unit integration bench chaos eval clean
 
 setup: system-deps venv kafka-jars  ## idempotent: system packages, .venv, Kafka jars
 
@@ -51,6 +51,9 @@ test: stack lint  ## the whole suite against the real local stack
 
 bench: stack
 	@$(BIN)/invoiceflow bench e2e --workers 2
+
+chaos:  ## the full chaos suite on its own stack (~15 min): every scenario, 0 lost / 0 doubled / 0 mismatch
+	@$(BIN)/invoiceflow chaos
 
 eval:
 	@$(BIN)/invoiceflow eval ../shared/corpus

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system tools the local stack and the pipeline need, only those that are missing:
-#   java (openjdk-17-jre-headless), mvn (maven), redis-server, PostgreSQL server, kcat,
+#   java (openjdk-17-jre-headless), mvn (maven), redis-server, PostgreSQL server, kcat, openssl,
 #   tesseract (tesseract-ocr + deu/fra/ita/spa/nld packs), pdftoppm (poppler-utils).
 # Idempotent and a fast no-op when everything is present. Installs with apt-get only when running as
 # root on Debian; anywhere else it names what is missing and exits 1.
@@ -14,6 +14,7 @@ have java         || missing+=(openjdk-17-jre-headless)
 have mvn          || missing+=(maven)
 have redis-server || missing+=(redis-server)
 have kcat         || missing+=(kcat)
+have openssl      || missing+=(openssl)
 have tesseract    || missing+=(tesseract-ocr)
 have pdftoppm     || missing+=(poppler-utils)
 # the sample generator draws its PDFs and scans with DejaVu (embedded, so the text layer keeps accents)

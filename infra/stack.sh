@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Local stack for invoiceflow: Kafka, Redis and PostgreSQL.
 #
-#   infra/stack.sh up      use each service if it already answers, otherwise start it (see below)
-#   infra/stack.sh down    stop only the services that this script started (recorded in the state dir)
-#   infra/stack.sh status  one line per service; exit 1 if any does not answer
+#   infra/stack.sh up [SERVICE...]      use each service if it already answers, otherwise start it (see below)
+#   infra/stack.sh down [SERVICE...]    stop only the services that this script started (recorded in the state dir)
+#   infra/stack.sh status               one line per service; exit 1 if any does not answer
+#   infra/stack.sh kill SERVICE...      crash a service this script started (SIGKILL; PostgreSQL: immediate stop)
+#   infra/stack.sh freeze|thaw SERVICE... stop a started service's processes dead (SIGSTOP) or let them go on
+# SERVICE is kafka, redis or postgres (all three when none is named). kill, freeze and thaw are for the chaos
+# suite (`invoiceflow chaos`), which runs its own stack beside yours (its own state dir and ports).
 #
 # Kafka:      INVOICEFLOW_KAFKA_BOOTSTRAP (127.0.0.1:9092). If it does not answer: Docker compose when a Docker
 #             engine answers, else a native single-node KRaft broker (broker+controller) from the jars that
 #             infra/kafka-jars.sh caches; controller on INVOICEFLOW_KAFKA_CONTROLLER_PORT (9093).
-# Redis:      INVOICEFLOW_REDIS_URL (redis://127.0.0.1:6379/0). Else a daemonized redis-server, no persistence.
+# Redis:      INVOICEFLOW_REDIS_URL (redis://127.0.0.1:6379/0). Else a daemonized redis-server, no persistence
+#             (INVOICEFLOW_REDIS_PERSIST=1: an append-only file, so a restarted server has its data back).
 # PostgreSQL: INVOICEFLOW_POSTGRES_DSN (postgresql://invoiceflow:invoiceflow@127.0.0.1:5432/invoiceflow).
 #             Else a private cluster (initdb once, pg_ctl start) with the DSN's role and database; if a
 #             local cluster already listens on the port (e.g. Debian's own) and we can be its superuser,
@@ -320,8 +325,12 @@ redis_up() {
 
     mkdir -p "$REDIS_DIR"
     local args=(--daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --dir "$REDIS_DIR"
-                --logfile "$REDIS_DIR/redis.log" --pidfile "$REDIS_DIR/redis.pid"
-                --save "" --appendonly no)
+                --logfile "$REDIS_DIR/redis.log" --pidfile "$REDIS_DIR/redis.pid" --save "")
+    if [[ -n "${INVOICEFLOW_REDIS_PERSIST:-}" ]]; then
+        args+=(--appendonly yes --appendfsync always)
+    else
+        args+=(--appendonly no)
+    fi
     [[ -n "$REDIS_PASSWORD" ]] && args+=(--requirepass "$REDIS_PASSWORD")
     say "redis: starting redis-server on 127.0.0.1:$REDIS_PORT"
     redis-server "${args[@]}" >/dev/null 9>&- || { tail_log "$REDIS_DIR/redis.log"; die "redis: redis-server failed to start (log: $REDIS_DIR/redis.log)"; }
@@ -487,20 +496,61 @@ lock() {
     flock -w 180 9 || die "another infra/stack.sh holds $STATE/.lock"
 }
 
-case "${1:-}" in
+# The pids of a service this script started (for kill, freeze and thaw).
+service_pids() {     # service_pids <service>
+    local line data
+    case "$1" in
+        kafka) kafka_native_pid || true ;;
+        redis) cat "$REDIS_DIR/redis.pid" 2>/dev/null || true ;;
+        postgres)    # the postmaster and its children
+            line="$(was_started postgres)"; data="${line#postgres native }"
+            if [[ -n "$line" && -f "$data/postmaster.pid" ]]; then
+                head -n 1 "$data/postmaster.pid"
+                pgrep -P "$(head -n 1 "$data/postmaster.pid")" || true
+            fi ;;
+    esac
+}
+
+services() {         # services [name...]: the named services, checked, or all three
+    local s
+    (($# > 0)) || set -- kafka redis postgres
+    for s in "$@"; do
+        case "$s" in kafka|redis|postgres) echo "$s" ;; *) die "unknown service '$s' (kafka, redis or postgres)" ;; esac
+    done
+}
+
+signal_service() {   # signal_service <signal> <service>
+    local pids
+    [[ -n "$(was_started "$2")" ]] || die "$2: not started by this script: refusing to signal it"
+    pids="$(service_pids "$2" | sort -u | tr '\n' ' ')"
+    [[ -n "${pids// }" ]] || { say "$2: not running"; return 0; }
+    say "$2: SIG$1 to pid(s) $pids"
+    # shellcheck disable=SC2086  # a list of pids
+    kill "-$1" $pids 2>/dev/null || true
+}
+
+pg_kill() {          # an immediate stop: no checkpoint, crash recovery at the next start
+    local line data bin
+    line="$(was_started postgres)"; data="${line#postgres native }"
+    [[ -n "$line" ]] || die "postgres: not started by this script: refusing to kill it"
+    bin="/usr/lib/postgresql/$(cat "$data/PG_VERSION" 2>/dev/null)/bin"
+    [[ -x "$bin/pg_ctl" ]] || bin="$(pg_bindir)"
+    say "postgres: immediate stop of the cluster in $data"
+    as_pg "$bin/pg_ctl" -D "$data" -m immediate -w -t "$WAIT_SECONDS" stop >/dev/null || true
+}
+
+action="${1:-}"; shift || true
+case "$action" in
     up)
         lock
-        kafka_up
-        redis_up
-        pg_up
+        for s in $(services "$@"); do "${s/postgres/pg}_up"; done
         ;;
     down)
         lock
         rc=0
-        kafka_down || rc=1
-        redis_down || rc=1
-        pg_down || rc=1
-        if ((rc == 0)); then rm -f "$STARTED"; else die "some service did not stop; record kept in $STARTED"; fi
+        for s in $(services "$@"); do "${s/postgres/pg}_down" || rc=1; done
+        ((rc == 0)) || die "some service did not stop; record kept in $STARTED"
+        (($# > 0)) || rm -f "$STARTED"
         ;;
     status)
         rc=0
@@ -509,8 +559,18 @@ case "${1:-}" in
         pg_status || rc=1
         exit "$rc"
         ;;
+    kill)
+        (($# > 0)) || die "kill: name the service(s)"
+        for s in $(services "$@"); do
+            if [[ "$s" == postgres ]]; then pg_kill; else signal_service KILL "$s"; fi
+        done
+        ;;
+    freeze|thaw)
+        (($# > 0)) || die "$action: name the service(s)"
+        for s in $(services "$@"); do signal_service "$([[ $action == freeze ]] && echo STOP || echo CONT)" "$s"; done
+        ;;
     *)
-        echo "usage: $0 up|down|status" >&2
+        echo "usage: $0 up|down [kafka|redis|postgres ...] | status | kill|freeze|thaw SERVICE..." >&2
         exit 2
         ;;
 esac

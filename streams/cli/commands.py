@@ -159,6 +159,20 @@ def _replay(sub: Sub) -> None:
     p.set_defaults(func=lambda a: actions.replay(Settings(), a.stage, a.error_code, a.from_beginning))
 
 
+def _chaos(sub: Sub) -> None:
+    p = sub.add_parser("chaos", help="break its own stack under load; count lost, doubled, mismatched invoices")
+    p.add_argument("--scenarios", default="all", help="comma-separated: kill,broker,redis,redis-frozen,postgres,"
+                   "hostile (default all)")
+    p.add_argument("--short", action="store_true", help="the test-sized version: seconds-long outages")
+    p.add_argument("--count", type=int, default=None, help="invoices per scenario (default 3000; --short: 240)")
+    p.add_argument("--runs", type=int, default=1, help="run the scenarios this many times in a row")
+    p.add_argument("--port-base", type=int, default=19000, help="the chaos stack's ports: +92 Kafka, +379 Redis, "
+                   "+432 PostgreSQL")
+    p.add_argument("--keep", action="store_true", help="keep each scenario's topics, keys and rows")
+    p.set_defaults(func=lambda a: actions.chaos(Settings(), a.scenarios, a.short, a.count, a.runs, a.port_base,
+                                                a.keep))
+
+
 def _print_json(obj: object) -> int:
     sys.stdout.write(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
     return 0
@@ -166,4 +180,5 @@ def _print_json(obj: object) -> int:
 
 REGISTRY: tuple[Callable[[Sub], None], ...] = (
     _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _index, _eval, _bench, _replay, _demo,
+    _chaos,
 )
