@@ -3,7 +3,10 @@
 An operator fixes the cause (a missing file restored, a policy added for a tenant, a bug deployed) and
 replays. Replay reads the stage's dead-letter topic in its own consumer group, so each dead letter is
 replayed once unless asked again (`from_beginning`); it can be limited to one error code. The original key,
-value and trace headers go back unchanged, so downstream deduplication by event id still holds.
+value and trace headers go back unchanged, so downstream deduplication by event id still holds. A record on
+the dead-letter topic that is not a dead-letter envelope (anyone can write there), or one without the
+original message (a record Kafka's client could not decode), cannot be replayed: it is counted as
+`unreadable` and passed over, and the replay goes on.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class ReplayReport:
 
     replayed: int
     skipped: int
+    unreadable: int = 0
 
 
 async def replay_dead_letters(settings: Settings, stage: str, *, error_code: str | None = None,
@@ -64,7 +68,7 @@ async def _rewind(consumer: AIOKafkaConsumer, topic: str) -> None:
 
 async def _replay(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, target: str, error_code: str | None,
                   idle_s: float) -> ReplayReport:
-    replayed = skipped = 0
+    replayed = skipped = unreadable = 0
     idle_since = time.monotonic()
     while time.monotonic() - idle_since < idle_s:
         batch = await consumer.getmany(timeout_ms=200, max_records=500)
@@ -74,7 +78,14 @@ async def _replay(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, target
         sent = []
         for records in batch.values():
             for rec in records:
-                letter = decode(DeadLetter, rec.value)
+                try:
+                    letter = decode(DeadLetter, rec.value)
+                except InvoiceflowError:  # not an envelope: nothing to put back
+                    unreadable += 1
+                    continue
+                if not letter.payload_b64:  # the original could not be read at all: it stays at its offset
+                    unreadable += 1
+                    continue
                 if error_code is not None and letter.error_code != error_code:
                     skipped += 1
                     continue
@@ -85,4 +96,4 @@ async def _replay(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, target
             await future  # every replayed message is acknowledged before its dead letter is marked done
         replayed += len(sent)
         await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batch.items()})
-    return ReplayReport(replayed, skipped)
+    return ReplayReport(replayed, skipped, unreadable)

@@ -171,7 +171,8 @@ def replay(settings: Settings, stage: str, error_code: str | None, from_beginnin
     from streams.replay import replay_dead_letters
 
     report = asyncio.run(replay_dead_letters(settings, stage, error_code=error_code, from_beginning=from_beginning))
-    sys.stdout.write(f"replayed {report.replayed} dead letter(s), skipped {report.skipped}\n")
+    sys.stdout.write(f"replayed {report.replayed} dead letter(s), skipped {report.skipped}, "
+                     f"{report.unreadable} unreadable passed over\n")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 from pathlib import Path
 
@@ -39,3 +40,24 @@ async def test_replay_after_the_missing_file_is_restored(settings: Settings, wor
     assert [r.key for r in scored] == [ev.invoice_id.encode()]
     again = await replay_dead_letters(settings, "detect")
     assert again.replayed == 0  # each dead letter is replayed once unless asked again
+
+
+async def test_a_record_that_is_not_a_dead_letter_does_not_stop_a_replay(settings: Settings, tmp_path: Path,
+                                                                         run_id: str) -> None:
+    from streams.admin import ensure_topics
+
+    rows = generate_samples(tmp_path / "src", 1, formats=("ubl",), seed=10)
+    ev = received_for_file(tmp_path / "src" / str(rows[0]["file"]), f"replay-{run_id}", settings)
+    letter = DeadLetter(event_id="e1", stage="detect", source_topic="x", partition=0, offset=0,
+                        key=ev.invoice_id, invoice_id=ev.invoice_id, tenant_id=ev.tenant_id,
+                        error_code="document_missing", error_message="gone", retriable=False, attempts=1,
+                        failed_at=ev.received_at,
+                        payload_b64=base64.b64encode(ev.model_dump_json().encode()).decode(), headers={})
+    await ensure_topics(settings)
+    p = settings.topic_prefix
+    await produce(settings, f"{p}invoices.detect.dlq", [(b"x", b"not an envelope"), (b"y", b'{"json": "but no"}'),
+                                                        (ev.invoice_id.encode(), letter.model_dump_json().encode())])
+    report = await replay_dead_letters(settings, "detect")
+    assert (report.replayed, report.unreadable) == (1, 2)
+    back = await collect(settings, f"{p}invoices.received", lambda rs: len(rs) >= 1, 30)
+    assert [r.key for r in back] == [ev.invoice_id.encode()]
