@@ -63,5 +63,5 @@ async def test_the_shell_persists_counts_and_learns_once_and_routes_bad_messages
     assert outcomes[0] == () and outcomes[2] == () and isinstance(outcomes[1], DecodeError)
     await handle(batch)  # redelivered: nothing counts twice
     assert (await resources.counters_.read("t"))["t"]["scored"] == 2
-    assert set(resources.store.rows) == {ok.invoice_id, held.invoice_id}
+    assert set(resources.store.rows) == {(ok.tenant_id, ok.invoice_id), (held.tenant_id, held.invoice_id)}
     assert list(resources.history_.vendors) == [("t", "vat:DE136695976")]  # only the approval teaches
