@@ -1,4 +1,4 @@
-"""Wire the stages into a worker: Faust agents (one per stage on its topic, one on its retry topic), or the
+"""Wire the stages into a worker: Faust agents (one per stage on its topic, one on each retry tier's), or the
 runners of a plain-aiokafka worker (`streams.kafka_worker`), as the settings' `transport` says.
 
 This is the only place that knows every stage; the CLI calls `install` for the stages a worker runs, so
@@ -37,8 +37,8 @@ def runners(host: Any, stages: Sequence[str], ctx: StageContext) -> dict[str, St
     settings = ctx.settings
     for stage in stages:
         handler = shell_of(stage)(ctx)
-        built[stage] = StageRunner(host, stage, handler, retry_delay_s=settings.retry_delay_s,
-                                   max_attempts=settings.max_attempts, max_in_flight=window(stage, settings))
+        built[stage] = StageRunner(host, stage, handler, retry_delays_s=settings.retry_delays_s,
+                                   max_in_flight=window(stage, settings))
     return built
 
 
@@ -57,12 +57,13 @@ def window(stage: str, settings: Settings) -> int:
 
 
 def install(app: Any, stages: Sequence[str], ctx: StageContext) -> dict[str, StageRunner]:
-    """Register the Faust agents of `stages` on `app` (one on the source, one on the retry topic)."""
+    """Register the Faust agents of `stages` on `app` (one on the source, one on each retry tier's topic)."""
     built = runners(app, stages, ctx)
     for stage, runner in built.items():
         topics = app.invoiceflow_topics.stage(stage)
         app.agent(topics.source, name=f"invoiceflow.{stage}")(runner.consume)
-        app.agent(topics.retry, name=f"invoiceflow.{stage}.retry")(runner.consume)
+        for tier, retry in enumerate(topics.retries, start=1):
+            app.agent(retry, name=f"invoiceflow.{stage}.retry.{tier}")(runner.consume)
     return built
 
 

@@ -59,8 +59,12 @@ class Settings(BaseSettings):
         "transport then sends it again: nothing is committed past an undelivered output).",
     )
     trace_sample_ratio: float = Field(default=0.01, ge=0, le=1, description="Share of traces recorded.")
-    max_attempts: int = Field(default=5, ge=1, description="Tries before a retriable failure is dead-lettered.")
-    retry_delay_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per attempt.")
+    retry_delays_s: tuple[float, ...] = Field(
+        default=(10.0, 60.0, 600.0), min_length=1,
+        description="Retry tiers: the wait before each retry of a record that failed for a passing reason (a "
+        "document source or the paid service down, 429, a timeout), in its stage's retry topic; after the "
+        "last it is dead-lettered. From the environment a JSON list: '[10, 60, 600]'.",
+    )
     session_timeout_s: float = Field(default=30.0, ge=6, description="Kafka group session timeout (dead worker).")
     batch_size: int = Field(default=200, ge=1, description="Max events a stage takes per batch.")
     sink_linger_s: float = Field(

@@ -1,7 +1,9 @@
 """The topic specs: every topic's name, role and retention, declared once.
 
 Each stage reads one topic and writes the next; each has a dead-letter topic for what it cannot process,
-and a retry topic for what it may process later. Names are data here; `streams/topics.py` turns them into
+and one retry topic per retry tier for what it may process later: every record of a tier's topic waits the
+same delay, so the one at the head of a partition is always the first due and nothing waits behind a record
+due later (a 10-minute retry never holds up a 10-second one). Names are data here; `streams/topics.py` turns them into
 Faust topics and `streams/admin.py` creates them.
 """
 
@@ -34,11 +36,12 @@ class TopicSpec:
     role: Role
     stage: str
     payload: str
+    """The event model of its values (a dead letter is the original message: its stage's input)."""
 
 
-def retry_topic(stage: str) -> str:
-    """Name of a stage's retry topic."""
-    return f"invoices.{stage}.retry"
+def retry_topic(stage: str, tier: int = 1) -> str:
+    """Name of a stage's retry topic for retry tier `tier` (from 1): `invoices.<stage>.retry`, `.retry.2`, ..."""
+    return f"invoices.{stage}.retry" if tier <= 1 else f"invoices.{stage}.retry.{tier}"
 
 
 def dead_letter_topic(stage: str) -> str:
@@ -50,11 +53,12 @@ _PAYLOADS = {RECEIVED: "InvoiceReceived", DETECTED: "DocumentDetected", EXTRACTE
              SCORED: "InvoiceScored"}
 
 
-def all_topics() -> tuple[TopicSpec, ...]:
-    """Every topic the pipeline uses, in flow order."""
+def all_topics(retry_tiers: int = 3) -> tuple[TopicSpec, ...]:
+    """Every topic the pipeline uses, in flow order, with `retry_tiers` retry topics per stage."""
     specs: list[TopicSpec] = []
     for stage, (source, _) in STAGES.items():
-        specs.append(TopicSpec(source, "stage", stage, _PAYLOADS[source]))
-        specs.append(TopicSpec(retry_topic(stage), "retry", stage, _PAYLOADS[source]))
-        specs.append(TopicSpec(dead_letter_topic(stage), "dead_letter", stage, "DeadLetter"))
+        payload = _PAYLOADS[source]
+        specs.append(TopicSpec(source, "stage", stage, payload))
+        specs += [TopicSpec(retry_topic(stage, t), "retry", stage, payload) for t in range(1, retry_tiers + 1)]
+        specs.append(TopicSpec(dead_letter_topic(stage), "dead_letter", stage, payload))
     return tuple(specs)

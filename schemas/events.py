@@ -91,7 +91,12 @@ class InvoiceScored(Event):
 
 
 class DeadLetter(Contract):
-    """A message a stage could not process, with the error (topics `invoices.<stage>.dlq`)."""
+    """The envelope dead letters were written in before 2026-12 (read, never written any more).
+
+    A dead letter is now the original message untouched with `kafka_dlt-*` and `x-invoiceflow-*` headers
+    (see streams/deadletters.py); this contract stays so that dead letters already on a topic can still be
+    listed and replayed.
+    """
 
     schema_version: Literal[1] = Field(default=1, description="Contract version.")
     event_id: str = Field(description="Deterministic id from source topic, partition and offset.")

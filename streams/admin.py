@@ -50,7 +50,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
                 replication_factor=settings.topic_replication,
                 topic_configs={"retention.ms": str(retention_ms(settings, spec))},
             )
-            for spec in all_topics()
+            for spec in all_topics(len(settings.retry_delays_s))
             if topic_name(settings, spec.name) not in existing
         ]
         if wanted:
@@ -67,7 +67,8 @@ async def list_topics(settings: Settings) -> list[str]:
     """Names of this app's topics that exist on the broker."""
     async with _admin(settings) as admin:
         existing = set(await admin.list_topics())
-    return [topic_name(settings, s.name) for s in all_topics() if topic_name(settings, s.name) in existing]
+    specs = all_topics(len(settings.retry_delays_s))
+    return [topic_name(settings, s.name) for s in specs if topic_name(settings, s.name) in existing]
 
 
 # A fresh broker creates __consumer_offsets on the first coordinator lookup and answers "not available" (or

@@ -9,6 +9,23 @@ from typing import Any
 from config.settings import Settings
 from config.topics import all_topics
 from schemas import EVENT_TYPES
+from streams.deadletters import (
+    ATTEMPTS_HEADER,
+    EXCEPTION_FQCN,
+    EXCEPTION_MESSAGE,
+    EXCEPTION_STACKTRACE,
+    INVOICE_HEADER,
+    ORIGINAL_GROUP,
+    ORIGINAL_OFFSET,
+    ORIGINAL_PARTITION,
+    ORIGINAL_TIMESTAMP,
+    ORIGINAL_TIMESTAMP_TYPE,
+    ORIGINAL_TOPIC,
+    REPLAYS_HEADER,
+    STAGE_HEADER,
+    TENANT_HEADER,
+)
+from streams.headers import ERROR_HEADER, FIRST_FAILURE_HEADER
 from streams.topics import topic_name
 
 
@@ -17,29 +34,60 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     return {model.__name__: model.model_json_schema(mode="serialization") for model in EVENT_TYPES}
 
 
+_TRACE = {"traceparent": {"type": "string"}, "tracestate": {"type": "string"}}
+_DEAD_LETTER_HEADERS: dict[str, tuple[str, str]] = {
+    ORIGINAL_TOPIC: ("string", "Topic the original message was consumed from."),
+    ORIGINAL_PARTITION: ("binary", "Its partition: a 4-byte big-endian integer (as Spring Kafka writes it)."),
+    ORIGINAL_OFFSET: ("binary", "Its offset: an 8-byte big-endian integer."),
+    ORIGINAL_TIMESTAMP: ("binary", "Its timestamp in ms: an 8-byte big-endian integer."),
+    ORIGINAL_TIMESTAMP_TYPE: ("string", "CreateTime or LogAppendTime."),
+    ORIGINAL_GROUP: ("string", "The consumer group that gave it up."),
+    EXCEPTION_FQCN: ("string", "The error's class."),
+    EXCEPTION_MESSAGE: ("string", "What went wrong (never document content)."),
+    EXCEPTION_STACKTRACE: ("string", "A digest of where it went wrong (never the trace's text)."),
+    ERROR_HEADER: ("string", "The reason code (InvoiceflowError.code)."),
+    STAGE_HEADER: ("string", "The stage that gave it up."),
+    ATTEMPTS_HEADER: ("string", "How many times it was tried."),
+    FIRST_FAILURE_HEADER: ("string", "When it first failed (ISO 8601)."),
+    REPLAYS_HEADER: ("string", "How many times an operator put it back."),
+    TENANT_HEADER: ("string", "Its tenant, when the message revealed one."),
+    INVOICE_HEADER: ("string", "Its invoice id, when the message revealed one."),
+}
+
+
+def _message(name: str, payload: str, headers: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "contentType": "application/json", "payload": {"$ref": f"#/components/schemas/{payload}"},
+            "headers": {"type": "object", "properties": headers}}
+
+
 def asyncapi_document(settings: Settings) -> dict[str, Any]:
-    """An AsyncAPI 3.0 document: a channel per topic, a message per payload, receive/send operations."""
+    """An AsyncAPI 3.0 document: a channel per topic, a message per payload, receive/send operations.
+
+    A dead-letter topic carries its stage's input message untouched, with the dead-letter headers
+    (`streams.deadletters`): its message is `<Payload>DeadLetter`.
+    """
     schemas = json_schemas()
-    messages = {
-        name: {"name": name, "contentType": "application/json", "payload": {"$ref": f"#/components/schemas/{name}"},
-               "headers": {"type": "object", "properties": {"traceparent": {"type": "string"},
-                                                              "tracestate": {"type": "string"}}}}
-        for name in schemas
-    }
+    messages = {name: _message(name, name, _TRACE) for name in schemas}
+    dead = {name: {"type": "string", "description": about} if kind == "string" else
+            {"type": "string", "contentEncoding": "binary", "description": about}
+            for name, (kind, about) in _DEAD_LETTER_HEADERS.items()}
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    for spec in all_topics():
+    for spec in all_topics(len(settings.retry_delays_s)):
         cid = spec.name.replace(".", "_")
+        message = spec.payload + ("DeadLetter" if spec.role == "dead_letter" else "")
+        if message not in messages:
+            messages[message] = _message(message, spec.payload, {**_TRACE, **dead})
         channels[cid] = {
             "address": topic_name(settings, spec.name),
             "description": f"{spec.role} topic of the {spec.stage} stage",
-            "messages": {spec.payload: {"$ref": f"#/components/messages/{spec.payload}"}},
+            "messages": {message: {"$ref": f"#/components/messages/{message}"}},
             "bindings": {"kafka": {"partitions": settings.topic_partitions,
                                    "replicas": settings.topic_replication}},
         }
         operations[f"{spec.stage}_receives_{cid}"] = {
             "action": "receive", "channel": {"$ref": f"#/channels/{cid}"},
-            "messages": [{"$ref": f"#/channels/{cid}/messages/{spec.payload}"}],
+            "messages": [{"$ref": f"#/channels/{cid}/messages/{message}"}],
         }
     components_schemas: dict[str, Any] = {}
     for name, schema in schemas.items():

@@ -7,6 +7,7 @@ InvoiceflowError                 code              retriable
 ├── HeaderError                  bad_header        no    (our retry headers forged or garbled)
 ├── UnreadableRecord             unreadable_record no    (Kafka cannot decode the record, e.g. its headers)
 ├── OutputRejected               output_rejected   no    (Kafka refused the stage's output, e.g. too large)
+├── UnreadableDeadLetter         unreadable_dead_letter no (on a dead-letter topic, not a dead letter)
 ├── DocumentError                document_error    no
 │   ├── DocumentNotFound         document_missing  no
 │   ├── DocumentTooLarge         document_too_large no
@@ -72,6 +73,12 @@ class OutputRejected(InvoiceflowError):
     """Kafka refused a message the stage made for the record (too large, invalid): it can never be sent."""
 
     code = "output_rejected"
+
+
+class UnreadableDeadLetter(InvoiceflowError):
+    """A record on a dead-letter topic that is neither a dead letter nor the legacy envelope (never replayed)."""
+
+    code = "unreadable_dead_letter"
 
 
 class DocumentError(InvoiceflowError):
@@ -157,7 +164,8 @@ class ConfigError(InvoiceflowError):
 ERROR_CODES: frozenset[str] = frozenset(
     cls.code
     for cls in (
-        InvoiceflowError, DecodeError, SchemaError, HeaderError, UnreadableRecord, OutputRejected, DocumentError,
+        InvoiceflowError, DecodeError, SchemaError, HeaderError, UnreadableRecord, OutputRejected,
+        UnreadableDeadLetter, DocumentError,
         DocumentNotFound, DocumentTooLarge, DocumentIntegrityError, DocumentNotAllowed, UnknownTenant,
         PaidExtractionError, BudgetExhausted, DependencyUnavailable, SinkError, PaidServiceUnavailable, ConfigError,
     )

@@ -14,7 +14,7 @@ value there counts as "due now", so the record reaches the stage runner, which d
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from streams.errors import HeaderError
@@ -22,9 +22,10 @@ from streams.errors import HeaderError
 ATTEMPT_HEADER = "x-invoiceflow-attempt"
 NOT_BEFORE_HEADER = "x-invoiceflow-not-before"
 ERROR_HEADER = "x-invoiceflow-error"
+FIRST_FAILURE_HEADER = "x-invoiceflow-first-failure"
 
 MAX_ATTEMPT = 1000
-"""No genuine record was retried this often (max_attempts is single digits): anything above is forged."""
+"""No genuine record was retried this often (there are a few retry tiers): anything above is forged."""
 CLOCK_SKEW_S = 300.0
 """How far another host's clock may run ahead of ours before its not-before times look forged."""
 _MAX_HEADER_BYTES = 32  # "1234567890.123" fits many times over
@@ -83,10 +84,10 @@ def _not_before(headers: Headers, latest: float) -> float:
     return value
 
 
-def latest_not_before(now: float, retry_delay_s: float, max_attempts: int) -> float:
-    """The latest not-before time a genuine retry can carry: a retry waits `retry_delay_s * 2**attempt`, and
-    attempts stop before `max_attempts`; another host's clock may run ahead by `CLOCK_SKEW_S`."""
-    return now + retry_delay_s * 2.0 ** max_attempts + CLOCK_SKEW_S
+def latest_not_before(now: float, retry_delays_s: Sequence[float]) -> float:
+    """The latest not-before time a genuine retry can carry: it waits one of the retry tiers, and another
+    host's clock may run ahead by `CLOCK_SKEW_S`."""
+    return now + max(retry_delays_s, default=0.0) + CLOCK_SKEW_S
 
 
 def retry_state(headers: Headers, latest: float) -> RetryState:

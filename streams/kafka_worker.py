@@ -93,7 +93,8 @@ class KafkaStageWorker:
         runner.hold_outages = True
         self.lanes[stage] = Lane(runner, runner.max_in_flight, linger_s if runner.max_in_flight <= 1 else 0.0)
         self.topics.update(subscriptions(self.settings, [stage]))
-        self.retry_topics.add(topic_name(self.settings, retry_topic(stage)))
+        self.retry_topics |= {topic_name(self.settings, retry_topic(stage, tier))
+                              for tier in range(1, len(self.settings.retry_delays_s) + 1)}
 
     async def start(self) -> None:
         await self.producer.start()
@@ -291,7 +292,7 @@ class KafkaStageWorker:
 
     # ------------------------------------------------------------------ the outbox's and fetcher's calls
     def _latest_not_before(self) -> float:
-        return latest_not_before(time.time(), self.settings.retry_delay_s, self.settings.max_attempts)
+        return latest_not_before(time.time(), self.settings.retry_delays_s)
 
     def _delivered(self, record: Record) -> None:
         self.book.finished(_tp(record), record.offset)

@@ -77,11 +77,12 @@ class Lane:
 
 
 def subscriptions(settings: Settings, stages: Sequence[str]) -> dict[str, str]:
-    """Full topic name -> stage, for the source and retry topics of `stages`."""
+    """Full topic name -> stage, for the source and every retry tier's topic of `stages`."""
     names: dict[str, str] = {}
     for stage in stages:
         names[topic_name(settings, STAGES[stage][0])] = stage
-        names[topic_name(settings, retry_topic(stage))] = stage
+        for tier in range(1, len(settings.retry_delays_s) + 1):
+            names[topic_name(settings, retry_topic(stage, tier))] = stage
     return names
 
 

@@ -6,17 +6,18 @@ Faust flushes the producer before it commits offsets, so an offset is committed 
 result, retry or dead letter has been handed to Kafka: a killed worker loses nothing (at-least-once).
 
 Routing (`StageRunner.route`, shared by both transports): a retriable `InvoiceflowError` goes to the stage's
-retry topic with an attempt count and a not-before time (dead-lettered after `max_attempts`); any other
-`InvoiceflowError` goes to the dead-letter topic stamped with its `code`; anything else is a bug and crashes
-the agent loudly. A record whose retry headers are forged or garbled is dead-lettered (`bad_header`) before
-the stage sees it. Under the Kafka transport an `outage` error (PostgreSQL or Redis down) is `held`: the
-worker keeps the record in place and tries again later, spending none of its attempts.
+retry topic with an attempt count and a not-before time, one retry tier after another (`retry_delays_s`,
+default 10 s, 1 min, 10 min), and is dead-lettered after the last; any other `InvoiceflowError` goes to the
+dead-letter topic at once: the original message untouched plus headers saying where it came from and why
+(`streams.deadletters`); anything else is a bug and crashes the agent loudly. A record whose retry headers
+are forged or garbled is dead-lettered (`bad_header`) before the stage sees it. Under the Kafka transport an
+`outage` error (PostgreSQL or Redis down) is `held`: the worker keeps the record in place and tries again
+later, spending none of its retry tiers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,14 +28,15 @@ from typing import Any
 from opentelemetry import trace
 
 from config.topics import STAGES, dead_letter_topic, retry_topic
-from schemas import DeadLetter, event_id_for
-from streams.codecs import M, decode, encode, peek_ids
+from streams.codecs import M, decode
+from streams.deadletters import Failure, Origin, dead_letter_headers
 from streams.errors import HeaderError, InvoiceflowError
 from streams.headers import (
     ATTEMPT_HEADER,
-    ERROR_HEADER,
+    FIRST_FAILURE_HEADER,
     NOT_BEFORE_HEADER,
     RetryState,
+    header,
     latest_not_before,
     retry_state,
 )
@@ -58,6 +60,8 @@ class Inbound:
     attempt: int
     out_headers: Headers
     retry: RetryState = _FIRST_TRY
+    timestamp_ms: int = -1
+    timestamp_type: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +69,8 @@ class Outbound:
     """One message to produce, addressed by the topic's base name (by its full name once routed)."""
 
     topic: str
-    key: bytes
-    value: bytes
+    key: bytes | None
+    value: bytes | None
     headers: Headers = field(default_factory=list)
 
 
@@ -146,14 +150,14 @@ class StageStats:
 class StageRunner:
     """Consumes a stage's stream in batches and routes every outcome."""
 
-    def __init__(self, app: Any, stage: str, handler: BatchHandler, *, retry_delay_s: float = 5.0,
-                 max_attempts: int = 5, max_in_flight: int = 1, hold_outages: bool = False) -> None:
+    def __init__(self, app: Any, stage: str, handler: BatchHandler, *,
+                 retry_delays_s: Sequence[float] = (10.0, 60.0, 600.0), max_in_flight: int = 1,
+                 hold_outages: bool = False) -> None:
         self.app = app
         self.stage = stage
         self.handler = handler
         self.settings = app.invoiceflow_settings
-        self.retry_delay_s = retry_delay_s
-        self.max_attempts = max_attempts
+        self.retry_delays_s = tuple(retry_delays_s)
         self.max_in_flight = max_in_flight
         self.hold_outages = hold_outages
         self.stats = StageStats()
@@ -225,7 +229,8 @@ class StageRunner:
             except HeaderError as exc:
                 state = _FIRST_TRY
                 outcomes.append(exc)
-            batch.append(Inbound(m.key, m.value, h, m.topic, m.partition, m.offset, state.attempt, out, state))
+            batch.append(Inbound(m.key, m.value, h, m.topic, m.partition, m.offset, state.attempt, out, state,
+                                 *_timestamp(m)))
         todo = [i for i, o in enumerate(outcomes) if o is None]
         if todo:
             await self._wait_not_before([batch[i] for i in todo])
@@ -250,7 +255,7 @@ class StageRunner:
 
     def latest_not_before(self) -> float:
         """The latest not-before time a genuine retry of this stage can carry, from now."""
-        return latest_not_before(time.time(), self.retry_delay_s, self.max_attempts)
+        return latest_not_before(time.time(), self.retry_delays_s)
 
     def unreadable(self, topic: str, partition: int, offset: int, exc: InvoiceflowError) -> Routed:
         """The dead letter of a record Kafka's client could not decode (its content is out of reach)."""
@@ -262,59 +267,56 @@ class StageRunner:
         headers = _as_list(message.headers)
         carried = [(k, v) for k, v in headers if k in ("traceparent", "tracestate")]
         msg = Inbound(message.key, message.value, headers, message.topic, message.partition, message.offset,
-                      0, carried, _FIRST_TRY)
+                      0, carried, _FIRST_TRY, *_timestamp(message))
         return self._dead_letter(msg, exc)
 
     async def _wait_not_before(self, batch: Sequence[Inbound]) -> None:
         due = max((m.retry.not_before for m in batch), default=0.0)
         delay = due - time.time()
         if delay > 0:
-            await asyncio.sleep(min(delay, self.retry_delay_s * self.max_attempts))
+            await asyncio.sleep(min(delay, max(self.retry_delays_s)))
 
     def _failure(self, msg: Inbound, exc: InvoiceflowError) -> Routed:
         if exc.outage and self.hold_outages:
             return Routed(held=exc)
-        if exc.retriable and msg.attempt + 1 < self.max_attempts:
+        if exc.retriable and msg.attempt < len(self.retry_delays_s):
             self.stats.retried += 1
-            not_before = time.time() + self.retry_delay_s * (2 ** msg.attempt)
-            headers = [*_without(msg.headers, ATTEMPT_HEADER, NOT_BEFORE_HEADER),
+            not_before = time.time() + self.retry_delays_s[msg.attempt]
+            first = header(msg.headers, FIRST_FAILURE_HEADER) or datetime.now(UTC).isoformat().encode()
+            headers = [*_without(msg.headers, ATTEMPT_HEADER, NOT_BEFORE_HEADER, FIRST_FAILURE_HEADER),
                        (ATTEMPT_HEADER, str(msg.attempt + 1).encode()),
-                       (NOT_BEFORE_HEADER, f"{not_before:.3f}".encode())]
+                       (NOT_BEFORE_HEADER, f"{not_before:.3f}".encode()), (FIRST_FAILURE_HEADER, first)]
             log.warning("stage %s: %s on %s@%d:%d, retry %d", self.stage, exc.code, msg.topic,
                         msg.partition, msg.offset, msg.attempt + 1)
-            return Routed((Outbound(f"{self._prefix}{retry_topic(self.stage)}", msg.key or b"", msg.value or b"",
-                                    headers),))
+            topic = f"{self._prefix}{retry_topic(self.stage, msg.attempt + 1)}"  # one topic per tier
+            return Routed((Outbound(topic, msg.key, msg.value, headers),))
         return self._dead_letter(msg, exc)
 
     def _dead_letter(self, msg: Inbound, exc: InvoiceflowError) -> Routed:
+        """The original message, untouched, with the dead-letter headers (see `streams.deadletters`)."""
         self.stats.dead_lettered += 1
         log.warning("stage %s: dead-lettered %s@%d:%d: %s", self.stage, msg.topic, msg.partition,
                     msg.offset, exc.code)
-        headers = [*msg.out_headers, (ERROR_HEADER, exc.code.encode())]
-        value = encode(self.dead_letter(msg, exc))
-        return Routed((Outbound(f"{self._prefix}{dead_letter_topic(self.stage)}", msg.key or b"", value, headers),))
+        first = header(msg.headers, FIRST_FAILURE_HEADER)
+        origin = Origin(msg.topic, msg.partition, msg.offset, msg.timestamp_ms, msg.timestamp_type)
+        failure = Failure(self.stage, exc, msg.attempt + 1, self.settings.app_id, _when(first))
+        headers = dead_letter_headers(msg.headers, origin, failure, msg.value)
+        key = msg.key if msg.key is not None or msg.value is not None else b""  # Kafka needs one of the two
+        return Routed((Outbound(f"{self._prefix}{dead_letter_topic(self.stage)}", key, msg.value, headers),))
 
-    def dead_letter(self, msg: Inbound, exc: InvoiceflowError) -> DeadLetter:
-        """The dead-letter envelope for a message the stage gave up on."""
-        invoice_id, tenant_id = peek_ids(msg.value)
-        where = f"{msg.topic}:{msg.partition}:{msg.offset}"
-        return DeadLetter(
-            event_id=event_id_for("dead_letter", invoice_id or "", where),
-            stage=self.stage,
-            source_topic=msg.topic,
-            partition=msg.partition,
-            offset=msg.offset,
-            key=msg.key.decode("utf-8", "replace") if msg.key else None,
-            invoice_id=invoice_id,
-            tenant_id=tenant_id,
-            error_code=exc.code,
-            error_message=str(exc)[:2000] or type(exc).__name__,
-            retriable=exc.retriable,
-            attempts=msg.attempt + 1,
-            failed_at=datetime.now(UTC),
-            payload_b64=base64.b64encode(msg.value or b"").decode(),
-            headers={k: v.decode("utf-8", "replace") for k, v in msg.headers if v is not None},
-        )
+
+def _timestamp(message: Any) -> tuple[int, int]:
+    """A consumed record's timestamp in ms (aiokafka: ms; Faust: seconds) and its type."""
+    ts = getattr(message, "timestamp", None)
+    ms = round(ts * 1000) if isinstance(ts, float) else ts if isinstance(ts, int) else -1
+    return ms, int(getattr(message, "timestamp_type", 0) or 0)
+
+
+def _when(raw: bytes | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(raw.decode("ascii")) if raw else None
+    except (UnicodeDecodeError, ValueError):
+        return None
 
 
 def _as_list(headers: Any) -> Headers:

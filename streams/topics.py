@@ -28,7 +28,8 @@ class StageTopics:
     """The Faust topics one stage touches."""
 
     source: Any
-    retry: Any
+    retries: tuple[Any, ...]
+    """One per retry tier."""
     dead_letter: Any
     output: Any | None
 
@@ -39,7 +40,7 @@ class TopicRegistry:
     def __init__(self, app: Any, settings: Settings) -> None:
         self.settings = settings
         self._topics: dict[str, Any] = {}
-        for spec in all_topics():
+        for spec in all_topics(len(settings.retry_delays_s)):
             self._topics[spec.name] = app.topic(
                 topic_name(settings, spec.name),
                 key_type=bytes,
@@ -60,7 +61,8 @@ class TopicRegistry:
         source, output = STAGES[stage]
         return StageTopics(
             source=self._topics[source],
-            retry=self._topics[retry_topic(stage)],
+            retries=tuple(self._topics[retry_topic(stage, tier)]
+                          for tier in range(1, len(self.settings.retry_delays_s) + 1)),
             dead_letter=self._topics[dead_letter_topic(stage)],
             output=self._topics[output] if output else None,
         )

@@ -83,7 +83,7 @@ async def run_pipeline(settings: Settings, items: Sequence[Prepared], plan: Sequ
         await wait_for_group(settings.kafka_bootstrap, settings.app_id, len(plan), children)
         sampler = _sampler([c.proc.pid for c in children], services)
         poller = OffsetPoller(settings.kafka_bootstrap, settings.app_id,
-                              [topic_name(settings, spec.name) for spec in all_topics()])
+                              [topic_name(settings, spec.name) for spec in all_topics(len(settings.retry_delays_s))])
         index_of = {item.key: i for i, item in enumerate(items)}
         with tqdm(total=len(items), unit="inv", file=sys.stderr, disable=not progress, smoothing=0.05,
                   desc="scored") as bar:

@@ -11,8 +11,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from config.settings import Settings
+from config.topics import STAGES, dead_letter_topic
 from streams.admin import ensure_topics, list_topics
 from streams.asyncapi import export_schemas
+from streams.errors import ConfigError
 from streams.publisher import Publisher, iter_documents, received_for_file
 from streams.reader import records, topic_reader
 from streams.sinks.postgres import import_vendor_master
@@ -34,13 +36,28 @@ def publish(settings: Settings, paths: Sequence[Path], tenant: str, inline: bool
     return 0
 
 
-async def tail(settings: Settings, topic: str, from_beginning: bool, idle_exit: float | None) -> int:
-    """Print each event of `topic` as one JSON line."""
-    async with topic_reader(settings, topic, from_beginning=from_beginning) as consumer:
+async def tail(settings: Settings, topic: str, dlq: bool, headers: bool, from_beginning: bool,
+               idle_exit: float | None) -> int:
+    """Print each event of a topic (or of a stage's input or dead-letter topic) as one JSON line."""
+    async with topic_reader(settings, tail_topic(settings, topic, dlq), from_beginning=from_beginning) as consumer:
         async for rec in records(consumer, idle_exit):
+            if headers:
+                shown = " ".join(f"{k}={(v or b'').decode('utf-8', 'replace')!r}" for k, v in rec.headers)
+                sys.stdout.write(f"# {rec.topic}:{rec.partition}:{rec.offset} key={rec.key!r} {shown}\n")
             sys.stdout.write((rec.value or b"").decode("utf-8", "replace") + "\n")
             sys.stdout.flush()
     return 0
+
+
+def tail_topic(settings: Settings, name: str, dlq: bool) -> str:
+    """The full topic `tail` reads: a stage's input (or dead-letter) topic, a base name with the prefix
+    applied, or a name that already carries it."""
+    if name in STAGES:
+        return topic_name(settings, dead_letter_topic(name) if dlq else STAGES[name][0])
+    if dlq:
+        raise ConfigError("--dlq goes with a stage name (detect, extract, score, aggregate)")
+    prefix = settings.topic_prefix
+    return name if prefix and name.startswith(prefix) else topic_name(settings, name)
 
 
 def samples(out_dir: Path, count: int, formats: Sequence[str], seed: int) -> int:
@@ -163,16 +180,6 @@ def bench_paid(count: int, rate: int, latency: float) -> int:
     from streams.azure.bench import bench_paid_scaling, format_report
 
     sys.stdout.write(format_report(asyncio.run(bench_paid_scaling(count, rate, latency))) + "\n")
-    return 0
-
-
-def replay(settings: Settings, stage: str, error_code: str | None, from_beginning: bool) -> int:
-    """Replay a stage's dead letters."""
-    from streams.replay import replay_dead_letters
-
-    report = asyncio.run(replay_dead_letters(settings, stage, error_code=error_code, from_beginning=from_beginning))
-    sys.stdout.write(f"replayed {report.replayed} dead letter(s), skipped {report.skipped}, "
-                     f"{report.unreadable} unreadable passed over\n")
     return 0
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from streams.cli import actions
+from streams.cli import actions, dlq
 
 Sub = Any  # argparse's private _SubParsersAction
 
@@ -38,11 +38,14 @@ def _publish(sub: Sub) -> None:
 
 
 def _tail(sub: Sub) -> None:
-    p = sub.add_parser("tail", help="print the events of a topic as JSON lines")
-    p.add_argument("topic", help="topic name, e.g. invoices.scored")
+    p = sub.add_parser("tail", help="print the events of a topic (prefix applied) or a stage's input as JSON lines")
+    p.add_argument("topic", help="a topic (invoices.scored, invoices.detect.dlq) or a stage (detect: its input)")
+    p.add_argument("--dlq", action="store_true", help="with a stage: its dead-letter topic")
+    p.add_argument("--headers", action="store_true", help="print each record's key and headers too")
     p.add_argument("--from-beginning", action="store_true", help="start at the oldest event")
     p.add_argument("--idle-exit", type=float, default=None, help="exit after this many idle seconds")
-    p.set_defaults(func=lambda a: asyncio.run(actions.tail(Settings(), a.topic, a.from_beginning, a.idle_exit)))
+    p.set_defaults(func=lambda a: asyncio.run(actions.tail(Settings(), a.topic, a.dlq, a.headers, a.from_beginning,
+                                                           a.idle_exit)))
 
 
 def _samples(sub: Sub) -> None:
@@ -151,14 +154,6 @@ def _bench_e2e(kinds: Sub) -> None:
     p.set_defaults(func=run)
 
 
-def _replay(sub: Sub) -> None:
-    p = sub.add_parser("replay", help="re-publish a stage's dead letters to its input topic (once each)")
-    p.add_argument("stage", help="detect, extract, score or aggregate")
-    p.add_argument("--error-code", default=None, help="only dead letters with this code")
-    p.add_argument("--from-beginning", action="store_true", help="replay again those replayed before")
-    p.set_defaults(func=lambda a: actions.replay(Settings(), a.stage, a.error_code, a.from_beginning))
-
-
 def _chaos(sub: Sub) -> None:
     p = sub.add_parser("chaos", help="break its own stack under load; count lost, doubled, mismatched invoices")
     p.add_argument("--scenarios", default="all", help="comma-separated: kill,broker,redis,redis-frozen,postgres,"
@@ -179,6 +174,6 @@ def _print_json(obj: object) -> int:
 
 
 REGISTRY: tuple[Callable[[Sub], None], ...] = (
-    _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _index, _eval, _bench, _replay, _demo,
-    _chaos,
+    _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _index, _eval, _bench, dlq.register,
+    dlq.register_alias, _demo, _chaos,
 )

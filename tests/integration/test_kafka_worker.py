@@ -160,3 +160,23 @@ async def test_a_document_source_that_never_answers_holds_only_its_own_record(
         assert hang.invoice_id.encode() not in {r.key for r in scored}  # still waiting out its 30 s
     finally:
         await runner.cleanup()
+
+
+async def test_a_short_retry_never_waits_behind_a_long_one(
+    settings: Settings, worker_factory, tmp_path: Path, run_id: str
+) -> None:
+    """Each retry tier has its own topic, so a record due in 2 s is not queued behind one due in 10 minutes
+    (on one shared retry topic, the head of the partition held everything behind it)."""
+    later, sooner = events(tmp_path, settings, f"tiers-{run_id}", 2, seed=34)
+    worker_factory(INVOICEFLOW_RETRY_DELAYS_S="[2, 60, 600]")
+    await wait_for_workers(settings)
+    p, key = settings.topic_prefix, b"same-partition"
+    now = time.time()
+    await produce(settings, f"{p}{retry_topic('detect', 3)}", [(key, later.model_dump_json().encode())],
+                  headers=[(ATTEMPT_HEADER, b"3"), (NOT_BEFORE_HEADER, f"{now + 600:.3f}".encode())])
+    await produce(settings, f"{p}{retry_topic('detect', 1)}", [(key, sooner.model_dump_json().encode())],
+                  headers=[(ATTEMPT_HEADER, b"1"), (NOT_BEFORE_HEADER, f"{now + 2:.3f}".encode())])
+    scored = await collect(settings, f"{p}invoices.scored", lambda rs: len(rs) >= 1, 30)
+    took = scored[0].timestamp / 1000 - now
+    print(f"\nthe 2-second retry was scored after {took:.1f} s, the 10-minute one still waits")
+    assert scored[0].value and sooner.invoice_id.encode() in scored[0].value and 2 <= took < 15

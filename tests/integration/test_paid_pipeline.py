@@ -15,7 +15,8 @@ from agents.samples import generate_samples
 from config.settings import Settings
 from infra.fake_azure_di._fields import FakeDocument, invoice_fields
 from infra.fake_azure_di.server import FakeAzureDI, FakeConfig
-from schemas import DeadLetter, InvoiceScored
+from schemas import InvoiceScored
+from streams.deadletters import view_of
 from streams.publisher import received_for_file
 from tests.integration.kafka_helpers import collect, produce
 
@@ -81,9 +82,9 @@ async def test_a_refused_document_is_dead_lettered_with_the_service_code(setting
         await produce(settings, f"{settings.topic_prefix}invoices.received",
                       [(ev.invoice_id.encode(), ev.model_dump_json().encode())])
         dlq = await collect(settings, f"{settings.topic_prefix}invoices.extract.dlq", lambda rs: len(rs) >= 1, 60)
-        letter = DeadLetter.model_validate_json(dlq[0].value)
-        assert letter.invoice_id == ev.invoice_id and letter.error_code.startswith("paid_")
-        assert not letter.retriable and len(fake.accepted_analyses()) == 0
+        letter = view_of(dlq[0])
+        assert letter.invoice_id == ev.invoice_id and letter.reason.startswith("paid_")
+        assert letter.attempts == 1 and len(fake.accepted_analyses()) == 0  # not retried: refused for good
     finally:
         await fake.stop()
 

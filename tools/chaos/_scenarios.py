@@ -50,11 +50,12 @@ class ChaosConfig:
 
 @dataclass(slots=True)
 class Run:
-    """What a fault needs: the stack, the workers and the config."""
+    """What a fault needs: the stack, the workers, the config and the scenario's settings."""
 
     stack: ChaosStack
     workers: Workers
     config: ChaosConfig
+    settings: Settings
 
     async def restart_worker(self, i: int, after_s: float) -> None:
         await asyncio.sleep(after_s)
@@ -130,7 +131,7 @@ def _worker_env(stack: ChaosStack, prefix: str, roots: list[Path], config: Chaos
     env = {**stack.env(), "INVOICEFLOW_TOPIC_PREFIX": prefix, "INVOICEFLOW_APP_ID": prefix.rstrip("."),
            "INVOICEFLOW_FILE_ROOTS": json.dumps([str(r) for r in roots]), "INVOICEFLOW_SESSION_TIMEOUT_S": "10",
            "INVOICEFLOW_SHUTDOWN_TIMEOUT_S": str(SHUTDOWN_TIMEOUT_S), "INVOICEFLOW_LOG_LEVEL": "WARNING",
-           "INVOICEFLOW_RETRY_DELAY_S": "1"}
+           "INVOICEFLOW_RETRY_DELAYS_S": "[1, 2, 4]"}
     if config.short_faults:
         env["INVOICEFLOW_PRODUCER_REQUEST_TIMEOUT_S"] = "5"
     return env
@@ -157,7 +158,7 @@ async def run_scenario(stack: ChaosStack, scenario: Scenario, config: ChaosConfi
         async with Upstream(settings) as upstream:
             publishing = asyncio.create_task(upstream.paced(valid, config.rate))
             await asyncio.sleep(config.fault_after_s)
-            await scenario.fault(Run(stack, workers, config), outage_s)
+            await scenario.fault(Run(stack, workers, config, settings), outage_s)
             if bad:
                 await upstream.send(bad)
                 unreadable = await publish_unreadable(settings, 2)
@@ -173,7 +174,10 @@ async def run_scenario(stack: ChaosStack, scenario: Scenario, config: ChaosConfi
         if not result.passed:
             result.notes.append(f"worker logs in {work}")
         if not config.keep:
-            await _clean(settings, prefix, tenants)
+            try:
+                await _clean(settings, prefix, tenants)
+            except Exception as exc:  # noqa: BLE001 - a failed clean-up must not hide why the scenario failed
+                result.notes.append(f"clean-up failed: {type(exc).__name__}: {exc}")
     return result
 
 

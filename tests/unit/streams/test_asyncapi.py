@@ -18,7 +18,8 @@ def test_export(tmp_path: Path) -> None:
     doc = json.loads((tmp_path / "asyncapi.json").read_text())
     assert doc["asyncapi"] == "3.0.0"
     addresses = {c["address"] for c in doc["channels"].values()}
-    assert addresses == {f"x.{s.name}" for s in all_topics()}
+    assert addresses == {f"x.{s.name}" for s in all_topics(3)}
+    assert "x.invoices.detect.retry.3" in addresses  # one retry topic per tier
     text = json.dumps(doc)
     for ref in [r for r in text.split('"$ref": "')[1:]]:
         target = ref.split('"')[0]

@@ -37,7 +37,7 @@ def _rec(offset: int, due: float | None = None, tp: TopicPartition = TP) -> Cons
 
 def _parking() -> tuple[Parking, FakeConsumer]:
     consumer = FakeConsumer()
-    return Parking(Pauses(consumer), lambda: latest_not_before(time.time(), 1.0, 5)), consumer  # type: ignore[arg-type]
+    return Parking(Pauses(consumer), lambda: latest_not_before(time.time(), (1.0, 2.0))), consumer  # type: ignore[arg-type]
 
 
 def test_records_not_yet_due_are_parked_with_their_partition_paused_and_later_ones_queue_behind() -> None:

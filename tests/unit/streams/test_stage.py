@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from config.settings import Settings
-from schemas import DeadLetter
+from streams.deadletters import DeadLetterView, Origin, read_dead_letter
 from streams.errors import DecodeError, DependencyUnavailable, InvoiceflowError, SinkError
 from streams.headers import ATTEMPT_HEADER, NOT_BEFORE_HEADER
 from streams.stage import Inbound, Outbound, Outcome, StageRunner, per_event
@@ -45,6 +44,10 @@ class FakeApp:
         self.producer = FakeProducer()
 
 
+def _letter(sent: tuple[str, bytes, bytes, list[tuple[str, bytes]]]) -> DeadLetterView:
+    return read_dead_letter(Origin(sent[0], 0, 0), sent[1], sent[2], sent[3])
+
+
 async def _handler(msg: Inbound) -> Sequence[Outbound]:
     if msg.value == b"bad":
         raise DecodeError("not json")
@@ -72,25 +75,44 @@ async def test_permanent_error_is_dead_lettered_and_batch_continues() -> None:
     await runner.process([FakeEvent(FakeMessage(b"a", b"bad", [])), FakeEvent(FakeMessage(b"b", b"ok", []))])
     topics = [s[0] for s in app.producer.sent]
     assert topics == ["p.invoices.detect.dlq", "p.invoices.detected"]
-    letter = DeadLetter.model_validate_json(app.producer.sent[0][2])
-    assert letter.error_code == "decode_error" and letter.stage == "detect"
-    assert (letter.source_topic, letter.partition, letter.offset) == ("p.invoices.received", 3, 42)
-    assert base64.b64decode(letter.payload_b64) == b"bad"
-    assert dict(app.producer.sent[0][3])["x-invoiceflow-error"] == b"decode_error"
+    _, key, value, headers = app.producer.sent[0]
+    assert (key, value) == (b"a", b"bad")  # the original, untouched
+    letter = _letter(app.producer.sent[0])
+    assert letter.reason == "decode_error" and letter.stage == "detect"
+    assert (letter.origin.topic, letter.origin.partition, letter.origin.offset) == ("p.invoices.received", 3, 42)
+    assert dict(headers)["x-invoiceflow-error"] == b"decode_error"
+    assert dict(headers)["kafka_dlt-original-partition"] == (3).to_bytes(4, "big")  # as Spring writes it
+    assert dict(headers)["kafka_dlt-original-offset"] == (42).to_bytes(8, "big")
+    assert dict(headers)["kafka_dlt-original-consumer-group"] == b"invoiceflow"
+    assert dict(headers)["kafka_dlt-exception-fqcn"] == b"streams.errors.DecodeError"
+    assert b"not json" not in dict(headers)["kafka_dlt-exception-stacktrace"]  # a digest, never the text
 
 
-async def test_retriable_error_goes_to_retry_then_dead_letter_after_max_attempts() -> None:
+async def test_retriable_error_goes_through_the_retry_tiers_then_to_the_dead_letters() -> None:
+    import time
+
     app = FakeApp()
-    runner = StageRunner(app, "detect", per_event(_handler), retry_delay_s=0.001, max_attempts=3)
+    runner = StageRunner(app, "detect", per_event(_handler), retry_delays_s=(10.0, 60.0))
+    began = time.time()
     await runner.process([FakeEvent(FakeMessage(b"a", b"later", []))])
     topic, _, value, headers = app.producer.sent[-1]
     assert topic == "p.invoices.detect.retry" and value == b"later"
     assert dict(headers)[ATTEMPT_HEADER] == b"1"
-    await runner.process([FakeEvent(FakeMessage(b"a", b"later", [(ATTEMPT_HEADER, b"2")]))])
-    topic, _, value, _ = app.producer.sent[-1]
-    assert topic == "p.invoices.detect.dlq"
-    letter = DeadLetter.model_validate_json(value)
-    assert letter.retriable and letter.attempts == 3 and letter.error_code == "dependency_down"
+    assert began + 9.99 <= float(dict(headers)[NOT_BEFORE_HEADER]) < began + 11  # the first tier
+    first = dict(headers)["x-invoiceflow-first-failure"]
+
+    def due(headers: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:  # its wait is over
+        return [(k, v) for k, v in headers if k != NOT_BEFORE_HEADER]
+
+    await runner.process([FakeEvent(FakeMessage(b"a", b"later", due(headers)))])
+    topic, _, _, headers = app.producer.sent[-1]
+    assert topic == "p.invoices.detect.retry.2" and dict(headers)[ATTEMPT_HEADER] == b"2"  # the tier's topic
+    assert float(dict(headers)[NOT_BEFORE_HEADER]) >= began + 60  # the second tier
+    await runner.process([FakeEvent(FakeMessage(b"a", b"later", due(headers)))])
+    letter = _letter(app.producer.sent[-1])
+    assert app.producer.sent[-1][0] == "p.invoices.detect.dlq"
+    assert letter.attempts == 3 and letter.reason == "dependency_down"
+    assert letter.first_failure is not None and letter.first_failure.isoformat().encode() == first
 
 
 async def test_batch_handler_outcomes_line_up_with_messages() -> None:
@@ -159,14 +181,14 @@ async def test_a_forged_attempt_header_is_dead_lettered_before_the_stage_sees_it
                           FakeEvent(FakeMessage(b"b", b"ok", []))])
     assert seen == [b"ok"]  # only the second
     assert [s[0] for s in app.producer.sent] == ["p.invoices.detect.dlq", "p.invoices.detected"]
-    assert DeadLetter.model_validate_json(app.producer.sent[0][2]).error_code == "bad_header"
+    assert _letter(app.producer.sent[0]).reason == "bad_header"
 
 
 async def test_a_not_before_far_in_the_future_does_not_hold_its_batch() -> None:
     import time
 
     app = FakeApp()
-    runner = StageRunner(app, "detect", per_event(_handler), retry_delay_s=5.0)
+    runner = StageRunner(app, "detect", per_event(_handler), retry_delays_s=(5.0,))
     began = time.perf_counter()
     await runner.process([FakeEvent(FakeMessage(b"a", b"ok", [(NOT_BEFORE_HEADER, b"1e30")])),
                           FakeEvent(FakeMessage(b"b", b"ok", []))])
