@@ -63,6 +63,18 @@ async def pool(settings: Settings) -> AsyncIterator[Any]:
     await pool.close()
 
 
+@pytest_asyncio.fixture(loop_scope="function")
+async def stores(settings: Settings) -> AsyncIterator[Any]:
+    """The Redis stores in this test's namespace, emptied afterwards."""
+    from streams.sinks.redis import RedisStores, connect_redis
+
+    client = connect_redis(settings.redis_url.get_secret_value())
+    yield RedisStores(client, settings.topic_prefix)
+    async for key in client.scan_iter(match=f"invoiceflow:{settings.topic_prefix}*"):
+        await client.unlink(key)
+    await client.aclose()
+
+
 @pytest.fixture()
 def run_id() -> str:
     """A short id unique to this test."""

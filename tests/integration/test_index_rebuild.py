@@ -22,19 +22,10 @@ from schemas import InvoiceScored
 from streams.cli.actions import rebuild_index
 from streams.sinks import HistoryQuery
 from streams.sinks.postgres import PostgresRecords
-from streams.sinks.redis import RedisStores, connect_redis
+from streams.sinks.redis import RedisStores
 from tests.records_helpers import scored
 
 pytestmark = pytest.mark.integration
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def stores(settings: Settings) -> AsyncIterator[RedisStores]:
-    client = connect_redis(settings.redis_url.get_secret_value())
-    yield RedisStores(client, settings.topic_prefix)
-    async for key in client.scan_iter(match=f"invoiceflow:{settings.topic_prefix}*"):
-        await client.unlink(key)
-    await client.aclose()
 
 
 @pytest_asyncio.fixture(loop_scope="function")

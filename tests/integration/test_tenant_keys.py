@@ -22,7 +22,7 @@ from schemas import Decision, InvoiceScored
 from streams.sinks.bench import rows_of
 from streams.sinks.migrations import apply_migrations, migration_files
 from streams.sinks.postgres import PostgresRecords
-from streams.sinks.redis import RedisStores, connect_redis
+from streams.sinks.redis import RedisStores
 from tests.records_helpers import RECORD_TABLES, dump, scored
 
 pytestmark = pytest.mark.integration
@@ -37,15 +37,6 @@ async def tenants(pool: Any, run_id: str) -> AsyncIterator[Pair]:
     for name in pair:
         await PostgresRecords(pool).delete_tenant(name)
         assert await _dump(pool, name) == {table: [] for table in RECORD_TABLES}
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def stores(settings: Settings) -> AsyncIterator[RedisStores]:
-    client = connect_redis(settings.redis_url.get_secret_value())
-    yield RedisStores(client, settings.topic_prefix)
-    async for key in client.scan_iter(match=f"invoiceflow:{settings.topic_prefix}*"):
-        await client.unlink(key)
-    await client.aclose()
 
 
 async def _write(pool: Any, events: list[InvoiceScored]) -> int:
