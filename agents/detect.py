@@ -26,7 +26,7 @@ from agents.readers._xml_detection import detect_xml
 from config.topics import DETECTED
 from schemas import DocType, DocumentDetected, DocumentFormat, InvoiceReceived, Route, event_id_for
 from streams.codecs import encode
-from streams.documents import load_document
+from streams.documents import load_documents
 from streams.errors import InvoiceflowError, UnknownTenant
 from streams.stage import BatchHandler, Inbound, Outbound, Outcome, decode_all
 
@@ -126,21 +126,25 @@ def detected_event(received: InvoiceReceived, detection: Detection, duplicate_of
 
 
 def detect_agent(ctx: StageContext) -> BatchHandler:
-    """The stage shell: decode, refuse unknown tenants, load each document, detect, claim its digest."""
+    """The stage shell: decode, refuse unknown tenants, load the batch's documents, detect, claim digests."""
     limits = DetectLimits.from_settings(ctx.settings)
 
     async def handle(batch: Sequence[Inbound]) -> Sequence[Outcome]:
         ctx.policies.maybe_reload()
         outcomes, decoded = decode_all(batch, InvoiceReceived)
-        todo: list[tuple[int, Inbound, InvoiceReceived, Detection]] = []
+        known: list[tuple[int, Inbound, InvoiceReceived]] = []
         for i, msg, ev in decoded:
-            try:
-                if ctx.policies.current().policy_for(ev.tenant_id) is None:
-                    raise UnknownTenant(f"tenant {ev.tenant_id!r} has no policy and unknown tenants are refused")
-                content = await load_document(ev.document, ctx.settings, ctx.resources.fetcher())
+            if ctx.policies.current().policy_for(ev.tenant_id) is None:
+                outcomes[i] = UnknownTenant(f"tenant {ev.tenant_id!r} has no policy and unknown tenants are refused")
+            else:
+                known.append((i, msg, ev))
+        contents = await load_documents([ev.document for _, _, ev in known], ctx.settings, ctx.resources.fetcher())
+        todo: list[tuple[int, Inbound, InvoiceReceived, Detection]] = []
+        for (i, msg, ev), content in zip(known, contents, strict=True):
+            if isinstance(content, InvoiceflowError):
+                outcomes[i] = content
+            else:
                 todo.append((i, msg, ev, detect(content, limits)))
-            except InvoiceflowError as exc:
-                outcomes[i] = exc
         claims = [(ev.tenant_id, ev.document.sha256, ev.invoice_id) for _, _, ev, _ in todo]
         owners = await (await ctx.resources.dedupe()).claim(claims)
         now = datetime.now(UTC)
