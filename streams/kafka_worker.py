@@ -30,7 +30,7 @@ import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiokafka import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
@@ -38,6 +38,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from config.settings import Settings
 from config.topics import STAGES, dead_letter_topic, retry_topic
+from streams.deadletters import DeadLetterNote
 from streams.delivery import Outbox
 from streams.errors import InvoiceflowError, OutputRejected, UnreadableRecord
 from streams.headers import latest_not_before
@@ -50,6 +51,8 @@ from streams.topics import topic_name
 from streams.tracing import make_tracer
 
 log = logging.getLogger("invoiceflow.worker")
+
+DeadLetterHook = Callable[[Sequence[DeadLetterNote]], Awaitable[None]]
 
 _DOWNSTREAM_FIRST = list(reversed(STAGES))
 COMMIT_INTERVAL_S = 1.0
@@ -83,6 +86,8 @@ class KafkaStageWorker:
         self.parking = Parking(self.pauses, self._latest_not_before)
         self.outbox = Outbox(self.producer, self._delivered, self._replace, s.outage_max_wait_s)
         self.intake = Intake(self.consumer, self._unreadable)
+        self.on_dead_letters: DeadLetterHook | None = None
+        """Counts and records each batch's dead letters before they are sent (exactly once per origin)."""
         self.failure: BaseException | None = None
         self._stop = asyncio.Event()
         self._dispatching = asyncio.Lock()
@@ -209,7 +214,7 @@ class KafkaStageWorker:
 
     async def _process(self, lane: Lane, records: list[Record]) -> None:
         """Route a batch through the lane's runner, then deliver what it made, or park what waits an outage."""
-        routed = await lane.runner.route(records)
+        routed = await self._note_dead_letters(await lane.runner.route(records))
         held = [(r, x.held) for r, x in zip(records, routed, strict=True) if x.held is not None]
         if held:
             self._outage(lane, [r for r, _ in held], held[0][1])
@@ -220,6 +225,22 @@ class KafkaStageWorker:
         for record, x in zip(records, routed, strict=True):
             if x.held is None:
                 await self.outbox.deliver(record, x.sends)
+
+    async def _note_dead_letters(self, routed: list[Routed]) -> list[Routed]:
+        """Hand the batch's dead letters to `on_dead_letters` before they are sent. While the store behind it
+        is down (an outage) they are held like any record that needs it: nothing is sent, so nothing is
+        sent twice; the next try dead-letters them again and counts them then (once per origin)."""
+        notes = [x.dead_letter for x in routed if x.dead_letter is not None]
+        if not notes or self.on_dead_letters is None:
+            return routed
+        try:
+            await self.on_dead_letters(notes)
+        except InvoiceflowError as exc:
+            if not exc.outage:
+                log.warning("dead letters not counted (%s): they are sent all the same", exc.code)
+                return routed
+            return [Routed(held=exc) if x.dead_letter is not None else x for x in routed]
+        return routed
 
     def _outage(self, lane: Lane, records: list[Record], exc: InvoiceflowError) -> None:
         """Park records whose stage found a dependency down; each try in a row waits twice as long."""

@@ -28,8 +28,8 @@ from typing import Any
 from opentelemetry import trace
 
 from config.topics import STAGES, dead_letter_topic, retry_topic
-from streams.codecs import M, decode
-from streams.deadletters import Failure, Origin, dead_letter_headers
+from streams.codecs import M, decode, peek_ids
+from streams.deadletters import DeadLetterNote, Failure, Origin, dead_letter_headers
 from streams.errors import HeaderError, InvoiceflowError
 from streams.headers import (
     ATTEMPT_HEADER,
@@ -81,6 +81,8 @@ class Routed:
 
     sends: tuple[Outbound, ...] = ()
     held: InvoiceflowError | None = None
+    dead_letter: DeadLetterNote | None = None
+    """Set when the record is dead-lettered: what the metrics and the dead-letter record count."""
 
 
 Outcome = Sequence[Outbound] | InvoiceflowError
@@ -302,7 +304,10 @@ class StageRunner:
         failure = Failure(self.stage, exc, msg.attempt + 1, self.settings.app_id, _when(first))
         headers = dead_letter_headers(msg.headers, origin, failure, msg.value)
         key = msg.key if msg.key is not None or msg.value is not None else b""  # Kafka needs one of the two
-        return Routed((Outbound(f"{self._prefix}{dead_letter_topic(self.stage)}", key, msg.value, headers),))
+        invoice_id, tenant = peek_ids(msg.value)
+        note = DeadLetterNote(self.stage, exc.code, tenant, invoice_id, origin, datetime.now(UTC))
+        return Routed((Outbound(f"{self._prefix}{dead_letter_topic(self.stage)}", key, msg.value, headers),),
+                      dead_letter=note)
 
 
 def _timestamp(message: Any) -> tuple[int, int]:
