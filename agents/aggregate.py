@@ -3,6 +3,7 @@
 The pure core turns one scored event into counter increments; the agent writes a whole batch to PostgreSQL
 (one round trip) and applies the increments to Redis (one round trip). Both writes are idempotent, so a
 redelivered batch changes nothing. A sink failure sends the batch to the retry topic; nothing is dropped.
+Each record's stage span covers the batch's writes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from schemas import Decision, InvoiceScored
 from streams.errors import InvoiceflowError
 from streams.sinks import CounterDelta, VendorFact
 from streams.stage import BatchHandler, Inbound, Outcome, decode_all
+from streams.tracing import describe
 
 _MICRO = Decimal(1_000_000)
 
@@ -72,6 +74,8 @@ def aggregate_agent(ctx: StageContext) -> BatchHandler:
             await (await ctx.resources.history()).learn_vendors(learned)
         except InvoiceflowError as exc:
             return [o if isinstance(o, InvoiceflowError) else exc for o in outcomes]
+        for _, msg, ev in decoded:
+            describe(msg.span, ev)
         return outcomes
 
     return handle

@@ -47,7 +47,7 @@ from streams.offsets import OffsetBook
 from streams.parking import Parking
 from streams.stage import Outbound, Routed, StageRunner
 from streams.topics import topic_name
-from streams.tracing import make_tracer
+from streams.tracing import make_tracing
 
 log = logging.getLogger("invoiceflow.worker")
 
@@ -74,7 +74,8 @@ class KafkaStageWorker:
         self.settings = settings
         self.producer = worker_producer(s)
         self.consumer = worker_consumer(s)
-        self.host = RunnerHost(settings, make_tracer(s.app_id, s.trace_sample_ratio))
+        self.tracing = make_tracing(s, "invoiceflow-worker", s.app_id)
+        self.host = RunnerHost(settings, self.tracing.tracer)
         self.lanes: dict[str, Lane] = {}
         self.topics: dict[str, str] = {}
         self.retry_topics: set[str] = set()
@@ -157,6 +158,8 @@ class KafkaStageWorker:
             await asyncio.wait_for(self.consumer.stop(), left())
         with contextlib.suppress(KafkaError, TimeoutError):
             await asyncio.wait_for(self.producer.stop(), left())
+        with contextlib.suppress(TimeoutError):  # the spans still buffered go to the exporters
+            await asyncio.wait_for(self.tracing.aclose(left()), left())
 
     # ------------------------------------------------------------------ dispatch
     def _poll_ms(self) -> int:

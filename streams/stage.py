@@ -62,6 +62,9 @@ class Inbound:
     retry: RetryState = _FIRST_TRY
     timestamp_ms: int = -1
     timestamp_type: int = 0
+    span: trace.Span = trace.INVALID_SPAN
+    """The stage's span for this record (recording only when its trace is sampled): handlers describe the
+    record on it (`streams.tracing.describe`) and open child spans under it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +225,7 @@ class StageRunner:
         latest = self.latest_not_before()
         batch: list[Inbound] = []
         outcomes: list[Outcome | None] = []
-        for m, h, (_, out) in zip(messages, heads, traced, strict=True):
+        for m, h, (span, out) in zip(messages, heads, traced, strict=True):
             try:
                 state = retry_state(h, latest)
                 outcomes.append(None)
@@ -230,7 +233,7 @@ class StageRunner:
                 state = _FIRST_TRY
                 outcomes.append(exc)
             batch.append(Inbound(m.key, m.value, h, m.topic, m.partition, m.offset, state.attempt, out, state,
-                                 *_timestamp(m)))
+                                 *_timestamp(m), span))
         todo = [i for i, o in enumerate(outcomes) if o is None]
         if todo:
             await self._wait_not_before([batch[i] for i in todo])
@@ -244,7 +247,9 @@ class StageRunner:
         for msg, outcome, (span, _) in zip(batch, outcomes, traced, strict=True):
             if isinstance(outcome, InvoiceflowError):
                 routed.append(self._failure(msg, outcome))
-                span.set_status(trace.StatusCode.ERROR, outcome.code)
+                if span.is_recording():
+                    span.set_attribute("invoiceflow.error", outcome.code)
+                    span.set_status(trace.StatusCode.ERROR, outcome.code)
             else:
                 sends = tuple(Outbound(f"{self._prefix}{o.topic}", o.key, o.value, o.headers) for o in outcome or ())
                 self.stats.produced += len(sends)

@@ -68,8 +68,8 @@ def run_worker(settings: Settings, stages: Sequence[str]) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(prepare(settings))
-    ctx = StageContext.create(settings)
     app = create_app(settings)
+    ctx = StageContext.create(settings, app.invoiceflow_tracer)
     install(app, stages, ctx)
 
     close_app = app.on_shutdown
@@ -77,6 +77,7 @@ def run_worker(settings: Settings, stages: Sequence[str]) -> None:
     async def on_shutdown() -> None:  # mode calls it once the agents (its children) have stopped
         await close_app()
         await ctx.resources.close()
+        await app.invoiceflow_tracing.aclose()
 
     app.on_shutdown = on_shutdown
     worker = faust.Worker(app, loop=loop, loglevel=settings.log_level, quiet=True, override_logging=False)
@@ -90,7 +91,7 @@ async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
     stop_on_signals(worker, settings.shutdown_timeout_s)
     if not await prepare(settings, worker.stopping):
         return
-    ctx = StageContext.create(settings)
+    ctx = StageContext.create(settings, worker.tracing.tracer)
     install_kafka(worker, stages, ctx)
     events = remember_encoded(settings.recent_events)
     documents = remember_loaded(settings.recent_documents_mb * 1024 * 1024)
