@@ -198,6 +198,11 @@ class Settings(BaseSettings):
         default=Path.home() / ".cache" / "invoiceflow" / "state", description="Where the local stack lives."
     )
     log_level: str = Field(default="WARNING", description="Root log level of workers.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Worker log lines as text, or one JSON object per line (time, level, logger, message, and "
+        "the trace id, span id, invoice id and tenant when the line is about one invoice).",
+    )
 
 
     @field_validator("traces_exporter")

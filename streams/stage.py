@@ -28,8 +28,8 @@ from typing import Any
 from opentelemetry import trace
 
 from config.topics import STAGES, dead_letter_topic, retry_topic
-from streams.codecs import M, decode
-from streams.deadletters import Failure, Origin, dead_letter_headers
+from streams.codecs import M, decode, peek_ids
+from streams.deadletters import INVOICE_HEADER, TENANT_HEADER, Failure, Origin, dead_letter_headers
 from streams.errors import HeaderError, InvoiceflowError
 from streams.headers import (
     ATTEMPT_HEADER,
@@ -40,7 +40,7 @@ from streams.headers import (
     latest_not_before,
     retry_state,
 )
-from streams.tracing import Headers, continue_trace
+from streams.tracing import Headers, continue_trace, log_ids
 
 log = logging.getLogger("invoiceflow.stage")
 
@@ -291,8 +291,10 @@ class StageRunner:
             headers = [*_without(msg.headers, ATTEMPT_HEADER, NOT_BEFORE_HEADER, FIRST_FAILURE_HEADER),
                        (ATTEMPT_HEADER, str(msg.attempt + 1).encode()),
                        (NOT_BEFORE_HEADER, f"{not_before:.3f}".encode()), (FIRST_FAILURE_HEADER, first)]
+            invoice_id, tenant = peek_ids(msg.value)
             log.warning("stage %s: %s on %s@%d:%d, retry %d", self.stage, exc.code, msg.topic,
-                        msg.partition, msg.offset, msg.attempt + 1)
+                        msg.partition, msg.offset, msg.attempt + 1,
+                        extra=_record_ids(self.stage, exc.code, msg, invoice_id, tenant))
             topic = f"{self._prefix}{retry_topic(self.stage, msg.attempt + 1)}"  # one topic per tier
             return Routed((Outbound(topic, msg.key, msg.value, headers),))
         return self._dead_letter(msg, exc)
@@ -300,14 +302,30 @@ class StageRunner:
     def _dead_letter(self, msg: Inbound, exc: InvoiceflowError) -> Routed:
         """The original message, untouched, with the dead-letter headers (see `streams.deadletters`)."""
         self.stats.dead_lettered += 1
-        log.warning("stage %s: dead-lettered %s@%d:%d: %s", self.stage, msg.topic, msg.partition,
-                    msg.offset, exc.code)
         first = header(msg.headers, FIRST_FAILURE_HEADER)
         origin = Origin(msg.topic, msg.partition, msg.offset, msg.timestamp_ms, msg.timestamp_type)
         failure = Failure(self.stage, exc, msg.attempt + 1, self.settings.app_id, _when(first))
         headers = dead_letter_headers(msg.headers, origin, failure, msg.value)
+        invoice_id, tenant = _text(headers, INVOICE_HEADER), _text(headers, TENANT_HEADER)
+        log.warning("stage %s: dead-lettered %s@%d:%d: %s", self.stage, msg.topic, msg.partition,
+                    msg.offset, exc.code, extra=_record_ids(self.stage, exc.code, msg, invoice_id, tenant))
         key = msg.key if msg.key is not None or msg.value is not None else b""  # Kafka needs one of the two
         return Routed((Outbound(f"{self._prefix}{dead_letter_topic(self.stage)}", key, msg.value, headers),))
+
+
+def _record_ids(stage: str, code: str, msg: Inbound, invoice_id: str | None, tenant: str | None) -> dict[str, str]:
+    """What a log line about one record carries for the JSON log (`streams.logs`): ids, never content."""
+    ids = {"stage": stage, "reason": code, **log_ids(msg.out_headers or msg.headers)}
+    if invoice_id:
+        ids["invoice_id"] = invoice_id
+    if tenant:
+        ids["tenant"] = tenant
+    return ids
+
+
+def _text(headers: Headers, name: str) -> str | None:
+    raw = header(headers, name)
+    return raw.decode("utf-8", "replace") if raw else None
 
 
 def _timestamp(message: Any) -> tuple[int, int]:

@@ -43,6 +43,7 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACE_KEYS = ("traceparent", "tracestate")
 # version 00, non-zero trace and parent ids, the sampled bit (the last hex digit's lowest bit) clear
 _UNSAMPLED = re.compile(rb"00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f][02468ace]")
+_TRACEPARENT = re.compile(rb"00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}")
 
 
 # event field -> span attribute: what became of the invoice, never what its document says
@@ -147,6 +148,17 @@ def child_span(tracer: trace.Tracer, parent: trace.Span, name: str,
         raise
     finally:
         span.end()
+
+
+def log_ids(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
+    """The trace id (and, if the trace is sampled, the span id) a message's `traceparent` carries, for a log line."""
+    parent = next((v for k, v in headers if k == "traceparent" and v is not None), None)
+    if parent is None or len(parent) != 55 or _TRACEPARENT.match(parent) is None:
+        return {}
+    ids = {"trace_id": parent[3:35].decode("ascii")}
+    if int(parent[53:55], 16) & 1:
+        ids["span_id"] = parent[36:52].decode("ascii")
+    return ids
 
 
 def context_from_headers(headers: Mapping[str, bytes] | Sequence[tuple[str, bytes]] | None) -> Context:

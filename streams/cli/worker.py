@@ -61,7 +61,7 @@ async def prepare(settings: Settings, stopping: asyncio.Event | None = None) -> 
 
 def run_worker(settings: Settings, stages: Sequence[str]) -> None:
     """Prepare, then run the given stages until the worker is stopped (SIGINT/SIGTERM)."""
-    configure(settings.log_level)  # the CLI's WARNING default would otherwise win
+    configure(settings.log_level, settings.log_format)  # the CLI's WARNING default would otherwise win
     if settings.transport == "kafka":
         asyncio.run(run_kafka_worker(settings, stages))
         return

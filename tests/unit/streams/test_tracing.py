@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from config.settings import Settings
 from schemas import Decision, Route
 from streams.errors import ConfigError, DependencyUnavailable
-from streams.tracing import Tracing, child_span, continue_trace, describe, make_tracer, make_tracing
+from streams.tracing import Tracing, child_span, continue_trace, describe, log_ids, make_tracer, make_tracing
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 PARENT = "b7ad6b7169203331"
@@ -133,3 +133,10 @@ def test_a_child_span_is_recorded_only_under_a_recorded_parent_and_keeps_the_err
     assert child.get_span_context().trace_id == parent.get_span_context().trace_id
     assert dict(child.attributes or {})["invoiceflow.error"] == "dependency_down"  # type: ignore[attr-defined]
     assert not child.is_recording()  # ended
+
+
+@pytest.mark.parametrize(("flags", "span_id"), [("01", True), ("00", False)])
+def test_log_ids_come_from_the_traceparent(flags: str, span_id: bool) -> None:
+    ids = log_ids(_parent(flags))
+    assert ids.get("trace_id") == TRACE and ("span_id" in ids) is span_id
+    assert log_ids([("traceparent", b"zz-garbage")]) == {} and log_ids([]) == {}
