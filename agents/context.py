@@ -11,6 +11,7 @@ from config.policy import PolicyReloader, TenantPolicy
 from config.settings import Settings
 from streams.errors import UnknownTenant
 from streams.resources import Resources
+from streams.tally import Observations
 
 
 @dataclass(slots=True)
@@ -22,6 +23,8 @@ class StageContext:
     policies: PolicyReloader
     tracer: trace.Tracer = field(default_factory=trace.NoOpTracer)
     """The worker's tracer, for spans under a stage's (the paid call)."""
+    observations: Observations = field(default_factory=Observations)
+    """What the shells count for the worker's /metrics besides the runners' counts."""
 
     def policy(self, tenant: str) -> TenantPolicy:
         """The tenant's policy in force; `UnknownTenant` when unknown tenants are refused."""

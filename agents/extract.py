@@ -33,7 +33,7 @@ from agents.readers.safe_xml import XmlRefusedError, parse_xml
 from agents.readers.ubl import read_ubl
 from config.topics import EXTRACTED
 from schemas import DocumentDetected, DocumentFormat, InvoiceData, InvoiceExtracted, Reason, Route, event_id_for
-from streams.azure import AnalyzeOutcome
+from streams.azure import AnalyzeOutcome, ResumeAction
 from streams.codecs import decode, encode
 from streams.documents import load_document
 from streams.stage import BatchHandler, Inbound, Outbound, concurrently
@@ -203,6 +203,7 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
         with child_span(ctx.tracer, span, "invoiceflow.paid_extraction", trace.SpanKind.CLIENT) as call:
             outcome = await read_paid(extractor, detected, content, model, ctx.settings.azure_time_budget_s)
             describe(call, detected, **_paid_attributes(outcome))
+        _count_paid(ctx, outcome)
         return paid_extraction(outcome, local, why)
 
     async def read(detected: DocumentDetected, span: trace.Span) -> Extraction:
@@ -240,6 +241,14 @@ def _paid_attributes(outcome: AnalyzeOutcome) -> dict[str, str | int | float]:
     return {"invoiceflow.paid.model": outcome.model_id, "invoiceflow.paid.endpoint": outcome.endpoint,
             "invoiceflow.paid.source": outcome.source.value, "invoiceflow.paid.pages": outcome.pages,
             "invoiceflow.paid.submissions": outcome.submissions, "invoiceflow.paid.usd": float(outcome.usd)}
+
+
+def _count_paid(ctx: StageContext, outcome: AnalyzeOutcome) -> None:
+    seen = ctx.observations
+    seen.paid_documents[outcome.source.value] += 1
+    if outcome.source is not ResumeAction.REUSE:  # a reused result was paid for once, when it was made
+        seen.paid_pages += outcome.pages
+        seen.paid_usd += float(outcome.usd)
 
 
 _SCAN_FORMATS = frozenset({DocumentFormat.SCANNED_PDF, DocumentFormat.IMAGE})

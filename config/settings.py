@@ -204,6 +204,19 @@ class Settings(BaseSettings):
         "the trace id, span id, invoice id and tenant when the line is about one invoice).",
     )
 
+    # The worker's HTTP listener (Kafka transport): health, readiness, Prometheus metrics
+    worker_http_enabled: bool = Field(default=True, description="Serve /health/live, /health/ready and /metrics.")
+    worker_http_host: str = Field(default="127.0.0.1", description="Interface the worker's listener binds.")
+    worker_http_port: int = Field(
+        default=9720, ge=0, le=65535,
+        description="Port of the worker's listener. Taken (another worker on this host): an ephemeral port "
+        "instead, logged; 0: always an ephemeral one. Each worker writes the port it got to "
+        "<state_dir>/workers/<pid>.json (a Prometheus file_sd target).",
+    )
+    health_check_timeout_s: float = Field(
+        default=2.0, gt=0, description="Longest each readiness check (Kafka, Redis, PostgreSQL) may take."
+    )
+
 
     @field_validator("traces_exporter")
     @classmethod

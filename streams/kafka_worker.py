@@ -85,6 +85,10 @@ class KafkaStageWorker:
         self.outbox = Outbox(self.producer, self._delivered, self._replace, s.outage_max_wait_s)
         self.intake = Intake(self.consumer, self._unreadable)
         self.failure: BaseException | None = None
+        self.started = False
+        self.group_state = "joining"
+        """Where the consumer is in its group: `joining`, `assigned` (partitions, perhaps none) or `rebalancing`."""
+        self.group_since = time.monotonic()
         self._stop = asyncio.Event()
         self._dispatching = asyncio.Lock()
 
@@ -101,6 +105,7 @@ class KafkaStageWorker:
         await self.producer.start()
         self.consumer.subscribe(list(self.topics), listener=_Rebalance(self))
         await self.consumer.start()
+        self.started = True
 
     def stop(self) -> None:
         self._stop.set()
@@ -358,9 +363,11 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self._worker = worker
 
     async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        self._worker.group_state, self._worker.group_since = "rebalancing", time.monotonic()
         await self._worker.settle(list(revoked))
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        self._worker.group_state, self._worker.group_since = "assigned", time.monotonic()
         self._worker.pauses.reset()  # a new assignment starts unpaused
         for lane in self._worker.lanes.values():
             lane.paused = False

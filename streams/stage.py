@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from streams.headers import (
     latest_not_before,
     retry_state,
 )
+from streams.tally import BATCH_SECONDS, Buckets
 from streams.tracing import Headers, continue_trace, log_ids
 
 log = logging.getLogger("invoiceflow.stage")
@@ -142,12 +144,18 @@ def concurrently(handler: EventHandler) -> BatchHandler:
 
 @dataclass(slots=True)
 class StageStats:
-    """Counters a stage keeps for the CLI and the benchmark."""
+    """Counters a stage keeps for the CLI, the benchmark and the worker's /metrics (plain numbers: see
+    `streams.tally`)."""
 
     processed: int = 0
     produced: int = 0
     retried: int = 0
     dead_lettered: int = 0
+    held: int = 0
+    """Records kept in place because a dependency every record needs was down (tried again later)."""
+    failures: Counter[str] = field(default_factory=Counter)
+    """Failed records by reason code (each try counts: a record retried twice fails three times)."""
+    batch_seconds: Buckets = field(default_factory=lambda: Buckets(BATCH_SECONDS))
 
 
 class StageRunner:
@@ -220,6 +228,7 @@ class StageRunner:
         handler that raises an `InvoiceflowError` fails every record of the batch with it; an `outage` error
         is `held` when this runner's host keeps records in place (`hold_outages`), else it is retried.
         """
+        started = time.perf_counter()
         heads = [_as_list(m.headers) for m in messages]
         traced = [continue_trace(self.tracer, self._span_name, h) for h in heads]
         latest = self.latest_not_before()
@@ -246,6 +255,7 @@ class StageRunner:
         routed: list[Routed] = []
         for msg, outcome, (span, _) in zip(batch, outcomes, traced, strict=True):
             if isinstance(outcome, InvoiceflowError):
+                self.stats.failures[outcome.code] += 1
                 routed.append(self._failure(msg, outcome))
                 if span.is_recording():
                     span.set_attribute("invoiceflow.error", outcome.code)
@@ -256,6 +266,7 @@ class StageRunner:
                 routed.append(Routed(sends))
             span.end()
         self.stats.processed += len(batch)
+        self.stats.batch_seconds.observe(time.perf_counter() - started)
         return routed
 
     def latest_not_before(self) -> float:
@@ -265,6 +276,7 @@ class StageRunner:
     def unreadable(self, topic: str, partition: int, offset: int, exc: InvoiceflowError) -> Routed:
         """The dead letter of a record Kafka's client could not decode (its content is out of reach)."""
         msg = Inbound(None, None, [], topic, partition, offset, 0, [], _FIRST_TRY)
+        self.stats.failures[exc.code] += 1
         return self._dead_letter(msg, exc)
 
     def rejected(self, message: Any, exc: InvoiceflowError) -> Routed:
@@ -273,6 +285,7 @@ class StageRunner:
         carried = [(k, v) for k, v in headers if k in ("traceparent", "tracestate")]
         msg = Inbound(message.key, message.value, headers, message.topic, message.partition, message.offset,
                       0, carried, _FIRST_TRY, *_timestamp(message))
+        self.stats.failures[exc.code] += 1
         return self._dead_letter(msg, exc)
 
     async def _wait_not_before(self, batch: Sequence[Inbound]) -> None:
@@ -283,6 +296,7 @@ class StageRunner:
 
     def _failure(self, msg: Inbound, exc: InvoiceflowError) -> Routed:
         if exc.outage and self.hold_outages:
+            self.stats.held += 1
             return Routed(held=exc)
         if exc.retriable and msg.attempt < len(self.retry_delays_s):
             self.stats.retried += 1

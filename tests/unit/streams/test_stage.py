@@ -219,6 +219,20 @@ async def test_an_outage_is_held_in_place_when_the_host_holds_records() -> None:
     assert runner.stats.retried == 0 and runner.stats.dead_lettered == 0
 
 
+async def test_the_runner_counts_failures_by_reason_held_records_and_batch_times() -> None:
+    app = FakeApp()
+    held = StageRunner(app, "aggregate", _sink_down, hold_outages=True)
+    await held.route([FakeMessage(b"a", b"x", []), FakeMessage(b"b", b"y", [])])
+    assert (held.stats.held, held.stats.failures) == (2, {"sink_error": 2})
+    runner = StageRunner(app, "detect", per_event(_handler))
+    await runner.process([FakeEvent(FakeMessage(b"a", b"bad", [])), FakeEvent(FakeMessage(b"b", b"later", [])),
+                          FakeEvent(FakeMessage(b"c", b"ok", []))])
+    stats = runner.stats
+    assert (stats.processed, stats.produced, stats.retried, stats.dead_lettered, stats.held) == (3, 1, 1, 1, 0)
+    assert stats.failures == {"decode_error": 1, "dependency_down": 1}
+    assert stats.batch_seconds.count == 1 and stats.batch_seconds.total > 0
+
+
 async def test_a_dead_letter_or_retry_log_line_carries_the_trace_id(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
