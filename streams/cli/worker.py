@@ -7,7 +7,7 @@ off or bound to loopback unless the settings say otherwise.
 
 A plain-aiokafka worker starts its HTTP listener (health, readiness, Prometheus metrics:
 `streams/worker_http.py`) first, so a worker that waits for Kafka or PostgreSQL to start already answers
-its probes and says what it waits for; the listener closes last.
+its probes and says what it waits for; the listener closes once the worker has stopped, before its clients.
 """
 
 from __future__ import annotations
@@ -104,9 +104,9 @@ async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
         if await prepare(settings, worker.stopping):
             await _run(settings, worker, ctx, stages)
     finally:
-        await ctx.resources.close()
-        if listener is not None:
+        if listener is not None:  # first: a probe must not open the clients again as they close
             await listener.close()
+        await ctx.resources.close()
 
 
 async def _run(settings: Settings, worker: KafkaStageWorker, ctx: StageContext, stages: Sequence[str]) -> None:
