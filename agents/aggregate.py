@@ -3,6 +3,8 @@
 The pure core turns one scored event into counter increments; the agent writes a whole batch to PostgreSQL
 (one round trip) and applies the increments to Redis (one round trip). Both writes are idempotent, so a
 redelivered batch changes nothing. A sink failure sends the batch to the retry topic; nothing is dropped.
+Each record's stage span covers the batch's writes; once they are done, the invoice's time from receipt to
+score is counted for the worker's metrics.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from schemas import Decision, InvoiceScored
 from streams.errors import InvoiceflowError
 from streams.sinks import CounterDelta, VendorFact
 from streams.stage import BatchHandler, Inbound, Outcome, decode_all
+from streams.tracing import describe
 
 _MICRO = Decimal(1_000_000)
 
@@ -72,6 +75,10 @@ def aggregate_agent(ctx: StageContext) -> BatchHandler:
             await (await ctx.resources.history()).learn_vendors(learned)
         except InvoiceflowError as exc:
             return [o if isinstance(o, InvoiceflowError) else exc for o in outcomes]
+        latency = ctx.observations.end_to_end
+        for _, msg, ev in decoded:
+            latency.observe((ev.scored_at - ev.received_at).total_seconds())
+            describe(msg.span, ev)
         return outcomes
 
     return handle

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from opentelemetry import trace
 
 from config.policy import PolicyReloader, TenantPolicy
 from config.settings import Settings
 from streams.errors import UnknownTenant
 from streams.resources import Resources
+from streams.tally import Observations
 
 
 @dataclass(slots=True)
@@ -18,6 +21,10 @@ class StageContext:
     settings: Settings
     resources: Resources
     policies: PolicyReloader
+    tracer: trace.Tracer = field(default_factory=trace.NoOpTracer)
+    """The worker's tracer, for spans under a stage's (the paid call)."""
+    observations: Observations = field(default_factory=Observations)
+    """What the shells count for the worker's /metrics besides the runners' counts."""
 
     def policy(self, tenant: str) -> TenantPolicy:
         """The tenant's policy in force; `UnknownTenant` when unknown tenants are refused."""
@@ -32,10 +39,11 @@ class StageContext:
         return _PageBudgets(self.policies)
 
     @classmethod
-    def create(cls, settings: Settings) -> StageContext:
+    def create(cls, settings: Settings, tracer: trace.Tracer | None = None) -> StageContext:
         """Build the context; a bad policy file raises here, so the worker refuses to start."""
         reloader = PolicyReloader(settings.policy_file, refuse_unknown=settings.refuse_unknown_tenants or None)
-        return cls(settings=settings, resources=Resources(settings), policies=reloader)
+        return cls(settings=settings, resources=Resources(settings), policies=reloader,
+                   tracer=tracer or trace.NoOpTracer())
 
 
 class _PageBudgets(Mapping[str, int]):

@@ -29,6 +29,7 @@ from streams.codecs import encode
 from streams.documents import load_documents
 from streams.errors import InvoiceflowError, UnknownTenant
 from streams.stage import BatchHandler, Inbound, Outbound, Outcome, decode_all
+from streams.tracing import describe
 
 __all__ = ["DetectLimits", "Detection", "detect", "detect_agent", "detected_event"]
 
@@ -149,8 +150,9 @@ def detect_agent(ctx: StageContext) -> BatchHandler:
         owners = await (await ctx.resources.dedupe()).claim(claims)
         now = datetime.now(UTC)
         for (i, msg, ev, found), owner in zip(todo, owners, strict=True):
-            value = encode(detected_event(ev, found, owner, now))
-            outcomes[i] = [Outbound(DETECTED, msg.key or ev.invoice_id.encode(), value, msg.out_headers)]
+            detected = detected_event(ev, found, owner, now)
+            describe(msg.span, detected)
+            outcomes[i] = [Outbound(DETECTED, msg.key or ev.invoice_id.encode(), encode(detected), msg.out_headers)]
         return outcomes
 
     return handle

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import cast
 
 import pypdfium2 as pdfium
+from opentelemetry import trace
 from pydantic import ValidationError
 
 from agents.context import StageContext
@@ -32,9 +33,11 @@ from agents.readers.safe_xml import XmlRefusedError, parse_xml
 from agents.readers.ubl import read_ubl
 from config.topics import EXTRACTED
 from schemas import DocumentDetected, DocumentFormat, InvoiceData, InvoiceExtracted, Reason, Route, event_id_for
+from streams.azure import AnalyzeOutcome, ResumeAction
 from streams.codecs import decode, encode
 from streams.documents import load_document
 from streams.stage import BatchHandler, Inbound, Outbound, concurrently
+from streams.tracing import child_span, describe
 
 __all__ = ["LocalExtraction", "extract_agent", "extract_local", "extracted_event", "local_route"]
 
@@ -191,16 +194,19 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
     procs: list[ProcessPoolExecutor] = []
 
     async def paid(detected: DocumentDetected, content: bytes | None, local: InvoiceData | None,
-                   why: Reason | None) -> Extraction | None:
+                   why: Reason | None, span: trace.Span) -> Extraction | None:
         policy = ctx.policy(detected.tenant_id)
         extractor = await ctx.resources.paid_extractor(ctx.page_budgets)
         if extractor is None:
             return None
         model = model_for(policy, local, ctx.settings.azure_model)
-        outcome = await read_paid(extractor, detected, content, model, ctx.settings.azure_time_budget_s)
+        with child_span(ctx.tracer, span, "invoiceflow.paid_extraction", trace.SpanKind.CLIENT) as call:
+            outcome = await read_paid(extractor, detected, content, model, ctx.settings.azure_time_budget_s)
+            describe(call, detected, **_paid_attributes(outcome))
+        _count_paid(ctx, outcome)
         return paid_extraction(outcome, local, why)
 
-    async def read(detected: DocumentDetected) -> Extraction:
+    async def read(detected: DocumentDetected, span: trace.Span) -> Extraction:
         route = local_route(detected)
         if route is not None:
             content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
@@ -209,7 +215,7 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
             why = escalation_reason(local.invoice, local.reasons, ctx.policy(detected.tenant_id))
             if local.extractor != "text" or why is None:
                 return got
-            return await paid(detected, content, local.invoice, why) or got
+            return await paid(detected, content, local.invoice, why, span) or got
         if not needs_ocr(detected):
             return Extraction("none", None)
         if ctx.settings.ocr == "tesseract":
@@ -219,14 +225,30 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
             return await asyncio.get_running_loop().run_in_executor(procs[0], ocr_local, detected.format, content)
         https = (detected.document.uri or "").startswith("https://")
         scan = None if https else await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
-        return await paid(detected, scan, None, None) or Extraction("none", None, (_NO_PAID,))
+        return await paid(detected, scan, None, None, span) or Extraction("none", None, (_NO_PAID,))
 
     async def handle_one(msg: Inbound) -> Sequence[Outbound]:
         detected = decode(DocumentDetected, msg.value)
-        value = encode(extracted_event(detected, await read(detected), datetime.now(UTC)))
-        return [Outbound(EXTRACTED, msg.key or detected.invoice_id.encode(), value, msg.out_headers)]
+        extracted = extracted_event(detected, await read(detected, msg.span), datetime.now(UTC))
+        describe(msg.span, extracted)
+        return [Outbound(EXTRACTED, msg.key or detected.invoice_id.encode(), encode(extracted), msg.out_headers)]
 
     return concurrently(handle_one)
+
+
+def _paid_attributes(outcome: AnalyzeOutcome) -> dict[str, str | int | float]:
+    """What the paid call's span says: model, endpoint name, how the result was had, pages, cost."""
+    return {"invoiceflow.paid.model": outcome.model_id, "invoiceflow.paid.endpoint": outcome.endpoint,
+            "invoiceflow.paid.source": outcome.source.value, "invoiceflow.paid.pages": outcome.pages,
+            "invoiceflow.paid.submissions": outcome.submissions, "invoiceflow.paid.usd": float(outcome.usd)}
+
+
+def _count_paid(ctx: StageContext, outcome: AnalyzeOutcome) -> None:
+    seen = ctx.observations
+    seen.paid_documents[outcome.source.value] += 1
+    if outcome.source is not ResumeAction.REUSE:  # a reused result was paid for once, when it was made
+        seen.paid_pages += outcome.pages
+        seen.paid_usd += float(outcome.usd)
 
 
 _SCAN_FORMATS = frozenset({DocumentFormat.SCANNED_PDF, DocumentFormat.IMAGE})

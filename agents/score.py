@@ -27,6 +27,7 @@ from streams.codecs import decode, encode
 from streams.errors import InvoiceflowError, UnknownTenant
 from streams.sinks import HistoryFacts, HistoryQuery
 from streams.stage import BatchHandler, Inbound, Outbound, Outcome
+from streams.tracing import describe
 
 __all__ = [
     "ScoreContext",
@@ -219,6 +220,7 @@ def score_agent(ctx: StageContext) -> BatchHandler:
         now = datetime.now(UTC)
         for (i, msg, ev, policy), fact in zip(todo, facts, strict=True):
             scored = score_event(ev, policy, context_from(ev, fact), now)
+            describe(msg.span, scored)
             outcomes[i] = [Outbound(SCORED, msg.key or ev.invoice_id.encode(), encode(scored), msg.out_headers)]
         return outcomes
 

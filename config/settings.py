@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _MIB = 1024 * 1024
@@ -32,7 +32,8 @@ class AzureEndpoint(BaseModel):
 class Settings(BaseSettings):
     """Process settings; every field can be set as INVOICEFLOW_<NAME>."""
 
-    model_config = SettingsConfigDict(env_prefix="INVOICEFLOW_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="INVOICEFLOW_", env_file=".env", extra="ignore", frozen=True,
+                                      populate_by_name=True)
 
     # Kafka and the Faust app
     app_id: str = Field(default="invoiceflow", description="Faust app id: consumer group and topic prefix.")
@@ -59,6 +60,23 @@ class Settings(BaseSettings):
         "transport then sends it again: nothing is committed past an undelivered output).",
     )
     trace_sample_ratio: float = Field(default=0.01, ge=0, le=1, description="Share of traces recorded.")
+    traces_exporter: str = Field(
+        default="none", validation_alias=AliasChoices("OTEL_TRACES_EXPORTER"),
+        description="OpenTelemetry's own variable OTEL_TRACES_EXPORTER: where recorded spans go, `otlp`, "
+        "`console`, both comma separated, or `none` (the default: nothing is exported). The OTLP exporter "
+        "reads its endpoint, headers, timeout and TLS files from the standard OTEL_EXPORTER_OTLP_* variables.",
+    )
+    otlp_protocol: Literal["http/protobuf", "grpc"] = Field(
+        default="http/protobuf",
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
+        description="OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL: OTLP over HTTP (protobuf), or gRPC (needs the "
+        "`otlp-grpc` extra: opentelemetry-exporter-otlp-proto-grpc).",
+    )
+    service_name: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_SERVICE_NAME"),
+        description="OTEL_SERVICE_NAME: the traces' service.name (default invoiceflow-worker, "
+        "invoiceflow-publisher).",
+    )
     retry_delays_s: tuple[float, ...] = Field(
         default=(10.0, 60.0, 600.0), min_length=1,
         description="Retry tiers: the wait before each retry of a record that failed for a passing reason (a "
@@ -180,6 +198,34 @@ class Settings(BaseSettings):
         default=Path.home() / ".cache" / "invoiceflow" / "state", description="Where the local stack lives."
     )
     log_level: str = Field(default="WARNING", description="Root log level of workers.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Worker log lines as text, or one JSON object per line (time, level, logger, message, and "
+        "the trace id, span id, invoice id and tenant when the line is about one invoice).",
+    )
+
+    # The worker's HTTP listener (Kafka transport): health, readiness, Prometheus metrics
+    worker_http_enabled: bool = Field(default=True, description="Serve /health/live, /health/ready and /metrics.")
+    worker_http_host: str = Field(default="127.0.0.1", description="Interface the worker's listener binds.")
+    worker_http_port: int = Field(
+        default=9720, ge=0, le=65535,
+        description="Port of the worker's listener. Taken (another worker on this host): an ephemeral port "
+        "instead, logged; 0: always an ephemeral one. Each worker writes the port it got to "
+        "<state_dir>/workers/<pid>.json (a Prometheus file_sd target).",
+    )
+    health_check_timeout_s: float = Field(
+        default=2.0, gt=0, description="Longest each readiness check (Kafka, Redis, PostgreSQL) may take."
+    )
+
+
+    @field_validator("traces_exporter")
+    @classmethod
+    def _known_exporters(cls, value: str) -> str:
+        names = [n.strip().lower() for n in value.split(",") if n.strip()] or ["none"]
+        unknown = sorted(set(names) - {"otlp", "console", "none"})
+        if unknown:
+            raise ValueError(f"unknown traces exporter(s) {unknown}: choose otlp, console or none")
+        return ",".join(n for n in names if n != "none") or "none"
 
 
 def load_settings(**overrides: object) -> Settings:

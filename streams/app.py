@@ -13,7 +13,7 @@ import faust
 
 from config.settings import Settings
 from streams.topics import TopicRegistry
-from streams.tracing import make_tracer
+from streams.tracing import make_tracing
 
 
 def create_app(settings: Settings) -> Any:
@@ -43,5 +43,6 @@ def create_app(settings: Settings) -> Any:
     )
     app.invoiceflow_settings = settings
     app.invoiceflow_topics = TopicRegistry(app, settings)
-    app.invoiceflow_tracer = make_tracer(settings.app_id, settings.trace_sample_ratio)
+    app.invoiceflow_tracing = make_tracing(settings, "invoiceflow-worker", settings.app_id)
+    app.invoiceflow_tracer = app.invoiceflow_tracing.tracer
     return app

@@ -48,7 +48,7 @@ from streams.offsets import OffsetBook
 from streams.parking import Parking
 from streams.stage import Outbound, Routed, StageRunner
 from streams.topics import topic_name
-from streams.tracing import make_tracer
+from streams.tracing import make_tracing
 
 log = logging.getLogger("invoiceflow.worker")
 
@@ -77,7 +77,8 @@ class KafkaStageWorker:
         self.settings = settings
         self.producer = worker_producer(s)
         self.consumer = worker_consumer(s)
-        self.host = RunnerHost(settings, make_tracer(s.app_id, s.trace_sample_ratio))
+        self.tracing = make_tracing(s, "invoiceflow-worker", s.app_id)
+        self.host = RunnerHost(settings, self.tracing.tracer)
         self.lanes: dict[str, Lane] = {}
         self.topics: dict[str, str] = {}
         self.retry_topics: set[str] = set()
@@ -89,6 +90,10 @@ class KafkaStageWorker:
         self.on_dead_letters: DeadLetterHook | None = None
         """Counts and records each batch's dead letters before they are sent (exactly once per origin)."""
         self.failure: BaseException | None = None
+        self.started = False
+        self.group_state = "joining"
+        """Where the consumer is in its group: `joining`, `assigned` (partitions, perhaps none) or `rebalancing`."""
+        self.group_since = time.monotonic()
         self._stop = asyncio.Event()
         self._dispatching = asyncio.Lock()
 
@@ -105,6 +110,7 @@ class KafkaStageWorker:
         await self.producer.start()
         self.consumer.subscribe(list(self.topics), listener=_Rebalance(self))
         await self.consumer.start()
+        self.started = True
 
     def stop(self) -> None:
         self._stop.set()
@@ -162,6 +168,8 @@ class KafkaStageWorker:
             await asyncio.wait_for(self.consumer.stop(), left())
         with contextlib.suppress(KafkaError, TimeoutError):
             await asyncio.wait_for(self.producer.stop(), left())
+        with contextlib.suppress(TimeoutError):  # the spans still buffered go to the exporters
+            await asyncio.wait_for(self.tracing.aclose(left()), left())
 
     # ------------------------------------------------------------------ dispatch
     def _poll_ms(self) -> int:
@@ -376,9 +384,11 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self._worker = worker
 
     async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        self._worker.group_state, self._worker.group_since = "rebalancing", time.monotonic()
         await self._worker.settle(list(revoked))
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        self._worker.group_state, self._worker.group_since = "assigned", time.monotonic()
         self._worker.pauses.reset()  # a new assignment starts unpaused
         for lane in self._worker.lanes.values():
             lane.paused = False

@@ -26,7 +26,7 @@ from streams.codecs import encode
 from streams.errors import DependencyUnavailable, DocumentNotFound, DocumentTooLarge
 from streams.partitioning import kafka_partitioner
 from streams.topics import topic_name
-from streams.tracing import Headers, headers_for, make_tracer
+from streams.tracing import Headers, describe, headers_for, make_tracing
 
 _SKIP = {"truth.jsonl", "LICENSE", "README.md"}
 
@@ -84,7 +84,7 @@ class Publisher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.topic = topic_name(settings, RECEIVED)
-        self._tracer = make_tracer("invoiceflow.publisher", settings.trace_sample_ratio)
+        self._tracing = make_tracing(settings, "invoiceflow-publisher", "invoiceflow.publisher")
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap, linger_ms=settings.producer_linger_ms,
             max_batch_size=settings.producer_max_batch_bytes, acks="all", enable_idempotence=True,
@@ -99,10 +99,14 @@ class Publisher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._producer.stop()
+        try:
+            await self._producer.stop()
+        finally:
+            await self._tracing.aclose()
 
-    def _headers(self) -> Headers:
-        span = self._tracer.start_span("invoiceflow.publish", kind=trace.SpanKind.PRODUCER)
+    def _headers(self, event: InvoiceReceived) -> Headers:
+        span = self._tracing.tracer.start_span("invoiceflow.publish", kind=trace.SpanKind.PRODUCER)
+        describe(span, event)
         headers = headers_for(trace.set_span_in_context(span))
         span.end()
         return headers
@@ -113,7 +117,7 @@ class Publisher:
         futures = []
         for ev in events:
             fut = await self._producer.send(self.topic, encode(ev), key=ev.invoice_id.encode(),
-                                            headers=self._headers())
+                                            headers=self._headers(ev))
             futures.append((fut, ev))
         for fut, ev in futures:
             try:

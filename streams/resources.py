@@ -10,6 +10,8 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from redis.asyncio import Redis
+
 from config.settings import Settings
 from streams.azure.client import AzureExtractor
 from streams.azure.factory import build_extractor
@@ -25,7 +27,7 @@ class Resources:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pool: Any = None
-        self.redis: Any = None
+        self.redis: Redis | None = None
         self._records: RecordStore | None = None
         self._redis_stores: RedisStores | None = None
         self._paid: AzureExtractor | None = None
@@ -38,9 +40,24 @@ class Resources:
                 return
             self.pool = await open_pool(self.settings.postgres_dsn.get_secret_value(),
                                         self.settings.postgres_pool_max)
-            self.redis = connect_redis(self.settings.redis_url.get_secret_value())
-            self._redis_stores = RedisStores(self.redis, self.settings.topic_prefix)
+            self._redis_stores = RedisStores(self.redis_client(), self.settings.topic_prefix)
             self._records = PostgresRecords(self.pool)
+
+    def redis_client(self) -> Redis:
+        """The Redis client (it connects on its first command), created once."""
+        if self.redis is None:
+            self.redis = connect_redis(self.settings.redis_url.get_secret_value())
+        return self.redis
+
+    async def postgres_pool(self) -> Any:
+        """The asyncpg pool, opened (migrations applied) on first use like every sink's."""
+        await self._open()
+        return self.pool
+
+    @property
+    def paid(self) -> AzureExtractor | None:
+        """The paid extractor if a stage has built it yet (the worker's metrics read its endpoints)."""
+        return self._paid
 
     async def records(self) -> RecordStore:
         """The PostgreSQL record store."""

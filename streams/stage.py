@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from opentelemetry import trace
 
 from config.topics import STAGES, dead_letter_topic, retry_topic
 from streams.codecs import M, decode, peek_ids
-from streams.deadletters import DeadLetterNote, Failure, Origin, dead_letter_headers
+from streams.deadletters import INVOICE_HEADER, TENANT_HEADER, DeadLetterNote, Failure, Origin, dead_letter_headers
 from streams.errors import HeaderError, InvoiceflowError
 from streams.headers import (
     ATTEMPT_HEADER,
@@ -40,7 +41,8 @@ from streams.headers import (
     latest_not_before,
     retry_state,
 )
-from streams.tracing import Headers, continue_trace
+from streams.tally import BATCH_SECONDS, Buckets
+from streams.tracing import Headers, continue_trace, log_ids
 
 log = logging.getLogger("invoiceflow.stage")
 
@@ -62,6 +64,9 @@ class Inbound:
     retry: RetryState = _FIRST_TRY
     timestamp_ms: int = -1
     timestamp_type: int = 0
+    span: trace.Span = trace.INVALID_SPAN
+    """The stage's span for this record (recording only when its trace is sampled): handlers describe the
+    record on it (`streams.tracing.describe`) and open child spans under it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +146,18 @@ def concurrently(handler: EventHandler) -> BatchHandler:
 
 @dataclass(slots=True)
 class StageStats:
-    """Counters a stage keeps for the CLI and the benchmark."""
+    """Counters a stage keeps for the CLI, the benchmark and the worker's /metrics (plain numbers: see
+    `streams.tally`)."""
 
     processed: int = 0
     produced: int = 0
     retried: int = 0
     dead_lettered: int = 0
+    held: int = 0
+    """Records kept in place because a dependency every record needs was down (tried again later)."""
+    failures: Counter[str] = field(default_factory=Counter)
+    """Failed records by reason code (each try counts: a record retried twice fails three times)."""
+    batch_seconds: Buckets = field(default_factory=lambda: Buckets(BATCH_SECONDS))
 
 
 class StageRunner:
@@ -219,12 +230,13 @@ class StageRunner:
         handler that raises an `InvoiceflowError` fails every record of the batch with it; an `outage` error
         is `held` when this runner's host keeps records in place (`hold_outages`), else it is retried.
         """
+        started = time.perf_counter()
         heads = [_as_list(m.headers) for m in messages]
         traced = [continue_trace(self.tracer, self._span_name, h) for h in heads]
         latest = self.latest_not_before()
         batch: list[Inbound] = []
         outcomes: list[Outcome | None] = []
-        for m, h, (_, out) in zip(messages, heads, traced, strict=True):
+        for m, h, (span, out) in zip(messages, heads, traced, strict=True):
             try:
                 state = retry_state(h, latest)
                 outcomes.append(None)
@@ -232,7 +244,7 @@ class StageRunner:
                 state = _FIRST_TRY
                 outcomes.append(exc)
             batch.append(Inbound(m.key, m.value, h, m.topic, m.partition, m.offset, state.attempt, out, state,
-                                 *_timestamp(m)))
+                                 *_timestamp(m), span))
         todo = [i for i, o in enumerate(outcomes) if o is None]
         if todo:
             await self._wait_not_before([batch[i] for i in todo])
@@ -245,14 +257,18 @@ class StageRunner:
         routed: list[Routed] = []
         for msg, outcome, (span, _) in zip(batch, outcomes, traced, strict=True):
             if isinstance(outcome, InvoiceflowError):
+                self.stats.failures[outcome.code] += 1
                 routed.append(self._failure(msg, outcome))
-                span.set_status(trace.StatusCode.ERROR, outcome.code)
+                if span.is_recording():
+                    span.set_attribute("invoiceflow.error", outcome.code)
+                    span.set_status(trace.StatusCode.ERROR, outcome.code)
             else:
                 sends = tuple(Outbound(f"{self._prefix}{o.topic}", o.key, o.value, o.headers) for o in outcome or ())
                 self.stats.produced += len(sends)
                 routed.append(Routed(sends))
             span.end()
         self.stats.processed += len(batch)
+        self.stats.batch_seconds.observe(time.perf_counter() - started)
         return routed
 
     def latest_not_before(self) -> float:
@@ -262,6 +278,7 @@ class StageRunner:
     def unreadable(self, topic: str, partition: int, offset: int, exc: InvoiceflowError) -> Routed:
         """The dead letter of a record Kafka's client could not decode (its content is out of reach)."""
         msg = Inbound(None, None, [], topic, partition, offset, 0, [], _FIRST_TRY)
+        self.stats.failures[exc.code] += 1
         return self._dead_letter(msg, exc)
 
     def rejected(self, message: Any, exc: InvoiceflowError) -> Routed:
@@ -270,6 +287,7 @@ class StageRunner:
         carried = [(k, v) for k, v in headers if k in ("traceparent", "tracestate")]
         msg = Inbound(message.key, message.value, headers, message.topic, message.partition, message.offset,
                       0, carried, _FIRST_TRY, *_timestamp(message))
+        self.stats.failures[exc.code] += 1
         return self._dead_letter(msg, exc)
 
     async def _wait_not_before(self, batch: Sequence[Inbound]) -> None:
@@ -280,6 +298,7 @@ class StageRunner:
 
     def _failure(self, msg: Inbound, exc: InvoiceflowError) -> Routed:
         if exc.outage and self.hold_outages:
+            self.stats.held += 1
             return Routed(held=exc)
         if exc.retriable and msg.attempt < len(self.retry_delays_s):
             self.stats.retried += 1
@@ -288,8 +307,10 @@ class StageRunner:
             headers = [*_without(msg.headers, ATTEMPT_HEADER, NOT_BEFORE_HEADER, FIRST_FAILURE_HEADER),
                        (ATTEMPT_HEADER, str(msg.attempt + 1).encode()),
                        (NOT_BEFORE_HEADER, f"{not_before:.3f}".encode()), (FIRST_FAILURE_HEADER, first)]
+            invoice_id, tenant = peek_ids(msg.value)
             log.warning("stage %s: %s on %s@%d:%d, retry %d", self.stage, exc.code, msg.topic,
-                        msg.partition, msg.offset, msg.attempt + 1)
+                        msg.partition, msg.offset, msg.attempt + 1,
+                        extra=_record_ids(self.stage, exc.code, msg, invoice_id, tenant))
             topic = f"{self._prefix}{retry_topic(self.stage, msg.attempt + 1)}"  # one topic per tier
             return Routed((Outbound(topic, msg.key, msg.value, headers),))
         return self._dead_letter(msg, exc)
@@ -297,17 +318,32 @@ class StageRunner:
     def _dead_letter(self, msg: Inbound, exc: InvoiceflowError) -> Routed:
         """The original message, untouched, with the dead-letter headers (see `streams.deadletters`)."""
         self.stats.dead_lettered += 1
-        log.warning("stage %s: dead-lettered %s@%d:%d: %s", self.stage, msg.topic, msg.partition,
-                    msg.offset, exc.code)
         first = header(msg.headers, FIRST_FAILURE_HEADER)
         origin = Origin(msg.topic, msg.partition, msg.offset, msg.timestamp_ms, msg.timestamp_type)
         failure = Failure(self.stage, exc, msg.attempt + 1, self.settings.app_id, _when(first))
         headers = dead_letter_headers(msg.headers, origin, failure, msg.value)
+        invoice_id, tenant = _text(headers, INVOICE_HEADER), _text(headers, TENANT_HEADER)
+        log.warning("stage %s: dead-lettered %s@%d:%d: %s", self.stage, msg.topic, msg.partition,
+                    msg.offset, exc.code, extra=_record_ids(self.stage, exc.code, msg, invoice_id, tenant))
         key = msg.key if msg.key is not None or msg.value is not None else b""  # Kafka needs one of the two
-        invoice_id, tenant = peek_ids(msg.value)
         note = DeadLetterNote(self.stage, exc.code, tenant, invoice_id, origin, datetime.now(UTC))
         return Routed((Outbound(f"{self._prefix}{dead_letter_topic(self.stage)}", key, msg.value, headers),),
                       dead_letter=note)
+
+
+def _record_ids(stage: str, code: str, msg: Inbound, invoice_id: str | None, tenant: str | None) -> dict[str, str]:
+    """What a log line about one record carries for the JSON log (`streams.logs`): ids, never content."""
+    ids = {"stage": stage, "reason": code, **log_ids(msg.out_headers or msg.headers)}
+    if invoice_id:
+        ids["invoice_id"] = invoice_id
+    if tenant:
+        ids["tenant"] = tenant
+    return ids
+
+
+def _text(headers: Headers, name: str) -> str | None:
+    raw = header(headers, name)
+    return raw.decode("utf-8", "replace") if raw else None
 
 
 def _timestamp(message: Any) -> tuple[int, int]:

@@ -92,7 +92,8 @@ class RateGate:
     """Admits calls to one quota; see the module docstring."""
 
     __slots__ = (
-        "_clock", "_limit", "_limiter", "_lock", "_paused_until", "_pending", "_sent", "_shared", "_window_s"
+        "_clock", "_limit", "_limiter", "_lock", "_paused_until", "_pending", "_sent", "_shared", "_window_s",
+        "sent_total",
     )
 
     def __init__(
@@ -114,6 +115,8 @@ class RateGate:
         self._clock = clock
         self._shared = shared
         self._lock = asyncio.Lock()
+        self.sent_total = 0
+        """Calls that left through this gate (the worker's metrics)."""
 
     def pause(self, seconds: float) -> None:
         """Send nothing on this quota for `seconds` (from a 429's Retry-After), in every process sharing it."""
@@ -124,10 +127,16 @@ class RateGate:
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - self._clock())
 
+    def usage(self) -> tuple[int, int]:
+        """Calls that left in the last window, and how many the window allows (this process' view)."""
+        since = self._clock() - self._window_s
+        return sum(1 for t in self._sent if t > since), self._limit
+
     def _on_sent(self, still_pending: bool, place: object) -> None:
         if still_pending:
             self._pending -= 1
         self._sent.append(self._clock())
+        self.sent_total += 1
         if place is not None and self._shared is not None:
             self._shared.left(place)
 

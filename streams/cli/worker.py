@@ -4,6 +4,10 @@ Before Faust starts, the topics are created and the PostgreSQL migrations applie
 subscribes to a topic that does not exist yet and a schema problem stops it before it consumes anything.
 The terminal spinner is off (it forces the root logger to DEBUG and burns ~11% CPU) and the web server is
 off or bound to loopback unless the settings say otherwise.
+
+A plain-aiokafka worker starts its HTTP listener (health, readiness, Prometheus metrics:
+`streams/worker_http.py`) first, so a worker that waits for Kafka or PostgreSQL to start already answers
+its probes and says what it waits for; the listener closes once the worker has stopped, before its clients.
 """
 
 from __future__ import annotations
@@ -28,9 +32,12 @@ from streams.app import create_app
 from streams.codecs import remember_encoded
 from streams.documents import remember_loaded
 from streams.errors import DependencyUnavailable
+from streams.health import Readiness
 from streams.kafka_worker import KafkaStageWorker
 from streams.logs import configure
+from streams.metrics import WorkerMetrics
 from streams.sinks.postgres import open_pool
+from streams.worker_http import WorkerListener, targets_dir
 
 log = logging.getLogger("invoiceflow.worker")
 
@@ -61,15 +68,15 @@ async def prepare(settings: Settings, stopping: asyncio.Event | None = None) -> 
 
 def run_worker(settings: Settings, stages: Sequence[str]) -> None:
     """Prepare, then run the given stages until the worker is stopped (SIGINT/SIGTERM)."""
-    configure(settings.log_level)  # the CLI's WARNING default would otherwise win
+    configure(settings.log_level, settings.log_format)  # the CLI's WARNING default would otherwise win
     if settings.transport == "kafka":
         asyncio.run(run_kafka_worker(settings, stages))
         return
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(prepare(settings))
-    ctx = StageContext.create(settings)
     app = create_app(settings)
+    ctx = StageContext.create(settings, app.invoiceflow_tracer)
     install(app, stages, ctx)
 
     close_app = app.on_shutdown
@@ -77,6 +84,7 @@ def run_worker(settings: Settings, stages: Sequence[str]) -> None:
     async def on_shutdown() -> None:  # mode calls it once the agents (its children) have stopped
         await close_app()
         await ctx.resources.close()
+        await app.invoiceflow_tracing.aclose()
 
     app.on_shutdown = on_shutdown
     worker = faust.Worker(app, loop=loop, loglevel=settings.log_level, quiet=True, override_logging=False)
@@ -88,9 +96,20 @@ async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
     """The stages over one plain aiokafka consumer and producer, until SIGINT/SIGTERM."""
     worker = KafkaStageWorker(settings)
     stop_on_signals(worker, settings.shutdown_timeout_s)
-    if not await prepare(settings, worker.stopping):
-        return
-    ctx = StageContext.create(settings)
+    ctx = StageContext.create(settings, worker.tracing.tracer)
+    listener = worker_listener(settings, worker, ctx, stages)
+    if listener is not None:
+        await listener.start()
+    try:
+        if await prepare(settings, worker.stopping):
+            await _run(settings, worker, ctx, stages)
+    finally:
+        if listener is not None:  # first: a probe must not open the clients again as they close
+            await listener.close()
+        await ctx.resources.close()
+
+
+async def _run(settings: Settings, worker: KafkaStageWorker, ctx: StageContext, stages: Sequence[str]) -> None:
     install_kafka(worker, stages, ctx)
     events = remember_encoded(settings.recent_events)
     documents = remember_loaded(settings.recent_documents_mb * 1024 * 1024)
@@ -100,10 +119,22 @@ async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
     try:
         await worker.run()
     finally:
-        await ctx.resources.close()
         for name, memo in (("events", events), ("documents", documents)):
             if memo is not None:
                 log.info("worker: recent %s reused %d times, %d looked for in vain", name, memo.hits, memo.misses)
+
+
+def worker_listener(settings: Settings, worker: KafkaStageWorker, ctx: StageContext,
+                    stages: Sequence[str]) -> WorkerListener | None:
+    """The worker's health and metrics listener (None when the settings turn it off)."""
+    if not settings.worker_http_enabled:
+        return None
+    metrics = WorkerMetrics(worker, ctx.observations, ctx.resources, settings.health_check_timeout_s)
+    ready = Readiness(worker, ctx.resources, settings.health_check_timeout_s)
+    labels = {"app_id": settings.app_id, "stages": ",".join(stages), "pid": str(os.getpid())}
+    target = targets_dir(settings.state_dir) / f"{os.getpid()}.json"
+    return WorkerListener(settings.worker_http_host, settings.worker_http_port, target, labels, ready.answer,
+                          metrics.render)
 
 
 def stop_on_signals(worker: KafkaStageWorker, timeout_s: float) -> None:

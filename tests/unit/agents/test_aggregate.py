@@ -7,9 +7,10 @@ from types import SimpleNamespace
 from agents.aggregate import aggregate, aggregate_agent, vendors_learned
 from schemas import Decision
 from streams.codecs import encode
-from streams.errors import DecodeError
+from streams.errors import DecodeError, SinkError
 from streams.sinks.fakes import FakeCounterStore, FakeHistoryIndex, FakeRecordStore
 from streams.stage import Inbound
+from streams.tally import Observations
 from tests.records_helpers import scored
 
 
@@ -56,7 +57,7 @@ def _msg(value: bytes, offset: int) -> Inbound:
 
 async def test_the_shell_persists_counts_and_learns_once_and_routes_bad_messages() -> None:
     resources = _FakeResources()
-    handle = aggregate_agent(SimpleNamespace(resources=resources))  # type: ignore[arg-type]
+    handle = aggregate_agent(SimpleNamespace(resources=resources, observations=Observations()))  # type: ignore[arg-type]
     ok, held = scored("a", "t"), scored("b", "t", decision=Decision.REVIEW)
     batch = [_msg(encode(ok), 1), _msg(b"not json", 2), _msg(encode(held), 3)]
     outcomes = await handle(batch)
@@ -65,3 +66,20 @@ async def test_the_shell_persists_counts_and_learns_once_and_routes_bad_messages
     assert (await resources.counters_.read("t"))["t"]["scored"] == 2
     assert set(resources.store.rows) == {(ok.tenant_id, ok.invoice_id), (held.tenant_id, held.invoice_id)}
     assert list(resources.history_.vendors) == [("t", "vat:DE136695976")]  # only the approval teaches
+
+
+class _DownResources(_FakeResources):
+    async def records(self) -> FakeRecordStore:
+        raise SinkError("postgres down")
+
+
+async def test_the_time_from_receipt_to_score_is_counted_once_the_records_are_written() -> None:
+    seen = Observations()
+    ok = scored("a", "t")
+    lag = (ok.scored_at - ok.received_at).total_seconds()
+    down = aggregate_agent(SimpleNamespace(resources=_DownResources(), observations=seen))  # type: ignore[arg-type]
+    assert isinstance((await down([_msg(encode(ok), 1)]))[0], SinkError)
+    assert seen.end_to_end.count == 0  # not written: not counted
+    up = aggregate_agent(SimpleNamespace(resources=_FakeResources(), observations=seen))  # type: ignore[arg-type]
+    await up([_msg(encode(ok), 1), _msg(b"not json", 2)])
+    assert seen.end_to_end.count == 1 and seen.end_to_end.total == lag

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from config.settings import Settings
 from streams.deadletters import DeadLetterView, Origin, read_dead_letter
-from streams.errors import DecodeError, DependencyUnavailable, InvoiceflowError, SinkError
+from streams.errors import DecodeError, DependencyUnavailable, InvoiceflowError, SinkError, UnknownTenant
 from streams.headers import ATTEMPT_HEADER, NOT_BEFORE_HEADER
 from streams.stage import Inbound, Outbound, Outcome, StageRunner, per_event
 from streams.tracing import make_tracer
@@ -214,3 +217,48 @@ async def test_an_outage_is_held_in_place_when_the_host_holds_records() -> None:
     assert [r.sends for r in routed] == [(), ()]
     assert all(isinstance(r.held, SinkError) for r in routed)
     assert runner.stats.retried == 0 and runner.stats.dead_lettered == 0
+
+
+async def test_the_runner_counts_failures_by_reason_held_records_and_batch_times() -> None:
+    app = FakeApp()
+    held = StageRunner(app, "aggregate", _sink_down, hold_outages=True)
+    await held.route([FakeMessage(b"a", b"x", []), FakeMessage(b"b", b"y", [])])
+    assert (held.stats.held, held.stats.failures) == (2, {"sink_error": 2})
+    runner = StageRunner(app, "detect", per_event(_handler))
+    await runner.process([FakeEvent(FakeMessage(b"a", b"bad", [])), FakeEvent(FakeMessage(b"b", b"later", [])),
+                          FakeEvent(FakeMessage(b"c", b"ok", []))])
+    stats = runner.stats
+    assert (stats.processed, stats.produced, stats.retried, stats.dead_lettered, stats.held) == (3, 1, 1, 1, 0)
+    assert stats.failures == {"decode_error": 1, "dependency_down": 1}
+    assert stats.batch_seconds.count == 1 and stats.batch_seconds.total > 0
+
+
+async def test_a_dead_letter_or_retry_log_line_carries_the_trace_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = FakeApp()
+    runner = StageRunner(app, "detect", per_event(_handler))
+    parent = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+    with caplog.at_level(logging.WARNING, logger="invoiceflow.stage"):
+        await runner.process([FakeEvent(FakeMessage(b"inv-7", b"later", [("traceparent", parent)])),
+                              FakeEvent(FakeMessage(b"inv-8", b"bad", [("traceparent", parent)]))])
+    retry, letter = caplog.records
+    assert (retry.stage, retry.reason, retry.trace_id) == ("detect", "dependency_down", parent[3:35].decode())
+    assert not hasattr(retry, "span_id")  # an unsampled trace: no span of ours to point at
+    assert (letter.reason, letter.trace_id) == ("decode_error", parent[3:35].decode())
+    assert not hasattr(letter, "invoice_id")  # the value could not be read: no id is guessed
+
+
+async def test_the_ids_of_a_readable_record_reach_its_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    app = FakeApp()
+
+    async def refuse(msg: Inbound) -> Sequence[Outbound]:
+        raise UnknownTenant("tenant 'acme' has no policy")
+
+    runner = StageRunner(app, "detect", per_event(refuse))
+    value = b'{"invoice_id": "inv-9", "tenant_id": "acme", "seller": "Secret GmbH"}'
+    with caplog.at_level(logging.WARNING, logger="invoiceflow.stage"):
+        await runner.process([FakeEvent(FakeMessage(b"inv-9", value, []))])
+    [line] = caplog.records
+    assert (line.invoice_id, line.tenant, line.reason) == ("inv-9", "acme", "unknown_tenant")
+    assert "Secret" not in line.getMessage() and "Secret" not in str(vars(line))
