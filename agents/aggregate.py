@@ -16,6 +16,7 @@ from schemas import Decision, InvoiceScored
 from streams.errors import InvoiceflowError
 from streams.sinks import CounterDelta, VendorFact
 from streams.stage import BatchHandler, Inbound, Outcome, decode_all
+from streams.tracing import trace_id_of
 
 _MICRO = Decimal(1_000_000)
 
@@ -66,8 +67,9 @@ def aggregate_agent(ctx: StageContext) -> BatchHandler:
         outcomes, decoded = decode_all(batch, InvoiceScored)
         good = [ev for _, _, ev in decoded]
         learned = vendors_learned(good)
+        traces = {(ev.tenant_id, ev.event_id): t for _, msg, ev in decoded if (t := trace_id_of(msg.headers))}
         try:
-            await (await ctx.resources.records()).write_scored(good, learned)
+            await (await ctx.resources.records()).write_scored(good, learned, traces)
             await (await ctx.resources.counters()).apply([aggregate(ev) for ev in good])
             await (await ctx.resources.history()).learn_vendors(learned)
         except InvoiceflowError as exc:

@@ -77,3 +77,15 @@ def stage_span(tracer: trace.Tracer, name: str, parent: Context, invoice_id: str
         if invoice_id is not None and span.is_recording():
             span.set_attribute("invoiceflow.invoice_id", invoice_id)
         yield headers_for()
+
+
+_TRACEPARENT = re.compile(rb"[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+def trace_id_of(headers: Sequence[tuple[str, bytes]] | None) -> str | None:
+    """The trace id (32 hex digits) of the `traceparent` in `headers`, None when there is no valid one."""
+    for key, value in headers or ():
+        if key == "traceparent" and value is not None:
+            found = _TRACEPARENT.fullmatch(value.strip())
+            return found.group(1).decode() if found else None
+    return None

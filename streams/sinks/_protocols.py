@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -55,10 +55,12 @@ class RecordStore(Protocol):
     """Persists scored invoices idempotently, one round trip per batch.
 
     `vendors` are the sellers the batch's auto-approved events teach (tied to them by event id); they are
-    recorded only for events whose invoice row the batch actually writes.
+    recorded only for events whose invoice row the batch actually writes. `trace_ids` names the trace each
+    event's message carried, by (tenant id, event id), for the invoice's journey.
     """
 
-    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = ()) -> int: ...
+    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = (),
+                           trace_ids: Mapping[tuple[str, str], str] | None = None) -> int: ...
 
 
 class CounterStore(Protocol):

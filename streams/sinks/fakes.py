@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from schemas import InvoiceScored
 from streams.sinks import CounterDelta, HistoryFacts, HistoryQuery, VendorFact
@@ -16,9 +16,12 @@ class FakeRecordStore:
         self.rows: dict[tuple[str, str], InvoiceScored] = {}
         self.vendors: dict[tuple[str, str], VendorFact] = {}
         self.round_trips = 0
+        self.trace_ids: dict[tuple[str, str], str] = {}
 
-    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = ()) -> int:
+    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = (),
+                           trace_ids: Mapping[tuple[str, str], str] | None = None) -> int:
         self.round_trips += 1
+        self.trace_ids.update(trace_ids or {})
         written: set[tuple[str, str]] = set()
         for ev in events:
             old = self.rows.get((ev.tenant_id, ev.invoice_id))

@@ -50,8 +50,12 @@ class _FakeResources:
         return self.history_
 
 
+_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
 def _msg(value: bytes, offset: int) -> Inbound:
-    return Inbound(b"k", value, [], "p.invoices.scored", 0, offset, 0, [])
+    headers = [("traceparent", f"00-{_TRACE}-00f067aa0ba902b7-01".encode())] if offset == 1 else []
+    return Inbound(b"k", value, headers, "p.invoices.scored", 0, offset, 0, [])
 
 
 async def test_the_shell_persists_counts_and_learns_once_and_routes_bad_messages() -> None:
@@ -65,3 +69,4 @@ async def test_the_shell_persists_counts_and_learns_once_and_routes_bad_messages
     assert (await resources.counters_.read("t"))["t"]["scored"] == 2
     assert set(resources.store.rows) == {(ok.tenant_id, ok.invoice_id), (held.tenant_id, held.invoice_id)}
     assert list(resources.history_.vendors) == [("t", "vat:DE136695976")]  # only the approval teaches
+    assert resources.store.trace_ids == {("t", ok.event_id): _TRACE}  # the trace its message carried

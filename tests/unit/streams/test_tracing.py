@@ -6,7 +6,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
-from streams.tracing import continue_trace, make_tracer
+from streams.tracing import continue_trace, make_tracer, trace_id_of
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 PARENT = "b7ad6b7169203331"
@@ -51,3 +51,12 @@ def test_the_shortcut_is_only_for_a_tracer_that_follows_its_parent() -> None:
     assert span.is_recording()
     assert dict(out)["traceparent"].decode().split("-")[1:3] == [TRACE, format(span.get_span_context().span_id, "016x")]
     span.end()
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    (_parent("01"), TRACE), (_parent("00"), TRACE), ([], None), ([("traceparent", b"garbage")], None),
+    ([("traceparent", f"00-{'0' * 32}-{PARENT}-01".encode())], None),
+])
+def test_the_trace_id_of_a_message_is_its_traceparent_s(headers: list[tuple[str, bytes]], expected: str | None,
+                                                         ) -> None:
+    assert trace_id_of(headers) == expected
