@@ -175,6 +175,17 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(default=None, description="Tenant policy YAML; built-in default if unset.")
     refuse_unknown_tenants: bool = Field(default=False, description="Dead-letter tenants not in the policy.")
 
+    # Metrics tables in Redis (written by the aggregate stage, read by `invoiceflow serve`)
+    metrics_minute_retention_s: int = Field(
+        default=2 * 86400, ge=60, description="How long per-minute buckets are kept, from the bucket's start (2 days)."
+    )
+    metrics_hour_retention_s: int = Field(
+        default=90 * 86400, ge=3600, description="How long per-hour buckets are kept (90 days)."
+    )
+    metrics_day_retention_s: int = Field(
+        default=400 * 86400, ge=86400, description="How long per-day buckets are kept (400 days)."
+    )
+
     # Local stack
     state_dir: Path = Field(
         default=Path.home() / ".cache" / "invoiceflow" / "state", description="Where the local stack lives."

@@ -13,6 +13,7 @@ from typing import Any
 from config.settings import Settings
 from streams.azure.client import AzureExtractor
 from streams.azure.factory import build_extractor
+from streams.counters import Retention
 from streams.fetch import DocumentFetcher
 from streams.sinks import CounterStore, DedupeIndex, HistoryIndex, RecordStore
 from streams.sinks.postgres import PostgresRecords, open_pool
@@ -39,7 +40,7 @@ class Resources:
             self.pool = await open_pool(self.settings.postgres_dsn.get_secret_value(),
                                         self.settings.postgres_pool_max)
             self.redis = connect_redis(self.settings.redis_url.get_secret_value())
-            self._redis_stores = RedisStores(self.redis, self.settings.topic_prefix)
+            self._redis_stores = RedisStores(self.redis, self.settings.topic_prefix, Retention.of(self.settings))
             self._records = PostgresRecords(self.pool)
 
     async def records(self) -> RecordStore:

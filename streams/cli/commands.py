@@ -64,9 +64,14 @@ def _topics(sub: Sub) -> None:
 
 
 def _metrics(sub: Sub) -> None:
-    p = sub.add_parser("metrics", help="print per-tenant counters from Redis")
-    p.add_argument("--tenant", default=None)
-    p.set_defaults(func=lambda a: _print_json(asyncio.run(actions.metrics(Settings(), a.tenant))))
+    p = sub.add_parser("metrics", help="print per-tenant counters from Redis (since the start, or per window)")
+    p.add_argument("--tenant", default=None, help="one tenant (default: every tenant; with --window: all together)")
+    p.add_argument("--window", choices=["minute", "hour", "day"], default=None, help="figures per bucket instead")
+    p.add_argument("--from", dest="start", default=None, help="with --window: epoch s or ISO 8601 (default: 60 back)")
+    p.add_argument("--to", dest="end", default=None, help="with --window: excluded end (default: now)")
+    p.set_defaults(func=lambda a: _print_json(asyncio.run(
+        actions.metrics(Settings(), a.tenant) if a.window is None
+        else actions.metrics_window(Settings(), a.tenant, a.window, a.start, a.end))))
 
 
 def _schemas(sub: Sub) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 from agents.aggregate import aggregate, aggregate_agent, vendors_learned
-from schemas import Decision
+from schemas import Cost, Decision, Reason
 from streams.codecs import encode
 from streams.errors import DecodeError
 from streams.sinks.fakes import FakeCounterStore, FakeHistoryIndex, FakeRecordStore
@@ -18,6 +20,30 @@ def test_counter_increments_are_keyed_by_event_id() -> None:
     delta = aggregate(ev)
     assert delta.event_id == ev.event_id and delta.tenant_id == "t"
     assert ("scored", 1) in delta.fields and ("decision:auto_approve", 1) in delta.fields
+
+
+def test_an_event_counts_in_the_minute_it_was_scored_with_every_table_s_counter() -> None:
+    ev = scored("a", "t", decision=Decision.REVIEW).model_copy(update={
+        "received_at": datetime(2026, 12, 3, 11, 59, 59, 750_000, tzinfo=UTC),
+        "scored_at": datetime(2026, 12, 3, 12, 0, 0, 150_000, tzinfo=UTC),
+        "reasons": (Reason(code="new_vendor", message="m"), Reason(code="new_vendor", message="m", field="x"),
+                    Reason(code="low_confidence", message="m")),
+        "cost": Cost(pages=2, usd=Decimal("0.02"), model="prebuilt-invoice"),
+    })
+    delta = aggregate(ev)
+    assert delta.minute == int(datetime(2026, 12, 3, 12, 0, tzinfo=UTC).timestamp())
+    assert dict(delta.fields) == {
+        "scored": 1, "decision:review": 1, f"format:{ev.format.value}": 1, f"extractor:{ev.extractor}": 1,
+        f"route:{ev.route.value if ev.route else 'unknown'}": 1, "lat:500": 1, "latency_ms_sum": 400,
+        "reason:new_vendor": 1, "reason:low_confidence": 1, "paid_pages": 2, "cost_micro_usd": 20_000,
+    }  # each reason code once, no touchless for a review
+    assert ("touchless", 1) in aggregate(scored("b", "t")).fields
+
+
+def test_a_clock_that_ran_backwards_counts_as_no_latency() -> None:
+    ev = scored("a", "t")
+    ev = ev.model_copy(update={"received_at": ev.scored_at + timedelta(seconds=1)})
+    assert ("latency_ms_sum", 0) in aggregate(ev).fields and ("lat:10", 1) in aggregate(ev).fields
 
 
 def test_only_approvals_teach_a_vendor_and_each_fact_names_its_event() -> None:
