@@ -202,6 +202,15 @@ def bench_paid(count: int, rate: int, latency: float) -> int:
     return 0
 
 
+def bench_api(settings: Settings, rate: float, duration_s: float, connections: int, query: str) -> int:
+    """Fill Redis with a tenant's day of metrics, serve the API on loopback, drive it at `rate`; print figures."""
+    from tools.bench_api import ApiBenchConfig, format_api_bench, run_api_bench
+
+    config = ApiBenchConfig(rate=rate, duration_s=duration_s, connections=connections, query=query)
+    sys.stdout.write(format_api_bench(asyncio.run(run_api_bench(settings, config))) + "\n")
+    return 0
+
+
 def chaos(settings: Settings, scenarios: str, short: bool, count: int | None, runs: int, port_base: int,
           keep: bool) -> int:
     """Run the chaos suite on its own stack; exit code 0 when every scenario passed."""

@@ -131,6 +131,12 @@ def _bench(sub: Sub) -> None:
     q.add_argument("--latency", type=float, default=2.0, help="seconds the fake takes per document")
     q.set_defaults(func=lambda a: actions.bench_paid(a.count, a.rate, a.latency))
     _bench_e2e(kinds)
+    a = kinds.add_parser("api", help="GET /api/v1/metrics at a fixed rate against a local service: p50/p95/p99")
+    a.add_argument("--rate", type=float, default=1000.0, help="requests per second (default 1000)")
+    a.add_argument("--duration", type=float, default=20.0, help="seconds of load (default 20)")
+    a.add_argument("--connections", type=int, default=32, help="keep-alive connections of the load process")
+    a.add_argument("--query", default="window=minute", help="query string of each request (default: last hour)")
+    a.set_defaults(func=lambda a: actions.bench_api(Settings(), a.rate, a.duration, a.connections, a.query))
 
 
 def _bench_e2e(kinds: Sub) -> None:

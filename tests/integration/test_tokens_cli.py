@@ -1,4 +1,4 @@
-"""`invoiceflow tokens add|list|revoke` as a user runs them, on the real stack."""
+"""`invoiceflow tokens add|list|revoke` and `invoiceflow bench api` as a user runs them, on the real stack."""
 
 from __future__ import annotations
 
@@ -46,3 +46,10 @@ async def test_a_token_is_printed_once_stored_as_its_hash_listed_without_it_and_
         for t in mine:
             await TokenStore(pool).delete(t.token_id)
 
+
+def test_the_api_benchmark_prints_its_figures(stack: None) -> None:
+    done = _cli("bench", "api", "--rate", "100", "--duration", "1", timeout=120)
+    assert done.returncode == 0, f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    for figure in ("achieved", "p50", "p95", "p99", "service process CPU"):
+        assert figure in done.stdout
+    assert "errors 0" in done.stdout
