@@ -202,11 +202,13 @@ def bench_paid(count: int, rate: int, latency: float) -> int:
     return 0
 
 
-def bench_api(settings: Settings, rate: float, duration_s: float, connections: int, query: str) -> int:
+def bench_api(settings: Settings, rate: float, duration_s: float, connections: int, query: str,
+              writes_per_s: float) -> int:
     """Fill Redis with a tenant's day of metrics, serve the API on loopback, drive it at `rate`; print figures."""
     from tools.bench_api import ApiBenchConfig, format_api_bench, run_api_bench
 
-    config = ApiBenchConfig(rate=rate, duration_s=duration_s, connections=connections, query=query)
+    config = ApiBenchConfig(rate=rate, duration_s=duration_s, connections=connections, query=query,
+                            writes_per_s=writes_per_s)
     sys.stdout.write(format_api_bench(asyncio.run(run_api_bench(settings, config))) + "\n")
     return 0
 

@@ -136,7 +136,9 @@ def _bench(sub: Sub) -> None:
     a.add_argument("--duration", type=float, default=20.0, help="seconds of load (default 20)")
     a.add_argument("--connections", type=int, default=32, help="keep-alive connections of the load process")
     a.add_argument("--query", default="window=minute", help="query string of each request (default: last hour)")
-    a.set_defaults(func=lambda a: actions.bench_api(Settings(), a.rate, a.duration, a.connections, a.query))
+    a.add_argument("--writes", type=float, default=5.0, help="batches/s written to the tenant meanwhile (default 5)")
+    a.set_defaults(func=lambda a: actions.bench_api(Settings(), a.rate, a.duration, a.connections, a.query,
+                                                    a.writes))
 
 
 def _bench_e2e(kinds: Sub) -> None:
