@@ -113,7 +113,7 @@ def _eval(sub: Sub) -> None:
 
 
 def _bench(sub: Sub) -> None:
-    p = sub.add_parser("bench", help="benchmarks: e2e (the pipeline end to end), detect, score")
+    p = sub.add_parser("bench", help="benchmarks: e2e (the pipeline end to end), detect, score, records, paid, api")
     kinds = p.add_subparsers(dest="what", required=True, metavar="WHAT")
     d = kinds.add_parser("detect", help="detect + local extraction time per document, by format")
     d.add_argument("dir", type=Path, nargs="?", default=Path("../shared/corpus"))
@@ -131,13 +131,17 @@ def _bench(sub: Sub) -> None:
     q.add_argument("--latency", type=float, default=2.0, help="seconds the fake takes per document")
     q.set_defaults(func=lambda a: actions.bench_paid(a.count, a.rate, a.latency))
     _bench_e2e(kinds)
-    a = kinds.add_parser("api", help="GET /api/v1/metrics at a fixed rate against a local service: p50/p95/p99")
-    a.add_argument("--rate", type=float, default=1000.0, help="requests per second (default 1000)")
-    a.add_argument("--duration", type=float, default=20.0, help="seconds of load (default 20)")
-    a.add_argument("--connections", type=int, default=32, help="keep-alive connections of the load process")
-    a.add_argument("--query", default="window=minute", help="query string of each request (default: last hour)")
-    a.add_argument("--writes", type=float, default=5.0, help="batches/s written to the tenant meanwhile (default 5)")
-    a.set_defaults(func=lambda a: actions.bench_api(Settings(), a.rate, a.duration, a.connections, a.query,
+    _bench_api(kinds)
+
+
+def _bench_api(kinds: Sub) -> None:
+    p = kinds.add_parser("api", help="GET /api/v1/metrics at a fixed rate against a local service: p50/p95/p99")
+    p.add_argument("--rate", type=float, default=1000.0, help="requests per second (default 1000)")
+    p.add_argument("--duration", type=float, default=20.0, help="seconds of load (default 20)")
+    p.add_argument("--connections", type=int, default=32, help="keep-alive connections of the load process")
+    p.add_argument("--query", default="window=minute", help="query string of each request (default: last hour)")
+    p.add_argument("--writes", type=float, default=5.0, help="batches/s written to the tenant meanwhile (default 5)")
+    p.set_defaults(func=lambda a: actions.bench_api(Settings(), a.rate, a.duration, a.connections, a.query,
                                                     a.writes))
 
 
