@@ -42,10 +42,12 @@ _LATENCY = "lat"
 _DEAD_LETTER = "dlq"
 
 LATENCY_BOUNDS_MS: tuple[int, ...] = (
-    10, 25, 50, 100, 150, 200, 300, 500, 750, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000,
-    600_000, 1_800_000, 3_600_000,
+    10, 25, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 10_000, 30_000,
+    60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000,
 )
-"""Upper bounds (ms) of the end-to-end latency buckets; one more bucket holds everything slower."""
+"""Upper bounds (ms) of the end-to-end latency buckets; one more bucket holds everything slower. Finest where
+the pipeline usually is (50 ms to 1 s, a percentile is read within 25 to 250 ms there), then up to the retry
+tiers (10 s, 1 min, 10 min) and an hour."""
 _LATENCY_LABELS = (*(str(b) for b in LATENCY_BOUNDS_MS), "+Inf")
 _LATENCY_FIELDS = tuple(f"{_LATENCY}:{label}" for label in _LATENCY_LABELS)
 

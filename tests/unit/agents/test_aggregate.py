@@ -34,7 +34,7 @@ def test_an_event_counts_in_the_minute_it_was_scored_with_every_table_s_counter(
     assert delta.minute == int(datetime(2026, 12, 3, 12, 0, tzinfo=UTC).timestamp())
     assert dict(delta.fields) == {
         "scored": 1, "decision:review": 1, f"format:{ev.format.value}": 1, f"extractor:{ev.extractor}": 1,
-        f"route:{ev.route.value if ev.route else 'unknown'}": 1, "lat:500": 1, "latency_ms_sum": 400,
+        f"route:{ev.route.value if ev.route else 'unknown'}": 1, "lat:400": 1, "latency_ms_sum": 400,
         "reason:new_vendor": 1, "reason:low_confidence": 1, "paid_pages": 2, "cost_micro_usd": 20_000,
     }  # each reason code once, no touchless for a review
     assert ("touchless", 1) in aggregate(scored("b", "t")).fields

@@ -45,9 +45,9 @@ def _counts(**by_bound: int) -> list[int]:
 
 
 def test_quantiles_interpolate_inside_the_bucket_that_holds_them() -> None:
-    counts = _counts(b100=50, b150=50)  # 50 in (50, 100], 50 in (100, 150]
+    counts = _counts(b100=50, b150=50)  # 50 in (75, 100], 50 in (100, 150]
     assert quantile(counts, 0.5) == 100.0
-    assert quantile(counts, 0.25) == 75.0
+    assert quantile(counts, 0.25) == 87.5
     assert quantile(counts, 0.99) == pytest.approx(149.0)
     assert quantile(_counts(), 0.5) is None
     assert quantile(_counts(inf=3), 0.99) == float(LATENCY_BOUNDS_MS[-1])  # the open bucket: its lower bound
@@ -64,7 +64,7 @@ def test_figures_group_the_counters_and_derive_rates_and_percentiles() -> None:
     got = figures(counters)
     assert got["touchless_rate"] == 0.75
     assert got["decisions"] == {"auto_approve": 3, "review": 1} and got["extractors"] == {"azure:m": 1}
-    assert got["latency"]["count"] == 4 and got["latency"]["mean_ms"] == 75.0 and got["latency"]["p50_ms"] == 75.0
+    assert got["latency"]["count"] == 4 and got["latency"]["mean_ms"] == 75.0 and got["latency"]["p50_ms"] == 87.5
     assert got["latency"]["histogram"] == {"100": 4}
     assert got["dead_letters"] == {"total": 2, "by_stage": {"detect": {"document_missing": 2}}}
     MetricsFigures.model_validate(got)  # the contract holds
