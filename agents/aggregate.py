@@ -1,8 +1,11 @@
 """Aggregate: persist scored invoices and count them per tenant, in batches.
 
-The pure core turns one scored event into counter increments; the agent writes a whole batch to PostgreSQL
-(one round trip) and applies the increments to Redis (one round trip). Both writes are idempotent, so a
-redelivered batch changes nothing. A sink failure sends the batch to the retry topic; nothing is dropped.
+The pure core turns one scored event into counter increments (what the metrics tables of
+`streams.counters` count: by decision, route, format, extractor and reason code, touchless, paid pages and
+cost, end-to-end latency); the agent writes a whole batch to PostgreSQL (one round trip) and applies the
+increments to Redis (one round trip), each event into the minute, hour and day it was scored in. Both writes
+are idempotent, so a redelivered batch changes nothing and the tables keep agreeing with the records. A sink
+failure sends the batch to the retry topic; nothing is dropped.
 Each record's stage span covers the batch's writes; once they are done, the invoice's time from receipt to
 score is counted for the worker's metrics.
 """
@@ -15,10 +18,21 @@ from decimal import Decimal
 from agents.context import StageContext
 from agents.rules.history import seller_identity
 from schemas import Decision, InvoiceScored
+from streams.counters import (
+    COST_MICRO_USD,
+    LATENCY_SUM_MS,
+    PAID_PAGES,
+    SCORED,
+    TOUCHLESS,
+    WINDOWS,
+    by_field,
+    epoch_s,
+    latency_field,
+)
 from streams.errors import InvoiceflowError
 from streams.sinks import CounterDelta, VendorFact
 from streams.stage import BatchHandler, Inbound, Outcome, decode_all
-from streams.tracing import describe
+from streams.tracing import describe, trace_id_of
 
 _MICRO = Decimal(1_000_000)
 
@@ -30,20 +44,29 @@ def aggregate(event: InvoiceScored) -> CounterDelta:
         event: The scored invoice.
 
     Returns:
-        Increments for: invoices scored, by decision, by format, by extractor, paid pages and cost
-        (micro-dollars), keyed by the event id so each event counts once.
+        Increments for: invoices scored, by decision, route, format, extractor and reason code (each code
+        once per invoice), touchless (auto-approved), paid pages and cost (micro-dollars), and the end-to-end
+        latency (scored_at - received_at) as one histogram bucket plus its sum in ms; keyed by the tenant and
+        event id so each event counts once, in the minute it was scored.
     """
+    scored_at = epoch_s(event.scored_at)
+    latency_ms = max(0, round((event.scored_at - event.received_at).total_seconds() * 1000))
     fields: list[tuple[str, int]] = [
-        ("scored", 1),
-        (f"decision:{event.decision.value}", 1),
-        (f"format:{event.format.value}", 1),
-        (f"extractor:{event.extractor}", 1),
+        (SCORED, 1),
+        (by_field("decision", event.decision.value), 1),
+        (by_field("format", event.format.value), 1),
+        (by_field("extractor", event.extractor), 1),
+        (by_field("route", event.route.value if event.route else "unknown"), 1),
+        (latency_field(latency_ms), 1),
+        (LATENCY_SUM_MS, latency_ms),
     ]
+    fields += [(by_field("reason", code), 1) for code in dict.fromkeys(r.code for r in event.reasons)]
+    if event.decision is Decision.AUTO_APPROVE:
+        fields.append((TOUCHLESS, 1))
     if event.cost.pages:
-        fields.append(("paid_pages", event.cost.pages))
-        fields.append(("cost_micro_usd", int(event.cost.usd * _MICRO)))
-    day = event.scored_at.date().isoformat()
-    return CounterDelta(event.event_id, event.tenant_id, day, tuple(fields))
+        fields.append((PAID_PAGES, event.cost.pages))
+        fields.append((COST_MICRO_USD, int(event.cost.usd * _MICRO)))
+    return CounterDelta(event.event_id, event.tenant_id, WINDOWS["minute"].start(scored_at), tuple(fields))
 
 
 def vendors_learned(events: Sequence[InvoiceScored]) -> list[VendorFact]:
@@ -69,8 +92,9 @@ def aggregate_agent(ctx: StageContext) -> BatchHandler:
         outcomes, decoded = decode_all(batch, InvoiceScored)
         good = [ev for _, _, ev in decoded]
         learned = vendors_learned(good)
+        traces = {(ev.tenant_id, ev.event_id): t for _, msg, ev in decoded if (t := trace_id_of(msg.headers))}
         try:
-            await (await ctx.resources.records()).write_scored(good, learned)
+            await (await ctx.resources.records()).write_scored(good, learned, traces)
             await (await ctx.resources.counters()).apply([aggregate(ev) for ev in good])
             await (await ctx.resources.history()).learn_vendors(learned)
         except InvoiceflowError as exc:

@@ -124,8 +124,8 @@ def extracted_event(detected: DocumentDetected, got: Extraction, now: datetime) 
     return InvoiceExtracted(
         event_id=event_id_for("extract", detected.invoice_id, detected.event_id),
         invoice_id=detected.invoice_id, tenant_id=detected.tenant_id, received_at=detected.received_at,
-        extracted_at=now, document=detected.document, format=detected.format, route=detected.route,
-        extractor=got.extractor, invoice=got.invoice, local_reading=got.local_reading,
+        extracted_at=now, detected_at=detected.detected_at, document=detected.document, format=detected.format,
+        route=detected.route,        extractor=got.extractor, invoice=got.invoice, local_reading=got.local_reading,
         pages=got.pages or detected.pages or 0, cost=got.cost,
         reasons=(*detected.reasons, *got.reasons), duplicate_of=detected.duplicate_of,
     )

@@ -179,6 +179,8 @@ def scored_event(extracted: InvoiceExtracted, result: ScoreResult, scored_at: da
         tenant_id=extracted.tenant_id,
         received_at=extracted.received_at,
         scored_at=scored_at,
+        detected_at=extracted.detected_at,
+        extracted_at=extracted.extracted_at,
         score=result.score,
         decision=result.decision,
         reasons=result.reasons,

@@ -193,6 +193,32 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(default=None, description="Tenant policy YAML; built-in default if unset.")
     refuse_unknown_tenants: bool = Field(default=False, description="Dead-letter tenants not in the policy.")
 
+    # Metrics tables in Redis (written by the aggregate stage, read by `invoiceflow serve`)
+    metrics_minute_retention_s: int = Field(
+        default=2 * 86400, ge=60, description="How long per-minute buckets are kept, from the bucket's start (2 days)."
+    )
+    metrics_hour_retention_s: int = Field(
+        default=90 * 86400, ge=3600, description="How long per-hour buckets are kept (90 days)."
+    )
+    metrics_day_retention_s: int = Field(
+        default=400 * 86400, ge=86400, description="How long per-day buckets are kept (400 days)."
+    )
+
+    # The API service (`invoiceflow serve`)
+    service_host: str = Field(default="127.0.0.1", description="Interface the API service binds.")
+    service_port: int = Field(default=8080, ge=0, le=65535, description="Port of the API service.")
+    service_token_refresh_s: float = Field(
+        default=30.0, gt=0,
+        description="How often the service reloads the API token hashes from PostgreSQL (a new or revoked token "
+        "takes effect within this).",
+    )
+    service_check_timeout_s: float = Field(
+        default=1.0, gt=0, description="Longest each readiness check (Redis, PostgreSQL, Kafka) may take."
+    )
+    service_max_buckets: int = Field(
+        default=1500, ge=1, description="Most buckets one metrics request may span (a day of minutes is 1,440)."
+    )
+
     # Local stack
     state_dir: Path = Field(
         default=Path.home() / ".cache" / "invoiceflow" / "state", description="Where the local stack lives."

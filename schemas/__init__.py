@@ -1,4 +1,4 @@
-"""Event contracts of invoiceflow: pydantic v2 models, one per topic payload, versioned."""
+"""Contracts of invoiceflow: pydantic v2 models, one per topic payload and per API answer, versioned."""
 
 from schemas._base import Contract, Event, event_id_for
 from schemas._common import (
@@ -9,6 +9,20 @@ from schemas._common import (
     DocumentRef,
     Reason,
     Route,
+)
+from schemas.api import (
+    CheckResult,
+    DeadLetterEntry,
+    DeadLetterFigures,
+    DecisionEntry,
+    HealthResponse,
+    InvoiceJourney,
+    LatencyFigures,
+    MetricsBucket,
+    MetricsFigures,
+    MetricsResponse,
+    ReplayEntry,
+    StageTimes,
 )
 from schemas.events import (
     EVENT_TYPES,
@@ -25,23 +39,35 @@ __all__ = [
     "EVENT_TYPES",
     "INVOICE_LIKE",
     "Address",
+    "CheckResult",
     "Contract",
     "Cost",
     "DeadLetter",
+    "DeadLetterEntry",
+    "DeadLetterFigures",
     "Decision",
+    "DecisionEntry",
     "DocType",
     "DocumentDetected",
     "DocumentFormat",
     "DocumentRef",
     "Event",
+    "HealthResponse",
     "InvoiceData",
     "InvoiceExtracted",
+    "InvoiceJourney",
     "InvoiceReceived",
     "InvoiceScored",
+    "LatencyFigures",
     "LineItem",
+    "MetricsBucket",
+    "MetricsFigures",
+    "MetricsResponse",
     "Party",
     "Reason",
+    "ReplayEntry",
     "Route",
+    "StageTimes",
     "TaxSubtotal",
     "event_id_for",
 ]

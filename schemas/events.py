@@ -2,7 +2,9 @@
 
 `invoices.received -> invoices.detected -> invoices.extracted -> invoices.scored`, plus the dead-letter
 envelope. Each event carries the document reference forward so any stage can be replayed on its own, and
-`received_at` so end-to-end latency is measurable at the last hop.
+`received_at` so end-to-end latency is measurable at the last hop; the later events also carry the earlier
+stages' times (optional, so events written before they were carried still decode), so the scored record
+holds the invoice's whole journey.
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ class InvoiceExtracted(Event):
 
     schema_version: Literal[1] = Field(default=1, description="Contract version.")
     extracted_at: datetime = Field(description="When extraction finished (UTC).")
+    detected_at: datetime | None = Field(
+        default=None,
+        description="When detection finished (UTC), carried forward for the invoice's journey; None on events "
+        "written before it was carried.",
+    )
     document: DocumentRef = Field(description="The document, carried forward.")
     format: DocumentFormat = Field(description="Format judged by detect.")
     route: Route = Field(description="Route taken by detect.")
@@ -76,6 +83,16 @@ class InvoiceScored(Event):
 
     schema_version: Literal[1] = Field(default=1, description="Contract version.")
     scored_at: datetime = Field(description="When scoring finished (UTC).")
+    detected_at: datetime | None = Field(
+        default=None,
+        description="When detection finished (UTC), carried forward for the invoice's journey; None on events "
+        "written before it was carried.",
+    )
+    extracted_at: datetime | None = Field(
+        default=None,
+        description="When extraction finished (UTC), carried forward for the invoice's journey; None on events "
+        "written before it was carried.",
+    )
     score: float = Field(ge=0.0, le=1.0, description="How safely it can be processed without a human.")
     decision: Decision = Field(description="auto_approve, review or reject.")
     reasons: tuple[Reason, ...] = Field(default=(), description="Every finding behind the decision.")

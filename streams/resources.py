@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from config.settings import Settings
 from streams.azure.client import AzureExtractor
 from streams.azure.factory import build_extractor
+from streams.counters import Retention
 from streams.fetch import DocumentFetcher
 from streams.sinks import CounterStore, DedupeIndex, HistoryIndex, RecordStore
 from streams.sinks.postgres import PostgresRecords, open_pool
@@ -40,7 +41,8 @@ class Resources:
                 return
             self.pool = await open_pool(self.settings.postgres_dsn.get_secret_value(),
                                         self.settings.postgres_pool_max)
-            self._redis_stores = RedisStores(self.redis_client(), self.settings.topic_prefix)
+            self._redis_stores = RedisStores(self.redis_client(), self.settings.topic_prefix,
+                                             Retention.of(self.settings))
             self._records = PostgresRecords(self.pool)
 
     def redis_client(self) -> Redis:

@@ -202,3 +202,8 @@ def stage_span(tracer: trace.Tracer, name: str, parent: Context, invoice_id: str
         if invoice_id is not None and span.is_recording():
             span.set_attribute("invoiceflow.invoice_id", invoice_id)
         yield headers_for()
+
+
+def trace_id_of(headers: Sequence[tuple[str, bytes]] | None) -> str | None:
+    """The trace id (32 hex digits) of the `traceparent` in `headers`, None when there is no valid one."""
+    return log_ids(headers or ()).get("trace_id")

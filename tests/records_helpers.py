@@ -40,11 +40,16 @@ def scored(invoice_id: str, tenant: str, *, version: int = 1, lines: int = 5,
 
 
 async def dump(conn: Any, tenant: str, tables: tuple[str, ...] = RECORD_TABLES) -> dict[str, list[str]]:
-    """Every row of the tenant in `tables`, as text, with the row version (xmin): any rewrite shows."""
+    """Every row of the tenant in `tables`, as text, with the row version (xmin): any rewrite shows.
+
+    NULL columns are left out, so a column a later migration added (NULL in rows written before it) leaves
+    the dump of those rows as it was.
+    """
     out: dict[str, list[str]] = {}
     for table in tables:
         rows = await conn.fetch(
-            f"SELECT t.xmin::text || ' ' || t::text AS r FROM {table} t WHERE t.tenant_id = $1 ORDER BY 1",
+            f"SELECT t.xmin::text || ' ' || jsonb_strip_nulls(to_jsonb(t))::text AS r FROM {table} t"
+            " WHERE t.tenant_id = $1 ORDER BY 1",
             tenant,
         )
         out[table] = [r["r"] for r in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -86,6 +87,24 @@ async def metrics(settings: Settings, tenant: str | None) -> dict[str, dict[str,
         return await RedisStores(client, settings.topic_prefix).read(tenant)
     finally:
         await client.aclose()
+
+
+async def metrics_window(settings: Settings, tenant: str | None, window: str, start: str | None,
+                         end: str | None) -> dict[str, object]:
+    """A tenant's (or all tenants') figures per bucket of `window` in [start, end), and their totals."""
+    from streams.counters import bucket_range, metrics_document, parse_time
+
+    try:
+        frm, to = bucket_range(window, None if start is None else parse_time(start, "--from"),
+                               None if end is None else parse_time(end, "--to"), time.time(), 100_000)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    client = connect_redis(settings.redis_url.get_secret_value())
+    try:
+        reading = await RedisStores(client, settings.topic_prefix).read_window(tenant, window, frm, to)
+    finally:
+        await client.aclose()
+    return metrics_document(tenant, window, frm, to, reading.series, reading.totals)
 
 
 async def import_vendors(settings: Settings, path: Path, tenant: str) -> int:
@@ -180,6 +199,17 @@ def bench_paid(count: int, rate: int, latency: float) -> int:
     from streams.azure.bench import bench_paid_scaling, format_report
 
     sys.stdout.write(format_report(asyncio.run(bench_paid_scaling(count, rate, latency))) + "\n")
+    return 0
+
+
+def bench_api(settings: Settings, rate: float, duration_s: float, connections: int, query: str,
+              writes_per_s: float) -> int:
+    """Fill Redis with a tenant's day of metrics, serve the API on loopback, drive it at `rate`; print figures."""
+    from tools.bench_api import ApiBenchConfig, format_api_bench, run_api_bench
+
+    config = ApiBenchConfig(rate=rate, duration_s=duration_s, connections=connections, query=query,
+                            writes_per_s=writes_per_s)
+    sys.stdout.write(format_api_bench(asyncio.run(run_api_bench(settings, config))) + "\n")
     return 0
 
 

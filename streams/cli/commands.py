@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from streams.cli import actions, dlq
+from streams.cli import actions, dlq, service
 
 Sub = Any  # argparse's private _SubParsersAction
 
@@ -64,9 +64,14 @@ def _topics(sub: Sub) -> None:
 
 
 def _metrics(sub: Sub) -> None:
-    p = sub.add_parser("metrics", help="print per-tenant counters from Redis")
-    p.add_argument("--tenant", default=None)
-    p.set_defaults(func=lambda a: _print_json(asyncio.run(actions.metrics(Settings(), a.tenant))))
+    p = sub.add_parser("metrics", help="print per-tenant counters from Redis (since the start, or per window)")
+    p.add_argument("--tenant", default=None, help="one tenant (default: every tenant; with --window: all together)")
+    p.add_argument("--window", choices=["minute", "hour", "day"], default=None, help="figures per bucket instead")
+    p.add_argument("--from", dest="start", default=None, help="with --window: epoch s or ISO 8601 (default: 60 back)")
+    p.add_argument("--to", dest="end", default=None, help="with --window: excluded end (default: now)")
+    p.set_defaults(func=lambda a: _print_json(asyncio.run(
+        actions.metrics(Settings(), a.tenant) if a.window is None
+        else actions.metrics_window(Settings(), a.tenant, a.window, a.start, a.end))))
 
 
 def _schemas(sub: Sub) -> None:
@@ -108,7 +113,7 @@ def _eval(sub: Sub) -> None:
 
 
 def _bench(sub: Sub) -> None:
-    p = sub.add_parser("bench", help="benchmarks: e2e (the pipeline end to end), detect, score")
+    p = sub.add_parser("bench", help="benchmarks: e2e (the pipeline end to end), detect, score, records, paid, api")
     kinds = p.add_subparsers(dest="what", required=True, metavar="WHAT")
     d = kinds.add_parser("detect", help="detect + local extraction time per document, by format")
     d.add_argument("dir", type=Path, nargs="?", default=Path("../shared/corpus"))
@@ -126,6 +131,18 @@ def _bench(sub: Sub) -> None:
     q.add_argument("--latency", type=float, default=2.0, help="seconds the fake takes per document")
     q.set_defaults(func=lambda a: actions.bench_paid(a.count, a.rate, a.latency))
     _bench_e2e(kinds)
+    _bench_api(kinds)
+
+
+def _bench_api(kinds: Sub) -> None:
+    p = kinds.add_parser("api", help="GET /api/v1/metrics at a fixed rate against a local service: p50/p95/p99")
+    p.add_argument("--rate", type=float, default=1000.0, help="requests per second (default 1000)")
+    p.add_argument("--duration", type=float, default=20.0, help="seconds of load (default 20)")
+    p.add_argument("--connections", type=int, default=32, help="keep-alive connections of the load process")
+    p.add_argument("--query", default="window=minute", help="query string of each request (default: last hour)")
+    p.add_argument("--writes", type=float, default=5.0, help="batches/s written to the tenant meanwhile (default 5)")
+    p.set_defaults(func=lambda a: actions.bench_api(Settings(), a.rate, a.duration, a.connections, a.query,
+                                                    a.writes))
 
 
 def _bench_e2e(kinds: Sub) -> None:
@@ -175,5 +192,5 @@ def _print_json(obj: object) -> int:
 
 REGISTRY: tuple[Callable[[Sub], None], ...] = (
     _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _index, _eval, _bench, dlq.register,
-    dlq.register_alias, _demo, _chaos,
+    dlq.register_alias, _demo, _chaos, service.register_serve, service.register_tokens,
 )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from schemas import InvoiceScored
@@ -11,12 +12,41 @@ from schemas import InvoiceScored
 
 @dataclass(frozen=True, slots=True)
 class CounterDelta:
-    """Increments to a tenant's counters caused by one event (applied once per event id)."""
+    """Increments to a tenant's counters caused by one event (applied once per (tenant, event id))."""
 
     event_id: str
     tenant_id: str
-    day: str
+    minute: int
+    """UTC start (epoch seconds) of the minute the event counts in; its hour and day follow from it."""
     fields: tuple[tuple[str, int], ...]
+    """Counter name -> increment (names from `streams.counters`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterFact:
+    """A record a stage gave up on, named by where it was consumed: counted and recorded once per origin."""
+
+    stage: str
+    reason: str
+    """The error code it was dead-lettered for."""
+    topic: str
+    """The topic it was consumed from (full name), with `partition` and `offset` its origin."""
+    partition: int
+    offset: int
+    failed_at: datetime
+    tenant_id: str | None = None
+    """The tenant, if the record revealed it (counted under `streams.counters.UNKNOWN_TENANT` otherwise)."""
+    invoice_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowReading:
+    """What the metrics tables hold for one tenant (or all) and window over a range of buckets."""
+
+    series: tuple[tuple[int, dict[str, int]], ...]
+    """(bucket start in epoch seconds, counters) for each bucket that counted something, oldest first."""
+    totals: dict[str, int]
+    """The counters summed over `series`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +85,28 @@ class RecordStore(Protocol):
     """Persists scored invoices idempotently, one round trip per batch.
 
     `vendors` are the sellers the batch's auto-approved events teach (tied to them by event id); they are
-    recorded only for events whose invoice row the batch actually writes.
+    recorded only for events whose invoice row the batch actually writes. `trace_ids` names the trace each
+    event's message carried, by (tenant id, event id), for the invoice's journey.
     """
 
-    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = ()) -> int: ...
+    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = (),
+                           trace_ids: Mapping[tuple[str, str], str] | None = None) -> int: ...
 
 
 class CounterStore(Protocol):
-    """Applies counter deltas idempotently (an event id counts once)."""
+    """Applies counter deltas idempotently (a tenant's event id counts once, a dead letter once per origin)."""
 
     async def apply(self, deltas: Sequence[CounterDelta]) -> int: ...
 
+    async def count_dead_letters(self, letters: Sequence[DeadLetterFact]) -> int: ...
+
     async def read(self, tenant_id: str | None = None) -> dict[str, dict[str, int]]: ...
+
+
+class DeadLetterStore(Protocol):
+    """Records dead letters idempotently (one row per origin), one round trip per batch."""
+
+    async def write_dead_letters(self, letters: Sequence[DeadLetterFact]) -> int: ...
 
 
 class HistoryIndex(Protocol):

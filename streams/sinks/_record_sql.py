@@ -18,7 +18,10 @@ lookup here names the tenant too; `$1` and `$2` are the tenant and invoice ids o
 the stored rows are probed by primary key without reading the JSON first.
 
 The extraction record (`route`, `pages`, `extraction_reasons`) comes from the scored event, which carries
-what extraction found so the record can be written without reading another topic.
+what extraction found so the record can be written without reading another topic; so do the journey's
+times (`detected_at`, `extracted_at`, NULL on events from before they were carried). An event's JSON may
+carry one key the contract does not: `trace_id`, the trace its message belonged to (added by
+`_record_rows`, read here into the invoice row and the decision history).
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ from __future__ import annotations
 _EVENT_FIELDS = """
     e->>'invoice_id' AS invoice_id, e->>'tenant_id' AS tenant_id, e->>'event_id' AS event_id,
     e->>'decision' AS decision, (e->>'score')::float8 AS score, jsonb_strip_nulls(e->'reasons') AS reasons,
-    e->>'policy_version' AS policy_version, (e->>'scored_at')::timestamptz AS scored_at"""
+    e->>'policy_version' AS policy_version, (e->>'scored_at')::timestamptz AS scored_at, e->>'trace_id' AS trace_id"""
 
 RECORD_BATCH = f"""
 WITH rows AS MATERIALIZED (
   SELECT {_EVENT_FIELDS},
     nullif(e->'invoice', 'null') AS invoice, e->>'format' AS format, e->>'extractor' AS extractor,
     e->>'document_sha256' AS document_sha256, (e->>'received_at')::timestamptz AS received_at,
+    (e->>'detected_at')::timestamptz AS detected_at, (e->>'extracted_at')::timestamptz AS extracted_at,
     (e->'cost'->>'usd')::numeric AS cost_usd, (e->'cost'->>'pages')::int AS cost_pages,
     e->'cost'->>'model' AS cost_model, e->>'route' AS route, (e->>'pages')::int AS doc_pages,
     nullif(e->'extraction_reasons', 'null') AS extraction_reasons
@@ -46,19 +50,22 @@ WITH rows AS MATERIALIZED (
   SELECT tenant_id, invoice_id, decision, coalesce(jsonb_array_length(invoice->'lines'), 0) AS line_count
   FROM invoices JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, invoice_id) USING (tenant_id, invoice_id)
 ), history AS (
-  INSERT INTO decisions (event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at)
-  SELECT event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at FROM rows
+  INSERT INTO decisions (event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at,
+    trace_id)
+  SELECT event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at, trace_id FROM rows
   UNION ALL
-  SELECT event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at FROM older
+  SELECT event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at, trace_id
+  FROM older
   ON CONFLICT (tenant_id, event_id) DO NOTHING
 ), written AS (
   INSERT INTO invoices AS i (invoice_id, tenant_id, event_id, invoice_number, seller_name, seller_vat_id,
     currency, amount_due, issue_date, doc_type, format, extractor, document_sha256, decision, score, reasons,
-    policy_version, cost_usd, pages, invoice, received_at, scored_at)
+    policy_version, cost_usd, pages, invoice, received_at, scored_at, detected_at, extracted_at, trace_id)
   SELECT invoice_id, tenant_id, event_id, invoice->>'invoice_number', invoice->'seller'->>'name',
     invoice->'seller'->>'vat_id', invoice->>'currency', (invoice->>'amount_due')::numeric,
     (invoice->>'issue_date')::date, invoice->>'doc_type', format, extractor, document_sha256, decision, score,
-    reasons, policy_version, cost_usd, cost_pages, invoice, received_at, scored_at
+    reasons, policy_version, cost_usd, cost_pages, invoice, received_at, scored_at, detected_at, extracted_at,
+    trace_id
   FROM rows
   ON CONFLICT (tenant_id, invoice_id) DO UPDATE SET
     event_id = EXCLUDED.event_id, invoice_number = EXCLUDED.invoice_number,
@@ -68,6 +75,7 @@ WITH rows AS MATERIALIZED (
     decision = EXCLUDED.decision, score = EXCLUDED.score, reasons = EXCLUDED.reasons,
     policy_version = EXCLUDED.policy_version, cost_usd = EXCLUDED.cost_usd, pages = EXCLUDED.pages,
     invoice = EXCLUDED.invoice, received_at = EXCLUDED.received_at, scored_at = EXCLUDED.scored_at,
+    detected_at = EXCLUDED.detected_at, extracted_at = EXCLUDED.extracted_at, trace_id = EXCLUDED.trace_id,
     written_at = now()
   WHERE (i.scored_at, i.event_id) < (EXCLUDED.scored_at, EXCLUDED.event_id)
   RETURNING i.tenant_id, i.invoice_id, i.event_id, i.scored_at, i.decision
@@ -149,6 +157,7 @@ WITH gone AS (DELETE FROM invoices WHERE tenant_id = $1 RETURNING invoice_id),
 lines AS (DELETE FROM invoice_lines WHERE tenant_id = $1),
 extractions AS (DELETE FROM invoice_extractions WHERE tenant_id = $1),
 history AS (DELETE FROM decisions WHERE tenant_id = $1),
-known AS (DELETE FROM vendors WHERE tenant_id = $1)
+known AS (DELETE FROM vendors WHERE tenant_id = $1),
+dead AS (DELETE FROM dead_letters WHERE tenant_id = $1)
 SELECT count(*) FROM gone
 """

@@ -27,6 +27,10 @@ _INVOICE = (
     " policy_version, cost_usd, pages, invoice, received_at, scored_at) VALUES ($1, $2, $3, $4, $5, $6, $7,"
     " $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17, $18, $19, $20::jsonb, $21, $22)"
 )
+_INVOICE_JOURNEY = (  # since migration 0006 the row keeps when detection and extraction finished
+    _INVOICE.replace("received_at, scored_at)", "received_at, scored_at, detected_at, extracted_at)")
+    .replace("$21, $22)", "$21, $22, $23, $24)")
+)
 _EXTRACTION = (
     "INSERT INTO invoice_extractions (invoice_id, tenant_id, event_id, extractor, route, format, pages,"
     " cost_pages, cost_model, cost_usd, confidences, reasons)"
@@ -61,19 +65,23 @@ def _reasons(reasons: Sequence[Reason]) -> str:
     return orjson.dumps([r.model_dump(exclude_none=True) for r in reasons]).decode()
 
 
-def rows_of(events: Sequence[InvoiceScored]) -> list[tuple[str, tuple[Any, ...]]]:
-    """Every row the record store writes for new invoices `events`, as (INSERT, values), one row at a time."""
+def rows_of(events: Sequence[InvoiceScored], *, journey: bool = True) -> list[tuple[str, tuple[Any, ...]]]:
+    """Every row the record store writes for new invoices `events`, as (INSERT, values), one row at a time.
+
+    With `journey` off, the invoice rows leave out the columns migration 0006 added (the tables as they were).
+    """
     out: list[tuple[str, tuple[Any, ...]]] = []
     for ev in events:
         inv = ev.invoice
         seller = inv.seller if inv else None
-        out.append((_INVOICE, (
+        times = (ev.detected_at, ev.extracted_at) if journey else ()
+        out.append((_INVOICE_JOURNEY if journey else _INVOICE, (
             ev.invoice_id, ev.tenant_id, ev.event_id, inv.invoice_number if inv else None,
             seller.name if seller else None, seller.vat_id if seller else None, inv.currency if inv else None,
             inv.amount_due if inv else None, inv.issue_date if inv else None, inv.doc_type.value if inv else None,
             ev.format.value, ev.extractor, ev.document_sha256, ev.decision.value, ev.score, _reasons(ev.reasons),
             ev.policy_version, ev.cost.usd, ev.cost.pages, inv.model_dump_json() if inv else None,
-            ev.received_at, ev.scored_at,
+            ev.received_at, ev.scored_at, *times,
         )))
         out.append((_EXTRACTION, (
             ev.invoice_id, ev.tenant_id, ev.event_id, ev.extractor, ev.route.value if ev.route else None,

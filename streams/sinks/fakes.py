@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from schemas import InvoiceScored
-from streams.sinks import CounterDelta, HistoryFacts, HistoryQuery, VendorFact
+from streams.counters import DEAD_LETTERS, UNKNOWN_TENANT, dead_letter_field
+from streams.sinks import CounterDelta, DeadLetterFact, HistoryFacts, HistoryQuery, VendorFact
 
 
 class FakeRecordStore:
@@ -16,9 +17,12 @@ class FakeRecordStore:
         self.rows: dict[tuple[str, str], InvoiceScored] = {}
         self.vendors: dict[tuple[str, str], VendorFact] = {}
         self.round_trips = 0
+        self.trace_ids: dict[tuple[str, str], str] = {}
 
-    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = ()) -> int:
+    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = (),
+                           trace_ids: Mapping[tuple[str, str], str] | None = None) -> int:
         self.round_trips += 1
+        self.trace_ids.update(trace_ids or {})
         written: set[tuple[str, str]] = set()
         for ev in events:
             old = self.rows.get((ev.tenant_id, ev.invoice_id))
@@ -33,10 +37,12 @@ class FakeRecordStore:
 
 
 class FakeCounterStore:
-    """Counters with the same once-per-(tenant, event id) rule as the Redis script."""
+    """Counters since the start, with the same once-per-(tenant, event id) and once-per-origin rules as the
+    Redis scripts (the window tables are the real store's business)."""
 
     def __init__(self) -> None:
         self.seen: set[tuple[str, str]] = set()
+        self.origins: set[tuple[str, int, int]] = set()
         self.counters: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     async def apply(self, deltas: Sequence[CounterDelta]) -> int:
@@ -50,8 +56,36 @@ class FakeCounterStore:
                 self.counters[d.tenant_id][name] += value
         return applied
 
+    async def count_dead_letters(self, letters: Sequence[DeadLetterFact]) -> int:
+        counted = 0
+        for d in letters:
+            origin = (d.topic, d.partition, d.offset)
+            if origin in self.origins:
+                continue
+            self.origins.add(origin)
+            counted += 1
+            tenant = self.counters[d.tenant_id or UNKNOWN_TENANT]
+            tenant[DEAD_LETTERS] += 1
+            tenant[dead_letter_field(d.stage, d.reason)] += 1
+        return counted
+
     async def read(self, tenant_id: str | None = None) -> dict[str, dict[str, int]]:
         return {t: dict(c) for t, c in self.counters.items() if tenant_id in (None, t)}
+
+
+class FakeDeadLetterStore:
+    """Dead-letter rows keyed by origin (topic, partition, offset), the first one kept, like PostgreSQL."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int, int], DeadLetterFact] = {}
+
+    async def write_dead_letters(self, letters: Sequence[DeadLetterFact]) -> int:
+        written = 0
+        for d in letters:
+            if (d.topic, d.partition, d.offset) not in self.rows:
+                self.rows[(d.topic, d.partition, d.offset)] = d
+                written += 1
+        return written
 
 
 class FakeDedupeIndex:

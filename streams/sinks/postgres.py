@@ -26,7 +26,7 @@ import asyncpg
 from schemas import InvoiceScored
 from streams.errors import SinkError
 from streams.sinks._protocols import VendorFact
-from streams.sinks._record_rows import latest_per_invoice, record_batch, vendor_master_columns
+from streams.sinks._record_rows import TraceIds, latest_per_invoice, record_batch, vendor_master_columns
 from streams.sinks._record_sql import DELETE_TENANT, RECORD_BATCH, VENDOR_MASTER
 from streams.sinks.migrations import apply_migrations
 
@@ -40,16 +40,18 @@ class PostgresRecords:
         self.pool = pool
         self._one_batch_at_a_time = asyncio.Lock()
 
-    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = ()) -> int:
+    async def write_scored(self, events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] = (),
+                           trace_ids: TraceIds | None = None) -> int:
         """Record a batch of scored events in one round trip; returns how many invoice rows it wrote.
 
         Args:
             events: The batch, in any order, redeliveries and several events per invoice included.
             vendors: Sellers the batch's auto-approved events teach, tied to them by event id.
+            trace_ids: The trace id each event's message carried, by (tenant id, event id), if any.
         """
         if not events:
             return 0
-        batch = record_batch(events, vendors)
+        batch = record_batch(events, vendors, trace_ids)
         try:
             async with self._one_batch_at_a_time, self.pool.acquire() as conn:
                 return int(await conn.fetchval(RECORD_BATCH, *batch.arguments()))

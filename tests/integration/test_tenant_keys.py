@@ -263,7 +263,7 @@ ORDER BY 1
 async def test_migration_0004_keys_stored_rows_by_tenant(old_schema: Any) -> None:
     stored = [scored(f"INV-{n}", "keys-a", version=1, lines=n % 4) for n in range(6)]
     async with old_schema.acquire() as conn:
-        for sql, values in rows_of(stored):  # rows as the former statement left them
+        for sql, values in rows_of(stored, journey=False):  # rows as the former statement left them
             await conn.execute(sql, *values)
         before = await dump(conn, "keys-a")
         assert (await apply_migrations(conn))[0] == "0004_tenant_keys.sql"  # and any later ones

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 from agents.aggregate import aggregate, aggregate_agent, vendors_learned
-from schemas import Decision
+from schemas import Cost, Decision, Reason
 from streams.codecs import encode
 from streams.errors import DecodeError, SinkError
 from streams.sinks.fakes import FakeCounterStore, FakeHistoryIndex, FakeRecordStore
@@ -19,6 +21,30 @@ def test_counter_increments_are_keyed_by_event_id() -> None:
     delta = aggregate(ev)
     assert delta.event_id == ev.event_id and delta.tenant_id == "t"
     assert ("scored", 1) in delta.fields and ("decision:auto_approve", 1) in delta.fields
+
+
+def test_an_event_counts_in_the_minute_it_was_scored_with_every_table_s_counter() -> None:
+    ev = scored("a", "t", decision=Decision.REVIEW).model_copy(update={
+        "received_at": datetime(2026, 12, 3, 11, 59, 59, 750_000, tzinfo=UTC),
+        "scored_at": datetime(2026, 12, 3, 12, 0, 0, 150_000, tzinfo=UTC),
+        "reasons": (Reason(code="new_vendor", message="m"), Reason(code="new_vendor", message="m", field="x"),
+                    Reason(code="low_confidence", message="m")),
+        "cost": Cost(pages=2, usd=Decimal("0.02"), model="prebuilt-invoice"),
+    })
+    delta = aggregate(ev)
+    assert delta.minute == int(datetime(2026, 12, 3, 12, 0, tzinfo=UTC).timestamp())
+    assert dict(delta.fields) == {
+        "scored": 1, "decision:review": 1, f"format:{ev.format.value}": 1, f"extractor:{ev.extractor}": 1,
+        f"route:{ev.route.value if ev.route else 'unknown'}": 1, "lat:400": 1, "latency_ms_sum": 400,
+        "reason:new_vendor": 1, "reason:low_confidence": 1, "paid_pages": 2, "cost_micro_usd": 20_000,
+    }  # each reason code once, no touchless for a review
+    assert ("touchless", 1) in aggregate(scored("b", "t")).fields
+
+
+def test_a_clock_that_ran_backwards_counts_as_no_latency() -> None:
+    ev = scored("a", "t")
+    ev = ev.model_copy(update={"received_at": ev.scored_at + timedelta(seconds=1)})
+    assert ("latency_ms_sum", 0) in aggregate(ev).fields and ("lat:10", 1) in aggregate(ev).fields
 
 
 def test_only_approvals_teach_a_vendor_and_each_fact_names_its_event() -> None:
@@ -51,8 +77,12 @@ class _FakeResources:
         return self.history_
 
 
+_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
 def _msg(value: bytes, offset: int) -> Inbound:
-    return Inbound(b"k", value, [], "p.invoices.scored", 0, offset, 0, [])
+    headers = [("traceparent", f"00-{_TRACE}-00f067aa0ba902b7-01".encode())] if offset == 1 else []
+    return Inbound(b"k", value, headers, "p.invoices.scored", 0, offset, 0, [])
 
 
 async def test_the_shell_persists_counts_and_learns_once_and_routes_bad_messages() -> None:
@@ -66,6 +96,7 @@ async def test_the_shell_persists_counts_and_learns_once_and_routes_bad_messages
     assert (await resources.counters_.read("t"))["t"]["scored"] == 2
     assert set(resources.store.rows) == {(ok.tenant_id, ok.invoice_id), (held.tenant_id, held.invoice_id)}
     assert list(resources.history_.vendors) == [("t", "vat:DE136695976")]  # only the approval teaches
+    assert resources.store.trace_ids == {("t", ok.event_id): _TRACE}  # the trace its message carried
 
 
 class _DownResources(_FakeResources):

@@ -54,6 +54,13 @@ def test_record_batch_sends_the_newest_event_per_invoice_and_the_older_ones_apar
     assert len(batch.arguments()) == RECORD_PARAMETERS
 
 
+def test_a_trace_id_travels_in_the_event_json_of_its_tenant_s_event_only() -> None:
+    a, b = scored("a", "t"), scored("a", "u")  # equal event ids, two tenants
+    batch = record_batch([a, b], trace_ids={("t", a.event_id): "ab" * 16})
+    assert [orjson.loads(j).get("trace_id") for j in batch.latest] == ["ab" * 16, None]
+    assert type(a).model_validate_json(batch.latest[1]) == b
+
+
 def test_the_event_json_round_trips_to_the_same_event() -> None:
     ev = scored("a", "t", decision=Decision.REVIEW)
     assert type(ev).model_validate_json(record_batch([ev]).latest[0]) == ev

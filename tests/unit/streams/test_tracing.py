@@ -16,7 +16,16 @@ from pydantic import ValidationError
 from config.settings import Settings
 from schemas import Decision, Route
 from streams.errors import ConfigError, DependencyUnavailable
-from streams.tracing import Tracing, child_span, continue_trace, describe, log_ids, make_tracer, make_tracing
+from streams.tracing import (
+    Tracing,
+    child_span,
+    continue_trace,
+    describe,
+    log_ids,
+    make_tracer,
+    make_tracing,
+    trace_id_of,
+)
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 PARENT = "b7ad6b7169203331"
@@ -140,3 +149,12 @@ def test_log_ids_come_from_the_traceparent(flags: str, span_id: bool) -> None:
     ids = log_ids(_parent(flags))
     assert ids.get("trace_id") == TRACE and ("span_id" in ids) is span_id
     assert log_ids([("traceparent", b"zz-garbage")]) == {} and log_ids([]) == {}
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    (_parent("01"), TRACE), (_parent("00"), TRACE), ([], None), ([("traceparent", b"garbage")], None),
+    ([("traceparent", f"00-{'0' * 32}-{PARENT}-01".encode())], None),
+])
+def test_the_trace_id_of_a_message_is_its_traceparent_s(headers: list[tuple[str, bytes]], expected: str | None,
+                                                         ) -> None:
+    assert trace_id_of(headers) == expected

@@ -1,0 +1,10 @@
+"""The API service (`invoiceflow serve`): metrics from the Redis tables, invoice journeys, health, Prometheus.
+
+One ASGI app (FastAPI) per `create_service(settings)`; `streams.service.server` runs it under uvicorn.
+Endpoints: `GET /api/v1/metrics`, `GET /api/v1/invoices/{invoice_id}` (bearer token per tenant, or admin),
+`GET /health/live`, `GET /health/ready`, `GET /metrics` (Prometheus).
+"""
+
+from streams.service.app import create_service
+
+__all__ = ["create_service"]

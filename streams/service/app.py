@@ -1,0 +1,49 @@
+"""The app factory of `invoiceflow serve`: one FastAPI app per call, nothing opened until it starts.
+
+`create_service(settings)` wires the routes, the request metrics and the error mapping, and gives the app a
+lifespan that opens its Redis client and starts loading API tokens (and closes both when it stops). Errors
+of the error tree that reach a route become 503 when retriable (a store is down: try again) and 500
+otherwise, with the error's code and never its message (which may name an internal detail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from config.settings import Settings
+from streams.errors import InvoiceflowError
+from streams.service._prometheus import RequestMetrics, ServiceMetrics
+from streams.service._routes import router
+from streams.service._state import ServiceState
+
+
+def create_service(settings: Settings) -> FastAPI:
+    """A new app serving the API for `settings` (its state opens when the app's lifespan starts)."""
+    state = ServiceState(settings)
+    metrics = ServiceMetrics(state.tokens)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await state.start()
+        try:
+            yield
+        finally:
+            await state.stop()
+
+    app = FastAPI(title="invoiceflow", summary="Metrics and invoice journeys of the invoiceflow pipeline.",
+                  version="1", lifespan=lifespan)
+    app.state.invoiceflow = state
+    app.state.metrics = metrics
+    app.include_router(router)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+
+    async def store_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, InvoiceflowError)
+        return JSONResponse({"detail": exc.code}, status_code=503 if exc.retriable else 500)
+
+    app.add_exception_handler(InvoiceflowError, store_error)
+    return app
