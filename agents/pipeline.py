@@ -68,8 +68,10 @@ def install(app: Any, stages: Sequence[str], ctx: StageContext) -> dict[str, Sta
 
 
 def install_kafka(worker: KafkaStageWorker, stages: Sequence[str], ctx: StageContext) -> dict[str, StageRunner]:
-    """Hand the runners of `stages` to a plain-aiokafka worker."""
+    """Hand the runners of `stages` to a plain-aiokafka worker; the dead letters they make are recorded in
+    PostgreSQL and counted in the metrics tables before they are sent."""
     built = runners(worker.host, stages, ctx)
+    worker.on_dead_letters = ctx.resources.note_dead_letters
     for stage, runner in built.items():
         worker.add(stage, runner, ctx.settings.sink_linger_s if stage == "aggregate" else 0.0)
     return built

@@ -218,6 +218,15 @@ class Settings(BaseSettings):
     service_max_buckets: int = Field(
         default=1500, ge=1, description="Most buckets one metrics request may span (a day of minutes is 1,440)."
     )
+    service_feed_capacity: int = Field(
+        default=10_000, ge=100, description="Live-feed events the service keeps for clients that reconnect."
+    )
+    service_max_streams: int = Field(
+        default=100, ge=1, description="Live-feed streams open at once; one more is refused with 503."
+    )
+    service_heartbeat_s: float = Field(
+        default=15.0, gt=0, description="A quiet live-feed stream sends a comment this often (proxies keep it open)."
+    )
 
     # Local stack
     state_dir: Path = Field(

@@ -158,5 +158,42 @@ class HealthResponse(Contract):
 
     status: Literal["ok", "unavailable"] = Field(description="ok, or unavailable (HTTP 503) when a check failed.")
     checks: dict[str, CheckResult] = Field(
-        default_factory=dict, description="Readiness: redis, postgres and kafka, each with its answer."
+        default_factory=dict, description="Readiness: redis, postgres, kafka and live_feed, each with its answer."
     )
+
+
+class LagResponse(Contract):
+    """`GET /api/v1/lag`: how far the workers are behind, per stage, as Kafka counts it."""
+
+    group: str = Field(description="The workers' consumer group.")
+    stages: dict[str, int] = Field(
+        description="Per stage: log end offset minus the group's committed offset, summed over its source and "
+        "retry topics' partitions (records not processed yet)."
+    )
+    total: int = Field(ge=0, description="All stages together.")
+
+
+class FeedScored(Contract):
+    """`GET /api/v1/stream`, event `scored`: an invoice was scored (ids and outcome, never document fields)."""
+
+    invoice_id: str = Field(description="The invoice id.")
+    tenant_id: str = Field(description="The tenant.")
+    decision: str = Field(description="auto_approve, review or reject.")
+    score: float = Field(description="How safely it could be processed without a human, 0 to 1.")
+    route: str | None = Field(description="The route detect chose.")
+    format: str | None = Field(description="The document format.")
+    extractor: str | None = Field(description="The reader used.")
+    reasons: tuple[str, ...] = Field(description="The reason codes of the decision.")
+    latency_ms: float = Field(description="From received to scored, in ms.")
+    at: datetime = Field(description="When it was scored (UTC).")
+
+
+class FeedDeadLetter(Contract):
+    """`GET /api/v1/stream`, event `dead_letter`: a stage gave up on a record."""
+
+    invoice_id: str | None = Field(description="The invoice id, if the record revealed it.")
+    tenant_id: str | None = Field(description="The tenant, if the record revealed it.")
+    stage: str = Field(description="The stage that gave up.")
+    reason: str = Field(description="The error code.")
+    replays: int = Field(description="How many times it had been replayed before.")
+    at: datetime = Field(description="When it was dead-lettered (UTC).")

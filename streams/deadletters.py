@@ -128,18 +128,6 @@ def dead_letter_headers(original: Sequence[tuple[str, bytes | None]], origin: Or
 
 
 @dataclass(frozen=True, slots=True)
-class DeadLetterNote:
-    """A dead letter a stage made, as the metrics tables and the dead-letter record count it: once per origin."""
-
-    stage: str
-    reason: str
-    tenant: str | None
-    invoice_id: str | None
-    origin: Origin
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class DeadLetterView:
     """A dead letter as an operator needs it, whichever format it was written in."""
 

@@ -33,6 +33,7 @@ from config.topics import STAGES, dead_letter_topic
 from streams.deadletters import DeadLetterView, view_of
 from streams.errors import ConfigError, DependencyUnavailable, UnreadableDeadLetter
 from streams.lanes import Record
+from streams.reader import reading_consumer
 from streams.sinks.postgres import open_pool
 from streams.sinks.replays import Replayed, ReplayLog, ReplayRun, Spot
 from streams.topics import topic_name
@@ -79,8 +80,7 @@ class Scanned:
 
 
 def _consumer(settings: Settings) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False,
-                            auto_offset_reset="earliest")
+    return reading_consumer(settings, auto_offset_reset="earliest")
 
 
 async def scan(settings: Settings, selection: Selection,

@@ -38,7 +38,6 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from config.settings import Settings
 from config.topics import STAGES, dead_letter_topic, retry_topic
-from streams.deadletters import DeadLetterNote
 from streams.delivery import Outbox
 from streams.errors import InvoiceflowError, OutputRejected, UnreadableRecord
 from streams.headers import latest_not_before
@@ -46,13 +45,14 @@ from streams.intake import Intake
 from streams.lanes import Lane, Pauses, Record, RunnerHost, subscriptions, worker_consumer, worker_producer
 from streams.offsets import OffsetBook
 from streams.parking import Parking
+from streams.sinks import DeadLetterFact
 from streams.stage import Outbound, Routed, StageRunner
 from streams.topics import topic_name
 from streams.tracing import make_tracing
 
 log = logging.getLogger("invoiceflow.worker")
 
-DeadLetterHook = Callable[[Sequence[DeadLetterNote]], Awaitable[None]]
+DeadLetterHook = Callable[[Sequence[DeadLetterFact]], Awaitable[None]]
 
 _DOWNSTREAM_FIRST = list(reversed(STAGES))
 COMMIT_INTERVAL_S = 1.0

@@ -6,7 +6,7 @@ current end, so reading never moves any application's committed offsets.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -16,23 +16,31 @@ from config.settings import Settings
 from streams.errors import DependencyUnavailable
 
 
+def reading_consumer(settings: Settings, **options: object) -> AIOKafkaConsumer:
+    """A consumer without a group (it commits nothing and joins nothing), for `options` on top of that."""
+    return AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, group_id=None,
+                            **options)
+
+
+async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of those of `topics` that exist now, asked of the cluster (one metadata request for all
+    topics: a consumer's own metadata covers only what it is assigned)."""
+    cluster = await consumer._client.fetch_all_metadata()
+    return [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
+
+
 @asynccontextmanager
 async def topic_reader(settings: Settings, topic: str, *, from_beginning: bool) -> AsyncIterator[AIOKafkaConsumer]:
     """A started consumer assigned to every partition of `topic`, positioned at its start or end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
-                                group_id=None, fetch_max_wait_ms=50)
+    consumer = reading_consumer(settings, fetch_max_wait_ms=50)
     try:
         await consumer.start()
     except KafkaError as exc:
         raise DependencyUnavailable(f"Kafka at {settings.kafka_bootstrap} did not answer") from exc
     try:
-        partitions = consumer.partitions_for_topic(topic)
-        if partitions is None:
-            await consumer._client.force_metadata_update()  # a topic created moments ago
-            partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
+        tps = await partitions_of(consumer, [topic])
+        if not tps:
             raise DependencyUnavailable(f"topic {topic} does not exist (run `invoiceflow topics create`)")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         if from_beginning:
             await consumer.seek_to_beginning(*tps)

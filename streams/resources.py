@@ -7,7 +7,7 @@ builds its own client. Sinks are exposed through their Protocols so unit tests c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -17,7 +17,8 @@ from streams.azure.client import AzureExtractor
 from streams.azure.factory import build_extractor
 from streams.counters import Retention
 from streams.fetch import DocumentFetcher
-from streams.sinks import CounterStore, DedupeIndex, HistoryIndex, RecordStore
+from streams.sinks import CounterStore, DeadLetterFact, DeadLetterStore, DedupeIndex, HistoryIndex, RecordStore
+from streams.sinks.dead_letters import PostgresDeadLetters
 from streams.sinks.postgres import PostgresRecords, open_pool
 from streams.sinks.redis import RedisStores, connect_redis
 
@@ -72,6 +73,16 @@ class Resources:
         await self._open()
         assert self._redis_stores is not None
         return self._redis_stores
+
+    async def dead_letters(self) -> DeadLetterStore:
+        """The PostgreSQL dead-letter record."""
+        return PostgresDeadLetters(await self.postgres_pool())
+
+    async def note_dead_letters(self, letters: Sequence[DeadLetterFact]) -> None:
+        """Record a batch's dead letters and count them in the metrics tables, each once per origin (so a
+        batch tried again after an outage of either store changes nothing it already did)."""
+        await (await self.dead_letters()).write_dead_letters(letters)
+        await (await self.counters()).count_dead_letters(letters)
 
     async def dedupe(self) -> DedupeIndex:
         """The Redis first-seen document index."""

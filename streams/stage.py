@@ -30,7 +30,7 @@ from opentelemetry import trace
 
 from config.topics import STAGES, dead_letter_topic, retry_topic
 from streams.codecs import M, decode, peek_ids
-from streams.deadletters import INVOICE_HEADER, TENANT_HEADER, DeadLetterNote, Failure, Origin, dead_letter_headers
+from streams.deadletters import INVOICE_HEADER, TENANT_HEADER, Failure, Origin, dead_letter_headers
 from streams.errors import HeaderError, InvoiceflowError
 from streams.headers import (
     ATTEMPT_HEADER,
@@ -41,6 +41,7 @@ from streams.headers import (
     latest_not_before,
     retry_state,
 )
+from streams.sinks import DeadLetterFact
 from streams.tally import BATCH_SECONDS, Buckets
 from streams.tracing import Headers, continue_trace, log_ids
 
@@ -86,7 +87,7 @@ class Routed:
 
     sends: tuple[Outbound, ...] = ()
     held: InvoiceflowError | None = None
-    dead_letter: DeadLetterNote | None = None
+    dead_letter: DeadLetterFact | None = None
     """Set when the record is dead-lettered: what the metrics and the dead-letter record count."""
 
 
@@ -326,7 +327,8 @@ class StageRunner:
         log.warning("stage %s: dead-lettered %s@%d:%d: %s", self.stage, msg.topic, msg.partition,
                     msg.offset, exc.code, extra=_record_ids(self.stage, exc.code, msg, invoice_id, tenant))
         key = msg.key if msg.key is not None or msg.value is not None else b""  # Kafka needs one of the two
-        note = DeadLetterNote(self.stage, exc.code, tenant, invoice_id, origin, datetime.now(UTC))
+        note = DeadLetterFact(self.stage, exc.code, msg.topic, msg.partition, msg.offset, datetime.now(UTC), tenant,
+                              invoice_id)
         return Routed((Outbound(f"{self._prefix}{dead_letter_topic(self.stage)}", key, msg.value, headers),),
                       dead_letter=note)
 

@@ -1,9 +1,9 @@
 """Liveness and readiness of the service, as Kubernetes-style probes use them.
 
 Live: the process answers. Ready: Redis, PostgreSQL and Kafka each answered a real request (PING, SELECT 1, a
-metadata request) within `service_check_timeout_s`; the checks run at once, so a probe takes at most that
-long. A failed check is reported by name with the reason (the error's class or the timeout, never an
-address or a DSN) and makes the answer 503.
+metadata request) within `service_check_timeout_s`, and the live feed's consumer holds its topics; the checks
+run at once, so a probe takes at most that long. A failed check is reported by name with the reason (the
+error's class or the timeout, never an address or a DSN) and makes the answer 503.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from schemas import CheckResult, HealthResponse
 from streams.service._state import ServiceState
 
 Check = Callable[[], Awaitable[object]]
+
+
+class FeedNotFollowing(Exception):
+    """The live feed's consumer does not hold its topics yet (or lost Kafka)."""
 
 
 async def _timed(check: Check, timeout_s: float) -> CheckResult:
@@ -53,7 +57,12 @@ async def readiness(state: ServiceState) -> HealthResponse:
             await client.close()
         return None
 
-    names = ("redis", "postgres", "kafka")
-    results = await asyncio.gather(*(_timed(c, timeout) for c in (redis, postgres, kafka)))
+    async def live_feed() -> object:
+        if not state.feed.connected:
+            raise FeedNotFollowing
+        return None
+
+    names = ("redis", "postgres", "kafka", "live_feed")
+    results = await asyncio.gather(*(_timed(c, timeout) for c in (redis, postgres, kafka, live_feed)))
     checks = dict(zip(names, results, strict=True))
     return HealthResponse(status="ok" if all(r.ok for r in results) else "unavailable", checks=checks)

@@ -1,4 +1,5 @@
-"""The endpoints: metrics from the Redis tables, an invoice's journey from PostgreSQL, health, Prometheus.
+"""The endpoints: metrics from the Redis tables, an invoice's journey from PostgreSQL, the live feed and the
+consumer lag from Kafka, health, Prometheus.
 
 `GET /api/v1/metrics` touches Redis only (one script call) and the token cache in memory, never PostgreSQL, so
 it keeps answering while the records database is slow or down. Redis sends only the buckets that changed since
@@ -10,13 +11,15 @@ documents it, and the tests hold the answers to it.
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from schemas import HealthResponse, InvoiceJourney, MetricsResponse
+from schemas import HealthResponse, InvoiceJourney, LagResponse, MetricsResponse
 from streams.counters import WINDOWS, bucket_range, parse_time
 from streams.service._auth import Principal, bearer, invoice_scope, metrics_scope
 from streams.service._health import readiness
@@ -117,6 +120,60 @@ async def get_invoice(
     if journey is None:
         raise HTTPException(404, "no such invoice for this tenant")
     return Response(journey.model_dump_json(by_alias=True), media_type=_JSON)
+
+
+_STREAM_BACKLOG = 50
+_STREAM_DOC: dict[int | str, dict[str, Any]] = {
+    "200": {"description": "Server-Sent Events: `scored` (data: FeedScored) and `dead_letter` (data: "
+            "FeedDeadLetter), each with an `id:` to resume from with `Last-Event-ID`; a `gap` event when events "
+            "between were dropped; comments as heartbeats.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+}
+
+
+@router.get("/api/v1/stream", responses={**_DENIED, **_STREAM_DOC}, tags=["live"],
+            response_class=StreamingResponse)
+async def stream(
+    state: State, who: Caller,
+    tenant: Annotated[str | None, Query(description="The tenant (admin: any, or all when left out)")] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", description="Resume after this event.")]
+    = None,
+) -> StreamingResponse:
+    """Scored invoices and dead letters of the caller's tenant as they happen (fed by Kafka), from the last
+    event the client saw, or the last few for a new client."""
+    scope = metrics_scope(who, tenant)
+    if state.streams_open >= state.settings.service_max_streams:
+        raise HTTPException(503, "too many live streams open: try again later")
+    feed, heartbeat = state.feed, state.settings.service_heartbeat_s
+    after, gap = feed.resume_point(last_event_id, _STREAM_BACKLOG)
+
+    async def events() -> AsyncIterator[bytes]:
+        nonlocal after
+        state.streams_open += 1
+        try:
+            yield b"retry: 2000\n\n" + (b"event: gap\ndata: {}\n\n" if gap else b"")
+            while True:
+                found = feed.since(after, scope)
+                after = feed.last_seq if not found else found[-1].seq
+                if found:
+                    yield b"".join(b"id: %s\nevent: %s\ndata: %s\n\n" % (feed.event_id(e).encode(),
+                                                                          e.kind.encode(), e.data) for e in found)
+                elif not await feed.wait(heartbeat):
+                    yield b": keep-alive\n\n"
+        finally:
+            state.streams_open -= 1
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.get("/api/v1/lag", response_model=LagResponse, responses=_DENIED, tags=["live"])
+async def lag(state: State, who: Caller) -> Response:
+    """How many records each stage's workers have not processed yet (the consumer group's lag, from Kafka).
+    Admin tokens only: the workers are shared, so their backlog speaks of every tenant's traffic."""
+    if who.tenant_id is not None:
+        raise HTTPException(403, "the lag of the shared workers is for admin tokens")
+    return Response((await state.lag.read()).model_dump_json(), media_type=_JSON)
 
 
 @router.get("/health/live", response_model=HealthResponse, tags=["health"])

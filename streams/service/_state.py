@@ -1,4 +1,5 @@
-"""What the service holds while it runs: a Redis client, a PostgreSQL pool, the token cache and its refresher.
+"""What the service holds while it runs: a Redis client, a PostgreSQL pool, the token cache and its refresher,
+the live feed and the lag reader.
 
 Opened by the app's lifespan, closed when it stops; nothing is opened at import time or by `create_service`
 itself. The service starts even while PostgreSQL is down (it then answers 503 until the first token load
@@ -17,6 +18,8 @@ from config.settings import Settings
 from streams.counters import Retention
 from streams.errors import InvoiceflowError
 from streams.service._auth import TokenCache
+from streams.service._lag import GroupLag
+from streams.service._live import LiveFeed
 from streams.service._metrics_cache import MetricsCache
 from streams.sinks.metric_tables import MetricTables
 from streams.sinks.postgres import open_pool
@@ -38,17 +41,23 @@ class ServiceState:
         self.redis: Any = None
         self.tables: MetricTables | None = None
         self.pool: Any = None
+        self.feed = LiveFeed(settings, settings.service_feed_capacity)
+        self.lag = GroupLag(settings)
+        self.streams_open = 0
         self._refresher: asyncio.Task[None] | None = None
         self._pool_lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Open Redis (lazily connecting) and start loading tokens in the background."""
+        """Open Redis (lazily connecting), start loading tokens and following the live feed in the background."""
         self.redis = connect_redis(self.settings.redis_url.get_secret_value(), timeout_s=2.0)
         self.tables = MetricTables(self.redis, self.settings.topic_prefix)
         self._refresher = asyncio.create_task(self._refresh_forever(), name="invoiceflow-token-refresh")
+        await self.feed.start()
 
     async def stop(self) -> None:
-        """Stop the refresher and close what is open."""
+        """Stop the refresher and the feed, and close what is open."""
+        await self.feed.stop()
+        await self.lag.close()
         if self._refresher is not None:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -1,24 +1,30 @@
 """The app factory of `invoiceflow serve`: one FastAPI app per call, nothing opened until it starts.
 
-`create_service(settings)` wires the routes, the request metrics and the error mapping, and gives the app a
-lifespan that opens its Redis client and starts loading API tokens (and closes both when it stops). Errors
-of the error tree that reach a route become 503 when retriable (a store is down: try again) and 500
-otherwise, with the error's code and never its message (which may name an internal detail).
+`create_service(settings)` wires the routes, the dashboard page (`/`, its files under `/static`), the
+request metrics and the error mapping, and gives the app a lifespan that opens its Redis client, starts
+loading API tokens and following the live feed (and stops them when it stops). Errors of the error tree that
+reach a route become 503 when retriable (a store is down: try again) and 500 otherwise, with the error's code
+and never its message (which may name an internal detail).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from config.settings import Settings
 from streams.errors import InvoiceflowError
 from streams.service._prometheus import RequestMetrics, ServiceMetrics
 from streams.service._routes import router
 from streams.service._state import ServiceState
+
+DASHBOARD = Path(__file__).with_name("dashboard")
+"""The dashboard's files: plain HTML, CSS and JavaScript, served as they are (no build step)."""
 
 
 def create_service(settings: Settings) -> FastAPI:
@@ -39,6 +45,13 @@ def create_service(settings: Settings) -> FastAPI:
     app.state.invoiceflow = state
     app.state.metrics = metrics
     app.include_router(router)
+    app.mount("/static", StaticFiles(directory=DASHBOARD), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard() -> FileResponse:
+        """The dashboard page (it asks for a token, then reads the API like any client)."""
+        return FileResponse(DASHBOARD / "index.html", headers={"Cache-Control": "no-cache"})
+
     app.add_middleware(RequestMetrics, metrics=metrics)
 
     async def store_error(_request: Request, exc: Exception) -> JSONResponse:

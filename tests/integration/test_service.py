@@ -181,9 +181,14 @@ async def test_an_invoice_journey_for_its_tenant_and_the_admin_who_names_it(api:
 async def test_health_live_and_ready_and_ready_says_which_dependency_is_missing(api: Api, settings: Settings) -> None:
     live = await api.client.get("/health/live")
     assert live.status_code == 200 and live.json() == {"status": "ok", "checks": {}}
-    ready = await api.client.get("/health/ready")
+    for _ in range(100):  # the live feed's consumer takes its topics in the background
+        ready = await api.client.get("/health/ready")
+        if ready.status_code == 200:
+            break
+        await asyncio.sleep(0.2)
     health = HealthResponse.model_validate(ready.json())
-    assert ready.status_code == 200 and health.status == "ok" and set(health.checks) == {"redis", "postgres", "kafka"}
+    assert ready.status_code == 200 and health.status == "ok"
+    assert set(health.checks) == {"redis", "postgres", "kafka", "live_feed"}
 
     broken = replace_settings(settings, kafka_bootstrap="127.0.0.1:9", redis_url="redis://127.0.0.1:9/0",
                               service_check_timeout_s=0.5)
@@ -198,6 +203,7 @@ async def test_health_live_and_ready_and_ready_says_which_dependency_is_missing(
     health = HealthResponse.model_validate(answer.json())
     assert answer.status_code == 503 and health.status == "unavailable"
     assert not health.checks["kafka"].ok and not health.checks["redis"].ok and health.checks["postgres"].ok
+    assert not health.checks["live_feed"].ok
     assert health.checks["kafka"].reason and "127.0.0.1" not in answer.text  # why, but no addresses
     assert took < 3  # each check is bounded
 

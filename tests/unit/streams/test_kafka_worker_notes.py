@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from config.settings import Settings
-from streams.deadletters import DeadLetterNote, Origin
 from streams.errors import InvoiceflowError, SinkError
 from streams.kafka_worker import KafkaStageWorker
+from streams.sinks import DeadLetterFact
 from streams.stage import Outbound, Routed
 
 
-def _note(offset: int) -> DeadLetterNote:
-    return DeadLetterNote("detect", "decode_error", "acme", None, Origin("t.in", 0, offset), datetime.now(UTC))
+def _note(offset: int) -> DeadLetterFact:
+    return DeadLetterFact("detect", "decode_error", "t.in", 0, offset, datetime.now(UTC), "acme")
 
 
 BATCH = [Routed((Outbound("t.out", b"k", b"v"),)), Routed((Outbound("t.dlq", b"k", b"x"),), dead_letter=_note(1))]
@@ -22,9 +22,9 @@ BATCH = [Routed((Outbound("t.out", b"k", b"v"),)), Routed((Outbound("t.dlq", b"k
 
 async def test_the_hook_sees_the_dead_letters_and_they_are_sent() -> None:
     worker = KafkaStageWorker(Settings())
-    seen: list[DeadLetterNote] = []
+    seen: list[DeadLetterFact] = []
 
-    async def hook(notes: Sequence[DeadLetterNote]) -> None:
+    async def hook(notes: Sequence[DeadLetterFact]) -> None:
         seen.extend(notes)
 
     worker.on_dead_letters = hook
@@ -35,7 +35,7 @@ async def test_the_hook_sees_the_dead_letters_and_they_are_sent() -> None:
 async def test_while_the_store_is_down_the_dead_letters_are_held_and_the_rest_goes_on() -> None:
     worker = KafkaStageWorker(Settings())
 
-    async def down(notes: Sequence[DeadLetterNote]) -> None:
+    async def down(notes: Sequence[DeadLetterFact]) -> None:
         raise SinkError("redis counters: ConnectionError")
 
     worker.on_dead_letters = down
@@ -47,7 +47,7 @@ async def test_while_the_store_is_down_the_dead_letters_are_held_and_the_rest_go
 async def test_a_hook_that_fails_for_good_does_not_stop_the_dead_letters() -> None:
     worker = KafkaStageWorker(Settings())
 
-    async def broken(notes: Sequence[DeadLetterNote]) -> None:
+    async def broken(notes: Sequence[DeadLetterFact]) -> None:
         raise InvoiceflowError("bad")
 
     worker.on_dead_letters = broken
