@@ -27,6 +27,19 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"  # as tests/conftest.py: some tests publish its documents as they are
 
 
+@pytest.fixture(scope="module")
+def chaos_stack() -> Iterator[Any]:
+    """The chaos stack (its own Kafka, Redis and PostgreSQL, which a test may break), started once for the
+    module and stopped after it."""
+    from tools.chaos import ChaosStack
+
+    state = Path(os.environ.get("INVOICEFLOW_CHAOS_STATE_DIR", str(Settings().state_dir.parent / "chaos")))
+    stack = ChaosStack(state, int(os.environ.get("INVOICEFLOW_CHAOS_PORT_BASE", "19000")))
+    asyncio.run(stack.up())
+    yield stack
+    asyncio.run(stack.down())
+
+
 @pytest.fixture(scope="session")
 def stack() -> None:
     """Start the local stack if needed and prove each server answers."""

@@ -12,10 +12,7 @@ full-length version.
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -24,16 +21,6 @@ from tools.chaos import SCENARIOS, ChaosConfig, ChaosStack, format_tally
 from tools.chaos._scenarios import run_scenario
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def chaos_stack() -> Iterator[ChaosStack]:
-    """The chaos stack, started once for this module and stopped after it."""
-    state = Path(os.environ.get("INVOICEFLOW_CHAOS_STATE_DIR", str(Settings().state_dir.parent / "chaos")))
-    stack = ChaosStack(state, int(os.environ.get("INVOICEFLOW_CHAOS_PORT_BASE", "19000")))
-    asyncio.run(stack.up())
-    yield stack
-    asyncio.run(stack.down())
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))

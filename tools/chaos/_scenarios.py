@@ -63,6 +63,8 @@ class Run:
 
 
 Fault = Callable[[Run, float], Awaitable[None]]
+Inspect = Callable[[Run, tuple[str, str], list[Path]], Awaitable[None]]
+"""Looks at a drained run while its workers still run: the run, its tenants and the documents it sent."""
 
 
 async def _kill_workers(run: Run, seconds: float) -> None:
@@ -137,8 +139,10 @@ def _worker_env(stack: ChaosStack, prefix: str, roots: list[Path], config: Chaos
     return env
 
 
-async def run_scenario(stack: ChaosStack, scenario: Scenario, config: ChaosConfig, tag: str) -> Tally:
-    """Run one scenario on the (running) chaos stack and count what became of its invoices."""
+async def run_scenario(stack: ChaosStack, scenario: Scenario, config: ChaosConfig, tag: str,
+                       inspect: Inspect | None = None) -> Tally:
+    """Run one scenario on the (running) chaos stack and count what became of its invoices; `inspect` then
+    looks at the result while the workers still run (its failures are raised, after the clean-up)."""
     prefix = f"chaos-{tag}-{scenario.name}."
     settings = stack.settings(topic_prefix=prefix, app_id=prefix.rstrip("."))
     tenants = (f"chaos-{tag}-{scenario.name}-a", f"chaos-{tag}-{scenario.name}-b")
@@ -168,6 +172,8 @@ async def run_scenario(stack: ChaosStack, scenario: Scenario, config: ChaosConfi
                                             config.drain_timeout_s, back)
             await tally(result, settings, upstream.acked, tenants, unreadable)
         result.workers_alive = workers.alive()
+        if inspect is not None and result.drain_s is not None:
+            await inspect(Run(stack, workers, config, settings), tenants, paths)
     finally:
         workers.stop_all(SHUTDOWN_TIMEOUT_S)
         result.unkillable = workers.unkillable
