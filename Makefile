@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export INVOICEFLOW_STATE_DIR ?= $(HOME)/.cache/invoiceflow/state
 export INVOICEFLOW_KAFKA_CACHE ?= $(HOME)/.cache/invoiceflow/kafka
 
-.PHONY: setup system-deps venv kafka-jars stack stack-down run test lint check unit integration bench chaos eval clean
+.PHONY: setup system-deps venv kafka-jars stack stack-down run demo test lint check unit integration bench chaos eval clean
 
 setup: system-deps venv kafka-jars  ## idempotent: system packages, .venv, Kafka jars
 
@@ -30,7 +30,10 @@ stack:  ## start Kafka, Redis and PostgreSQL unless they already answer
 stack-down:  ## stop only what `make stack` started
 	@bash infra/stack.sh down
 
-run: stack  ## publish generated samples through the whole pipeline and print each scored result
+run: stack  ## score generated samples, print each result, then keep the pipeline and the dashboard up until Ctrl-C
+	@$(BIN)/invoiceflow demo --count 24 --formats ubl,cii,hybrid_pdf,text_pdf,scan,scan_pdf --serve
+
+demo: stack  ## the same, finite: exits once every sample is scored (for scripts)
 	@$(BIN)/invoiceflow demo --count 24 --formats ubl,cii,hybrid_pdf,text_pdf,scan,scan_pdf
 
 lint:

@@ -155,11 +155,12 @@ def export(settings: Settings, out_dir: Path) -> int:
     return 0
 
 
-def demo(settings: Settings, count: int, formats: Sequence[str], timeout_s: float) -> int:
-    """Run the whole pipeline on generated samples and print one line per scored result."""
+def demo(settings: Settings, count: int, formats: Sequence[str], timeout_s: float, serve: bool = False) -> int:
+    """Run the whole pipeline on generated samples and print one line per scored result (with `serve`, then
+    keep it and the dashboard running until Ctrl-C)."""
     from streams.cli.demo import run_demo
 
-    return asyncio.run(run_demo(settings, count, formats, timeout_s))
+    return asyncio.run(run_demo(settings, count, formats, timeout_s, serve))
 
 
 def evaluate(root: Path, text_only: bool, as_json: bool) -> int:

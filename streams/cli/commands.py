@@ -86,7 +86,10 @@ def _demo(sub: Sub) -> None:
     p.add_argument("--count", type=int, default=20)
     p.add_argument("--formats", default="ubl", help="sample formats to publish")
     p.add_argument("--timeout", type=float, default=60.0)
-    p.set_defaults(func=lambda a: actions.demo(Settings(), a.count, a.formats.split(","), a.timeout))
+    p.add_argument("--serve", action="store_true",
+                   help="then keep the worker and the API service running, print the dashboard's address, "
+                   "until Ctrl-C")
+    p.set_defaults(func=lambda a: actions.demo(Settings(), a.count, a.formats.split(","), a.timeout, a.serve))
 
 
 def _vendors(sub: Sub) -> None:

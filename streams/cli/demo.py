@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -66,8 +67,10 @@ async def seed_vendors(settings: Settings, rows: Sequence[dict[str, object]]) ->
         await client.aclose()
 
 
-async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeout_s: float) -> int:
-    """Run the demo; exit code 0 when every invoice was scored in time."""
+async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeout_s: float,
+                   serve: bool = False) -> int:
+    """Run the demo; exit code 0 when every invoice was scored in time. With `serve`, the worker and the API
+    service then keep running, the dashboard's address printed, until Ctrl-C."""
     from agents.samples import generate_samples
 
     await ensure_topics(settings)
@@ -96,6 +99,9 @@ async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeo
                             wanted.discard(ev.invoice_id)
                             sys.stdout.write(result_line(ev) + "\n")
                             sys.stdout.flush()
+        if serve and not wanted:
+            sys.stdout.write(f"all {len(events)} invoices scored\n")
+            await serve_dashboard(settings, out)
     finally:
         await stop_worker(worker)
         if fake is not None:
@@ -103,9 +109,51 @@ async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeo
     if wanted:
         sys.stderr.write(f"{len(wanted)} invoice(s) not scored within {timeout_s:.0f} s\n")
         return 1
+    if serve:
+        return 0
     sys.stdout.write(f"all {len(events)} invoices scored (number, seller, amount due, decision, score, "
                      "end-to-end latency, reasons)\n")
     return 0
+
+
+async def serve_dashboard(settings: Settings, samples: Path) -> None:
+    """Run the API service beside the demo's worker until Ctrl-C, with a token of the demo tenant made for
+    this run (revoked when it ends) in the dashboard's address: after the `#`, so no server ever sees it."""
+    from streams.service.server import server
+    from streams.sinks.postgres import open_pool
+    from streams.sinks.tokens import TokenStore
+
+    port = settings.service_port if _free(settings.service_host, settings.service_port) else 0
+    pool = await open_pool(settings.postgres_dsn.get_secret_value(), 2)
+    tokens = TokenStore(pool)
+    info, token = await tokens.add(DEMO_TENANT, "make run")
+    uvicorn = server(settings.model_copy(update={"service_token_refresh_s": 2.0}), port=port)
+    serving = asyncio.create_task(uvicorn.serve())  # uvicorn takes Ctrl-C (and SIGTERM) from here on
+    try:
+        while not uvicorn.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers no start event
+            await asyncio.sleep(0.05)
+        if uvicorn.started:
+            host, bound = uvicorn.servers[0].sockets[0].getsockname()[:2]
+            sys.stdout.write(
+                f"\ndashboard: http://{host}:{bound}/#token={token}&tenant={DEMO_TENANT}\n"
+                f"  (a token of tenant '{DEMO_TENANT}' made for this run, revoked when it ends)\n"
+                f"publish more while it runs, e.g.: invoiceflow samples {samples}/more --count 10 && "
+                f"invoiceflow publish {samples}/more --tenant {DEMO_TENANT}\n"
+                "the worker and the service keep running until Ctrl-C\n")
+            sys.stdout.flush()
+        await serving
+    finally:
+        await tokens.revoke(info.token_id)
+        await pool.close()
+
+
+def _free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def result_line(ev: InvoiceScored) -> str:

@@ -124,7 +124,7 @@ function show(kind, event) {
   const what = document.createElement("span");
   if (kind === "scored") {
     what.className = "decision-" + event.decision;
-    what.textContent = `${event.decision} ${Number(event.score).toFixed(2)} ${event.extractor || ""} ${ms(event.latency_ms)} ms`;
+    what.textContent = `${event.decision} ${Number(event.score).toFixed(2)} ${event.extractor || ""} ${ms(event.latency_ms)} ms ${(event.reasons || []).join(", ")}`;
   } else {
     what.className = "dead";
     what.textContent = `dead letter: ${event.stage} / ${event.reason}`;
@@ -221,5 +221,16 @@ function start() {
 
 $("login").addEventListener("submit", (e) => { e.preventDefault(); start(); });
 $("search").addEventListener("submit", (e) => { e.preventDefault(); findInvoice(); });
+// `make run` opens the page as /#token=...&tenant=...: taken once, then wiped from the address bar
+// (a fragment never reaches a server, so no access log holds it).
+if (location.hash.length > 1) {
+  const given = new URLSearchParams(location.hash.slice(1));
+  if (given.get("token")) state.token = given.get("token");
+  if (given.get("tenant") !== null) state.tenant = given.get("tenant");
+  history.replaceState(null, "", location.pathname + location.search);
+}
 $("tenant").value = state.tenant;
-if (state.token) start();
+if (state.token) {
+  $("token").value = state.token;
+  start();
+}
