@@ -21,9 +21,9 @@ import orjson
 import pytest
 
 from config.settings import Settings
-from streams.service.server import server
 from streams.sinks.postgres import open_pool
 from streams.sinks.tokens import TokenStore
+from tests.integration.service_helpers import serving
 from tools.chaos import ChaosConfig, ChaosStack, format_tally
 from tools.chaos._load import Upstream, invoices
 from tools.chaos._scenarios import Run, Scenario, run_scenario
@@ -69,26 +69,20 @@ async def _look(run: Run, tenants: tuple[str, str], paths: list[Path], seen: dic
     pool = await open_pool(settings.postgres_dsn.get_secret_value(), 2)
     store = TokenStore(pool)
     tokens = {t: (await store.add(t, "dashboard test"))[1] for t in tenants}
-    uvicorn = server(settings, port=0)
-    serving = asyncio.create_task(uvicorn.serve())
     try:
-        while not uvicorn.started:
-            await asyncio.sleep(0.05)
-            assert not serving.done(), "the service did not start"
-        host, port = uvicorn.servers[0].sockets[0].getsockname()[:2]
-        base = f"http://{host}:{port}"
-        async with httpx.AsyncClient(base_url=base) as client:
-            for _ in range(300):
-                if (await client.get("/health/ready")).status_code == 200:
-                    break
-                await asyncio.sleep(0.1)
-        for tenant in tenants:  # the API's totals are PostgreSQL's counts, exactly
-            seen[tenant] = (await _api_totals(base, tokens[tenant], tenant), await _records(settings, tenant))
-            assert seen[tenant][0] == seen[tenant][1], seen[tenant]
-        await _browse(base, tokens[tenants[0]], tenants, paths, settings, seen[tenants[0]][1])
+        async with serving(settings) as base:
+            async with httpx.AsyncClient(base_url=base) as client:
+                mine = {"Authorization": f"Bearer {tokens[tenants[0]]}"}
+                for _ in range(300):  # ready, and the token hashes loaded
+                    if (await client.get("/health/ready")).status_code == 200 and (
+                            await client.get("/api/v1/metrics", headers=mine)).status_code == 200:
+                        break
+                    await asyncio.sleep(0.1)
+            for tenant in tenants:  # the API's totals are PostgreSQL's counts, exactly
+                seen[tenant] = (await _api_totals(base, tokens[tenant], tenant), await _records(settings, tenant))
+                assert seen[tenant][0] == seen[tenant][1], seen[tenant]
+            await _browse(base, tokens[tenants[0]], tenants, paths, settings, seen[tenants[0]][1])
     finally:
-        uvicorn.should_exit = True
-        await serving
         await pool.close()
 
 

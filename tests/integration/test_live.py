@@ -23,10 +23,10 @@ from streams.admin import ensure_topics
 from streams.codecs import encode
 from streams.deadletters import Failure, Origin, dead_letter_headers
 from streams.errors import DocumentNotFound
-from streams.service.server import server
 from streams.sinks.tokens import TokenStore
 from streams.topics import topic_name
 from tests.integration.kafka_helpers import produce
+from tests.integration.service_helpers import serving
 from tests.records_helpers import scored
 
 pytestmark = pytest.mark.integration
@@ -51,26 +51,17 @@ async def live(settings: Settings, pool: Any, run_id: str) -> AsyncIterator[Live
     made = {"a": await store.add(tenants[0], "test"), "b": await store.add(tenants[1], "test"),
             "admin": await store.add(None, "test admin")}
     settings = settings.model_copy(update={"service_heartbeat_s": 0.5})
-    uvicorn = server(settings, port=0)
-    task = asyncio.create_task(uvicorn.serve())
     try:
-        for _ in range(200):
-            if uvicorn.started:
-                break
-            await asyncio.sleep(0.05)
-        host, port = uvicorn.servers[0].sockets[0].getsockname()[:2]
-        base = f"http://{host}:{port}"
-        async with httpx.AsyncClient(base_url=base) as client:  # tokens loaded and the feed holding its topics
-            for _ in range(200):
-                ready = await client.get("/health/ready")
-                if ready.status_code == 200 and (await client.get(
-                        "/api/v1/lag", headers={"Authorization": f"Bearer {made['admin'][1]}"})).status_code == 200:
-                    break
-                await asyncio.sleep(0.1)
-        yield Live(base, settings, tenants, {k: v[1] for k, v in made.items()})
+        async with serving(settings) as base:
+            async with httpx.AsyncClient(base_url=base) as client:  # tokens loaded, the feed holding its topics
+                admin = {"Authorization": f"Bearer {made['admin'][1]}"}
+                for _ in range(200):
+                    if (await client.get("/health/ready")).status_code == 200 and (
+                            await client.get("/api/v1/metrics", headers=admin)).status_code == 200:
+                        break
+                    await asyncio.sleep(0.1)
+            yield Live(base, settings, tenants, {k: v[1] for k, v in made.items()})
     finally:
-        uvicorn.should_exit = True
-        await task
         for info, _ in made.values():
             await store.delete(info.token_id)
 

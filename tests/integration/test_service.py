@@ -26,11 +26,11 @@ from config.settings import Settings
 from schemas import Decision, HealthResponse, InvoiceJourney, MetricsResponse
 from streams.service import create_service
 from streams.service._state import ServiceState
-from streams.service.server import server
 from streams.sinks import DeadLetterFact
 from streams.sinks.postgres import PostgresRecords
 from streams.sinks.redis import RedisStores
 from streams.sinks.tokens import TokenStore
+from tests.integration.service_helpers import serving
 from tests.records_helpers import scored
 
 pytestmark = pytest.mark.integration
@@ -235,25 +235,14 @@ async def test_served_by_uvicorn_on_loopback_and_no_token_is_ever_logged(
 ) -> None:
     await _count(stores, api)
     caplog.set_level(logging.DEBUG)
-    uvicorn = server(settings, port=0)
-    task = asyncio.create_task(uvicorn.serve())
-    try:
-        for _ in range(200):
-            if uvicorn.started:
+    async with serving(settings) as base, httpx.AsyncClient(base_url=base) as client:
+        assert base.startswith("http://127.0.0.1:")
+        for _ in range(100):
+            if (await client.get("/api/v1/metrics", headers=api.auth("a"))).status_code == 200:
                 break
             await asyncio.sleep(0.05)
-        host, port = uvicorn.servers[0].sockets[0].getsockname()[:2]
-        assert host == "127.0.0.1"
-        async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
-            for _ in range(100):
-                if (await client.get("/api/v1/metrics", headers=api.auth("a"))).status_code == 200:
-                    break
-                await asyncio.sleep(0.05)
-            answer = await client.get("/api/v1/metrics", headers=api.auth("a"))
-            refused = await client.get("/api/v1/metrics", headers={"Authorization": "Bearer ifl_not-a-real-one"})
-    finally:
-        uvicorn.should_exit = True
-        await task
+        answer = await client.get("/api/v1/metrics", headers=api.auth("a"))
+        refused = await client.get("/api/v1/metrics", headers={"Authorization": "Bearer ifl_not-a-real-one"})
     assert answer.status_code == 200 and orjson.loads(answer.content)["totals"]["scored"] == 4
     assert refused.status_code == 401
     logged = "\n".join(f"{r.name} {r.getMessage()}" for r in caplog.records)
