@@ -106,7 +106,7 @@ def _index(sub: Sub) -> None:
 
 def _eval(sub: Sub) -> None:
     p = sub.add_parser("eval", help="accuracy of detect + local extract against every truth.jsonl under DIR")
-    p.add_argument("dir", type=Path)
+    p.add_argument("dir", type=Path, nargs="+", help="one or more corpus folders, evaluated into one table")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--text-only", action="store_true", help="ignore embedded XML in hybrid PDFs, read their text")
     p.set_defaults(func=lambda a: actions.evaluate(a.dir, a.text_only, a.json))
