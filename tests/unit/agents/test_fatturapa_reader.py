@@ -165,3 +165,34 @@ def test_part_ids_fit_the_contract_and_stay_distinct() -> None:
     assert len(ids) == 3 and all(len(i) <= 200 for i in ids)
     with pytest.raises(ValueError):
         part_invoice_id("abc", 0)
+
+
+def _scored(content: bytes) -> tuple[str, list[str]]:
+    from agents.rules.history import ScoreContext
+    from agents.score import score
+    from config.policy import load_policy_book
+    from schemas import InvoiceExtracted
+
+    detection = detect(content, LIMITS)
+    local = extract_local(detection, content)
+    extracted = InvoiceExtracted(
+        event_id="e", invoice_id="i", tenant_id="t", received_at=NOW, extracted_at=NOW,
+        document=DocumentRef(uri="file:///x.p7m", sha256="0" * 64, size=len(content)), format=detection.format,
+        route=detection.route, extractor=local.extractor, invoice=local.invoice,
+        reasons=(*detection.reasons, *local.reasons),
+    )
+    result = score(extracted, load_policy_book(None).policy_for("t"), ScoreContext(vendor_known=True), NOW)
+    return result.decision.value, [r.code for r in result.reasons]
+
+
+def test_a_signature_that_fails_holds_the_invoice_for_review(samples: Path) -> None:
+    row = next(r for r in _rows(samples) if not r.get("signed") and r["format"] == "fatturapa"
+               and r["doc_type"] == "invoice" and r["total_gross"] is not None)
+    xml = (samples / str(row["file"])).read_bytes()
+    decision, reasons = _scored(sign_p7m(xml))
+    assert decision == "auto_approve" and reasons == []
+    altered = bytearray(sign_p7m(xml))
+    at = altered.index(b"<Causale>") + len(b"<Causale>")
+    altered[at] = ord("X")
+    decision, reasons = _scored(bytes(altered))
+    assert decision == "review" and reasons == ["signature_not_verified"]
