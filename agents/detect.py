@@ -2,9 +2,11 @@
 
 `detect` never raises and never trusts its input. Size is checked before anything is parsed; XML goes
 through the hardened parser (a DOCTYPE is refused); PDF streams are measured for decompression bombs before
-PDFium opens the file; images are sized from their header alone; the time budget is checked between phases.
-Every refusal is a Detection with route ``invalid`` and a reason code, so the agent shell only has to copy
-it into a `DocumentDetected` event. Deciding ``duplicate`` needs state (seen digests) and is left to the shell.
+PDFium opens the file; images are sized from their header alone; a signed envelope is read by a bounded BER
+reader; the time budget is checked between phases. Every refusal is a Detection with route ``invalid`` and a
+reason code, so the agent shell only has to copy it into a `DocumentDetected` event, or into one event per
+invoice for a file that holds several (`detected_events`). Deciding ``duplicate`` needs state (seen digests)
+and is left to the shell.
 
 This module sniffs the format and holds the contract (size first, never raise, the budget at the end); the
 checks for PDF and XML live beside their readers, in `agents.readers._pdf_detection` and `_xml_detection`,
@@ -109,7 +111,9 @@ def detect(content: bytes, limits: DetectLimits, *, ignore_embedded_xml: bool = 
         The Detection. Never raises: hostile or corrupt input gives route ``invalid`` with a reason code
         (``empty``, ``too_large``, ``xml_doctype_forbidden``, ``xml_malformed``, ``xml_too_large``,
         ``pdf_truncated``, ``pdf_corrupt``, ``pdf_too_many_pages``, ``pdf_stream_bomb``, ``image_bomb``,
-        ``image_corrupt``, ``unrecognised_content``, ``time_budget_exceeded`` or ``detect_failed``).
+        ``image_corrupt``, ``unrecognised_content``, ``signature_envelope_corrupt``, ``signature_envelope_empty``,
+        ``signature_envelope_too_large``, ``fatturapa_schema_invalid``, ``fatturapa_invalid_value``,
+        ``fatturapa_too_large``, ``time_budget_exceeded`` or ``detect_failed``).
     """
     deadline = time.perf_counter() + limits.time_budget_s
     try:

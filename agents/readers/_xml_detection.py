@@ -34,20 +34,25 @@ __all__ = ["detect_signed", "detect_xml", "signed_xml", "structured_detection", 
 _UBL_NAMESPACE = "urn:oasis:names:specification:ubl:schema:xsd:"
 _UBL_VERSION = path("UBLVersionID")
 _UBL_SHAPE = path("IssueDate")
-_ZUGFERD_RC_NAMESPACE = "urn:un:unece:uncefact:data:standard:CBFBUY:5"
+_ZUGFERD_RC_TAG = "{urn:un:unece:uncefact:data:standard:CBFBUY:5}"  # how lxml spells the namespace in a tag
 _FATTURAPA_CODE = path("DatiGenerali/DatiGeneraliDocumento/TipoDocumento")
 
 
 def xml_reader(root: etree._Element) -> str | None:
     """Which structured reader reads a parsed document: ``cii``, ``ubl``, ``fatturapa``, or None for none."""
     name = localname(root)
-    if name in CII_ROOTS or etree.QName(root).namespace == _ZUGFERD_RC_NAMESPACE:
+    if name in CII_ROOTS or _is_zugferd_rc(root):
         return "cii"
     if is_fatturapa(root):
         return "fatturapa"
     if name in UBL_INVOICE_ROOTS:
         return "ubl"
     return None
+
+
+def _is_zugferd_rc(root: etree._Element) -> bool:
+    tag = root.tag
+    return isinstance(tag, str) and tag.startswith(_ZUGFERD_RC_TAG)
 
 
 def _fatturapa_parts(root: etree._Element) -> tuple[Part, ...]:
@@ -77,7 +82,7 @@ def xml_identity(root: etree._Element) -> tuple[DocumentFormat, DocType, str | N
     if name == ORDER_X_ROOT:
         code = cii_type_code(root)
         return DocumentFormat.CII, order_x_doc_type(code), code, "order-x"
-    if etree.QName(root).namespace == _ZUGFERD_RC_NAMESPACE:
+    if _is_zugferd_rc(root):
         code = cii_type_code(root)
         return DocumentFormat.CII, doc_type_for(name, code), code, "zugferd-rc"
     if is_fatturapa(root):
