@@ -15,6 +15,7 @@ carry base64 documents) is bounded at `MAX_FATTURAPA_TEXT_BYTES`, some thousands
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -40,23 +41,33 @@ _DOCUMENT = tuple(
 )
 
 
+@dataclass(frozen=True, slots=True)
 class _Version:
-    """What one FatturaPA version requires and allows."""
+    """What one FatturaPA version requires and allows: mandatory paths under the header and under each body
+    (read in one walk each), and the element names the header and a body may hold."""
 
-    def __init__(self, header: tuple[str, ...], body: tuple[str, ...], header_children: str,
-                 body_children: str, simplified: bool) -> None:
-        self.header = Fields(**{f"r{i}": spec for i, spec in enumerate(header)})
-        self.body = Fields(
-            **{f"r{i}": spec for i, spec in enumerate(body)},
+    header_required: tuple[str, ...]
+    body_required: tuple[str, ...]
+    header_children: frozenset[str]
+    body_children: frozenset[str]
+    simplified: bool
+    header: Fields = field(init=False)
+    body: Fields = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "header", Fields(**_numbered(self.header_required)))
+        object.__setattr__(self, "body", Fields(
+            **_numbered(self.body_required),
             type_code=_DOCUMENT[0], currency=_DOCUMENT[1], issue_date=_DOCUMENT[2], attachments="Allegati",
-        )
-        self.header_children = frozenset(header_children.split())
-        self.body_children = frozenset(body_children.split())
-        self.simplified = simplified
+        ))
+
+
+def _numbered(specs: tuple[str, ...]) -> dict[str, str]:
+    return {f"required_{i}": spec for i, spec in enumerate(specs)}
 
 
 _ORDINARY = _Version(
-    header=(
+    header_required=(
         *_TRANSMISSION,
         "CedentePrestatore/DatiAnagrafici/IdFiscaleIVA/IdPaese",
         "CedentePrestatore/DatiAnagrafici/IdFiscaleIVA/IdCodice",
@@ -66,14 +77,16 @@ _ORDINARY = _Version(
         "CessionarioCommittente/DatiAnagrafici/Anagrafica",
         "CessionarioCommittente/Sede",
     ),
-    body=(*_DOCUMENT, "DatiBeniServizi/DettaglioLinee", "DatiBeniServizi/DatiRiepilogo"),
-    header_children="DatiTrasmissione CedentePrestatore RappresentanteFiscale CessionarioCommittente "
-    "TerzoIntermediarioOSoggettoEmittente SoggettoEmittente",
-    body_children="DatiGenerali DatiBeniServizi DatiVeicoli DatiPagamento Allegati",
+    body_required=(*_DOCUMENT, "DatiBeniServizi/DettaglioLinee", "DatiBeniServizi/DatiRiepilogo"),
+    header_children=frozenset((
+        "DatiTrasmissione", "CedentePrestatore", "RappresentanteFiscale", "CessionarioCommittente",
+        "TerzoIntermediarioOSoggettoEmittente", "SoggettoEmittente",
+    )),
+    body_children=frozenset(("DatiGenerali", "DatiBeniServizi", "DatiVeicoli", "DatiPagamento", "Allegati")),
     simplified=False,
 )
 _SIMPLIFIED = _Version(
-    header=(
+    header_required=(
         *_TRANSMISSION,
         "CedentePrestatore/IdFiscaleIVA/IdPaese",
         "CedentePrestatore/IdFiscaleIVA/IdCodice",
@@ -81,9 +94,9 @@ _SIMPLIFIED = _Version(
         "CedentePrestatore/RegimeFiscale",
         "CessionarioCommittente/IdentificativiFiscali",
     ),
-    body=(*_DOCUMENT, "DatiBeniServizi/Descrizione", "DatiBeniServizi/Importo", "DatiBeniServizi/DatiIVA"),
-    header_children="DatiTrasmissione CedentePrestatore CessionarioCommittente SoggettoEmittente",
-    body_children="DatiGenerali DatiBeniServizi Allegati",
+    body_required=(*_DOCUMENT, "DatiBeniServizi/Descrizione", "DatiBeniServizi/Importo", "DatiBeniServizi/DatiIVA"),
+    header_children=frozenset(("DatiTrasmissione", "CedentePrestatore", "CessionarioCommittente", "SoggettoEmittente")),
+    body_children=frozenset(("DatiGenerali", "DatiBeniServizi", "Allegati")),
     simplified=True,
 )
 _ROOT_CHILDREN = frozenset({"FatturaElettronicaHeader", "FatturaElettronicaBody", "Signature"})  # XAdES
@@ -95,10 +108,10 @@ def _schema(what: str) -> Reason:
     return reason("fatturapa_schema_invalid", f"FatturaPA fails its schema: {what}.")
 
 
-def _missing(fields: Fields, node: etree._Element, where: str) -> Reason | None:
+def _missing(fields: Fields, required: tuple[str, ...], node: etree._Element, where: str) -> Reason | None:
     found = fields.read(node)
-    for name, spec in fields.specs.items():
-        if name.startswith("r") and name[1:].isdigit() and found.first(name) is None:
+    for name, spec in _numbered(required).items():
+        if found.first(name) is None:
             return _schema(f"{where} lacks {spec}")
     return None
 
@@ -129,7 +142,7 @@ def fatturapa_problem(root: etree._Element, size: int) -> Reason | None:
     if header is None:
         return _schema("no FatturaElettronicaHeader")
     problem = _unknown_child(header, version.header_children, "the header") or _missing(
-        version.header, header, "the header")
+        version.header, version.header_required, header, "the header")
     if problem is not None:
         return problem
     nodes = bodies(root)
@@ -138,7 +151,8 @@ def fatturapa_problem(root: etree._Element, size: int) -> Reason | None:
     attachments = 0
     for number, body in enumerate(nodes, 1):
         where = f"body {number}"
-        problem = _unknown_child(body, version.body_children, where) or _missing(version.body, body, where)
+        problem = _unknown_child(body, version.body_children, where) or _missing(
+            version.body, version.body_required, body, where)
         if problem is not None:
             return problem
         found = version.body.read(body)

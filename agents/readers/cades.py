@@ -83,10 +83,6 @@ class _Node:
     end: int
     children: tuple[_Node, ...] | None
 
-    @property
-    def constructed(self) -> bool:
-        return self.children is not None
-
 
 class _Reader:
     """A bounded BER reader over one buffer (definite and indefinite lengths, single-byte tags only)."""
