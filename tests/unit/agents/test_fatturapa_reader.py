@@ -196,3 +196,16 @@ def test_a_signature_that_fails_holds_the_invoice_for_review(samples: Path) -> N
     altered[at] = ord("X")
     decision, reasons = _scored(bytes(altered))
     assert decision == "review" and reasons == ["signature_not_verified"]
+
+
+def test_a_part_that_is_no_invoice_is_routed_as_such(samples: Path) -> None:
+    row = next(r for r in _rows(samples) if int(str(r["bodies"])) > 1 and not r.get("signed")
+               and r["format"] == "fatturapa")
+    content = (samples / str(row["file"])).read_bytes()
+    second = content.decode(str(row["encoding"])).split("<TipoDocumento>")
+    second[2] = "TD29" + second[2][4:]  # the buyer's notice of an invoice never issued
+    altered = "<TipoDocumento>".join(second).encode(str(row["encoding"]))
+    detection = detect(altered, LIMITS)
+    events = detected_events(_received(altered), detection, None, NOW)
+    assert [e.route for e in events[:2]] == [Route.STRUCTURED, Route.NOT_INVOICE]
+    assert events[1].doc_type is DocType.OTHER and events[1].reasons[-1].code == "not_invoice"
