@@ -27,8 +27,8 @@ from agents.detect import detect
 from agents.paid import Extraction, escalation_reason, model_for, paid_extraction, read_paid
 from agents.readers import pdf
 from agents.readers._detection import Detection, DetectLimits, reason
-from agents.readers._xml_detection import signed_xml, xml_reader
-from agents.readers.cades import EnvelopeError, looks_signed
+from agents.readers._xml_detection import xml_reader
+from agents.readers.cades import EnvelopeError, looks_signed, unwrap_signed
 from agents.readers.cii import read_cii
 from agents.readers.fatturapa import read_fatturapa
 from agents.readers.safe_xml import XmlRefusedError, parse_xml
@@ -76,9 +76,9 @@ def _structured(detection: Detection, content: bytes) -> LocalExtraction:
     xml = detection.xml
     if xml is None:
         xml = content
-        if detection.format is DocumentFormat.FATTURAPA and looks_signed(content):
+        if looks_signed(content):
             try:  # detect checked the signature: unwrap only
-                xml, _, _ = signed_xml(content, max(len(content), 1), verify=False)
+                xml = unwrap_signed(content, max(len(content), 1), verify=False).content
             except EnvelopeError as exc:
                 return LocalExtraction("none", None, (reason(exc.code, exc.message),))
     try:

@@ -29,7 +29,7 @@ from agents.readers.safe_xml import XmlRefusedError, parse_xml
 from agents.readers.ubl import ubl_type_code
 from schemas import INVOICE_LIKE, DocType, DocumentFormat, Route
 
-__all__ = ["detect_signed", "detect_xml", "signed_xml", "structured_detection", "xml_identity", "xml_reader"]
+__all__ = ["detect_signed", "detect_xml", "structured_detection", "xml_identity", "xml_reader"]
 
 _UBL_NAMESPACE = "urn:oasis:names:specification:ubl:schema:xsd:"
 _UBL_VERSION = path("UBLVersionID")
@@ -133,16 +133,6 @@ def detect_xml(content: bytes, limits: DetectLimits) -> Detection:
     return structured_detection(root, content, None, None)
 
 
-def signed_xml(content: bytes, max_xml_bytes: int, *, verify: bool = True) -> tuple[bytes, bool, str]:
-    """The XML inside a signed (``.p7m``) envelope, whether its signature verifies, and why not.
-
-    Raises:
-        EnvelopeError: The envelope is broken, empty or holds too large a document.
-    """
-    signed = unwrap_signed(content, max_xml_bytes, verify=verify)
-    return signed.content, signed.verified, signed.detail
-
-
 def detect_signed(content: bytes, limits: DetectLimits) -> Detection:
     """Detect a CAdES-signed document: unwrap it, detect the XML inside, and record the signature's state.
 
@@ -150,12 +140,13 @@ def detect_signed(content: bytes, limits: DetectLimits) -> Detection:
     like any other, with a ``signature_not_verified`` reason that the score stage holds for review.
     """
     try:
-        xml, verified, detail = signed_xml(content, limits.max_xml_bytes)
+        signed = unwrap_signed(content, limits.max_xml_bytes)
     except EnvelopeError as exc:
         return invalid(exc.code, exc.message, DocumentFormat.UNSUPPORTED)
-    inner = detect_xml(xml, limits)
-    if verified:
+    inner = detect_xml(signed.content, limits)
+    if signed.verified:
         note = reason("signed_cades", "The document is CAdES-signed and its signature verifies.")
     else:
-        note = reason("signature_not_verified", f"The document is CAdES-signed but its signature fails: {detail}")
+        failed = f"The document is CAdES-signed but its signature fails: {signed.detail}"
+        note = reason("signature_not_verified", failed)
     return replace(inner, reasons=(*inner.reasons, note), signed=True)

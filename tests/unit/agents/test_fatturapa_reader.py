@@ -209,3 +209,13 @@ def test_a_part_that_is_no_invoice_is_routed_as_such(samples: Path) -> None:
     events = detected_events(_received(altered), detection, None, NOW)
     assert [e.route for e in events[:2]] == [Route.STRUCTURED, Route.NOT_INVOICE]
     assert events[1].doc_type is DocType.OTHER and events[1].reasons[-1].code == "not_invoice"
+
+
+def test_a_signed_ubl_invoice_is_read_too(tmp_path: Path) -> None:
+    rows = generate_samples(tmp_path, 1, formats=("ubl",), seed=4, base_date=date(2026, 6, 1))
+    content = sign_p7m((tmp_path / str(rows[0]["file"])).read_bytes())
+    (event,) = detected_events(_received(content), detect(content, LIMITS), None, NOW)
+    assert event.format is DocumentFormat.UBL and "signed_cades" in [r.code for r in event.reasons]
+    local = extract_local(detection_of(event, Route.STRUCTURED, content, LIMITS), content)  # another process
+    assert local.extractor == "ubl" and local.invoice is not None
+    assert local.invoice.invoice_number == rows[0]["invoice_number"]
