@@ -25,6 +25,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from agents.readers._refusals import RefusedError
+
 __all__ = ["EnvelopeError", "Signed", "looks_signed", "unwrap_signed"]
 
 _SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")  # OID 1.2.840.113549.1.7.2, DER-encoded
@@ -49,13 +51,8 @@ _RSA = frozenset({
 _ECDSA = frozenset({"1.2.840.10045.2.1", "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4"})
 
 
-class EnvelopeError(Exception):
+class EnvelopeError(RefusedError):
     """The signed envelope cannot be read; `code` is the stable reason code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
