@@ -59,7 +59,7 @@ chaos:  ## the full chaos suite on its own stack (~15 min): every scenario, 0 lo
 	@$(BIN)/invoiceflow chaos
 
 eval:
-	@$(BIN)/invoiceflow eval ../shared/corpus
+	@$(BIN)/invoiceflow eval ../shared/corpus ../shared/corpus-pending/fatturapa-dev
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

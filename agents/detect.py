@@ -2,9 +2,11 @@
 
 `detect` never raises and never trusts its input. Size is checked before anything is parsed; XML goes
 through the hardened parser (a DOCTYPE is refused); PDF streams are measured for decompression bombs before
-PDFium opens the file; images are sized from their header alone; the time budget is checked between phases.
-Every refusal is a Detection with route ``invalid`` and a reason code, so the agent shell only has to copy
-it into a `DocumentDetected` event. Deciding ``duplicate`` needs state (seen digests) and is left to the shell.
+PDFium opens the file; images are sized from their header alone; a signed envelope is read by a bounded BER
+reader; the time budget is checked between phases. Every refusal is a Detection with route ``invalid`` and a
+reason code, so the agent shell only has to copy it into a `DocumentDetected` event, or into one event per
+invoice for a file that holds several (`detected_events`). Deciding ``duplicate`` needs state (seen digests)
+and is left to the shell.
 
 This module sniffs the format and holds the contract (size first, never raise, the budget at the end); the
 checks for PDF and XML live beside their readers, in `agents.readers._pdf_detection` and `_xml_detection`,
@@ -15,23 +17,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from agents.context import StageContext
-from agents.readers._detection import Detection, DetectLimits
+from agents.readers._detection import Detection, DetectLimits, reason
 from agents.readers._image import ImageRefusedError, image_kind, probe_image
 from agents.readers._pdf_detection import detect_pdf
 from agents.readers._refusals import BudgetExceededError, invalid, unsupported
-from agents.readers._xml_detection import detect_xml
+from agents.readers._xml_detection import detect_signed, detect_xml
+from agents.readers.cades import looks_signed
 from config.topics import DETECTED
-from schemas import DocType, DocumentDetected, DocumentFormat, InvoiceReceived, Route, event_id_for
+from schemas import (
+    INVOICE_LIKE,
+    DocType,
+    DocumentDetected,
+    DocumentFormat,
+    InvoiceReceived,
+    Route,
+    event_id_for,
+    part_invoice_id,
+)
 from streams.codecs import encode
 from streams.documents import load_documents
 from streams.errors import InvoiceflowError, UnknownTenant
 from streams.stage import BatchHandler, Inbound, Outbound, Outcome, decode_all
 from streams.tracing import describe
 
-__all__ = ["DetectLimits", "Detection", "detect", "detect_agent", "detected_event"]
+__all__ = ["DetectLimits", "Detection", "detect", "detect_agent", "detected_event", "detected_events"]
 
 _EXTRACTABLE = frozenset({Route.STRUCTURED, Route.TEXT, Route.OCR})
 
@@ -78,6 +91,8 @@ def _detect(content: bytes, limits: DetectLimits, deadline: float, with_xml: boo
         return unsupported("unsupported_format", "HTML is not an invoice format we read.")
     if _looks_xml(content):
         return detect_xml(content, limits)
+    if looks_signed(content):
+        return detect_signed(content, limits)
     if content.startswith(_OTHER_SIGNATURES) or _looks_text(content):
         return unsupported("unsupported_format", "Not a PDF, image or XML e-invoice.")
     # No signature of any format at all: corrupt or deliberately garbled, not merely another format.
@@ -96,7 +111,9 @@ def detect(content: bytes, limits: DetectLimits, *, ignore_embedded_xml: bool = 
         The Detection. Never raises: hostile or corrupt input gives route ``invalid`` with a reason code
         (``empty``, ``too_large``, ``xml_doctype_forbidden``, ``xml_malformed``, ``xml_too_large``,
         ``pdf_truncated``, ``pdf_corrupt``, ``pdf_too_many_pages``, ``pdf_stream_bomb``, ``image_bomb``,
-        ``image_corrupt``, ``unrecognised_content``, ``time_budget_exceeded`` or ``detect_failed``).
+        ``image_corrupt``, ``unrecognised_content``, ``signature_envelope_corrupt``, ``signature_envelope_empty``,
+        ``signature_envelope_too_large``, ``fatturapa_schema_invalid``, ``fatturapa_invalid_value``,
+        ``fatturapa_too_large``, ``time_budget_exceeded`` or ``detect_failed``).
     """
     deadline = time.perf_counter() + limits.time_budget_s
     try:
@@ -113,17 +130,43 @@ def detect(content: bytes, limits: DetectLimits, *, ignore_embedded_xml: bool = 
 def detected_event(received: InvoiceReceived, detection: Detection, duplicate_of: str | None,
                    now: datetime) -> DocumentDetected:
     """The `invoices.detected` event for one detection; a document already seen for the tenant is routed
-    `duplicate` (so nothing is paid for twice) unless it was refused anyway."""
+    `duplicate` (so nothing is paid for twice) unless it was refused anyway. A detection of one part of a
+    file (`Detection.part`) is about that part's invoice id (`part_invoice_id`)."""
     route = detection.route
     if duplicate_of is not None and route in _EXTRACTABLE:
         route = Route.DUPLICATE
+    invoice_id = received.invoice_id
+    if detection.part is not None:
+        invoice_id = part_invoice_id(invoice_id, detection.part)
+        duplicate_of = None if duplicate_of is None else part_invoice_id(duplicate_of, detection.part)
     return DocumentDetected(
-        event_id=event_id_for("detect", received.invoice_id, received.event_id),
-        invoice_id=received.invoice_id, tenant_id=received.tenant_id, received_at=received.received_at,
+        event_id=event_id_for("detect", invoice_id, received.event_id),
+        invoice_id=invoice_id, tenant_id=received.tenant_id, received_at=received.received_at,
         detected_at=now, document=received.document, format=detection.format, doc_type=detection.doc_type,
         type_code=detection.type_code, syntax=detection.syntax, route=route, reasons=detection.reasons,
         pages=detection.pages, embedded_xml=detection.embedded_xml, duplicate_of=duplicate_of,
+        part=detection.part,
     )
+
+
+def detected_events(received: InvoiceReceived, detection: Detection, duplicate_of: str | None,
+                    now: datetime) -> list[DocumentDetected]:
+    """One `invoices.detected` event per invoice the document holds.
+
+    A file of several invoices (a FatturaPA with several bodies) gives one event per part, each with its own
+    invoice id (``<invoice id>#<part>``), type and route, so each is extracted, scored and recorded on its
+    own; the ids depend on the received event alone, so a redelivery or replay yields the same events.
+    """
+    if not detection.parts:
+        return [detected_event(received, detection, duplicate_of, now)]
+    events = []
+    for number, part in enumerate(detection.parts, 1):
+        one = replace(detection, doc_type=part.doc_type, type_code=part.type_code, part=number, parts=())
+        if part.doc_type not in INVOICE_LIKE and one.route in _EXTRACTABLE:
+            why = reason("not_invoice", f"Part {number} of the file is a {part.doc_type.value}.")
+            one = replace(one, route=Route.NOT_INVOICE, reasons=(*one.reasons, why), xml=None)
+        events.append(detected_event(received, one, duplicate_of, now))
+    return events
 
 
 def detect_agent(ctx: StageContext) -> BatchHandler:
@@ -150,9 +193,11 @@ def detect_agent(ctx: StageContext) -> BatchHandler:
         owners = await (await ctx.resources.dedupe()).claim(claims)
         now = datetime.now(UTC)
         for (i, msg, ev, found), owner in zip(todo, owners, strict=True):
-            detected = detected_event(ev, found, owner, now)
-            describe(msg.span, detected)
-            outcomes[i] = [Outbound(DETECTED, msg.key or ev.invoice_id.encode(), encode(detected), msg.out_headers)]
+            events = detected_events(ev, found, owner, now)
+            describe(msg.span, events[0])
+            # every part keeps the file's key, so the parts ride the file's partition (and its worker's memo)
+            key = msg.key or ev.invoice_id.encode()
+            outcomes[i] = [Outbound(DETECTED, key, encode(detected), msg.out_headers) for detected in events]
         return outcomes
 
     return handle

@@ -16,6 +16,7 @@ __all__ = ["format_report", "report_to_dict", "report_to_json"]
 
 _METRICS = ("doc_type", "format", *KEY_FIELDS)
 _MAX_MISMATCHES = 20
+_REFUSED = frozenset({"invalid", "not_invoice"})
 
 
 def _cell(score: FormatScore, metric: str) -> str:
@@ -46,6 +47,8 @@ def format_report(report: EvalReport) -> str:
     lines.append(f"routed to paid extraction (ocr): {100.0 * report.paid_share:.1f}% of all documents")
     invalid_rows = [r for r in report.rows if r.invalid]
     lines.append(f"rows marked invalid in the corpus (not scored above): {len(invalid_rows)}")
+    refused = sum(r.route in _REFUSED and bool(r.reasons) for r in invalid_rows)
+    lines.append(f"  of which refused with a reason (route invalid or not_invoice): {refused}")
     for row in invalid_rows:
         wrong = ", ".join(f for f, ok in row.scored if not ok) or "none"
         lines.append(f"  {row.path}: route {row.route}, extractor {row.extractor}, fields wrong: {wrong}")

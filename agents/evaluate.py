@@ -6,12 +6,17 @@ compared exactly: dates as ISO strings, amounts to the cent, names after whitesp
 are scored on invoice-like rows only (we do not extract orders or catalogues); rows the corpus marks
 `invalid` are scored too but reported apart, never in the acceptance figures. `text_only` treats hybrid
 PDFs as the text PDFs they also are and scores only values their `text_check` says are visible.
+
+A row whose `fields_labelled` is false names the document's type but not its values: only its type and
+format are scored. A FatturaPA file with several bodies is several invoices; its row (`bodies` > 1)
+describes the first, which is what `extract_local` reads when detection names no part. Several corpus
+folders may be evaluated together (`run_eval` takes a list), so one table holds every format.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -52,6 +57,9 @@ CORPUS_FORMATS = {
     "cii": DocumentFormat.CII,
     "facturx-pdf": DocumentFormat.HYBRID_PDF,
     "xml": DocumentFormat.XML_OTHER,
+    "fatturapa": DocumentFormat.FATTURAPA,
+    "fatturapa-simplified": DocumentFormat.FATTURAPA,
+    "fatturapa-p7m": DocumentFormat.FATTURAPA,
     # the project's own generator (invoiceflow samples)
     "text-pdf": DocumentFormat.TEXT_PDF,
     "scan-image": DocumentFormat.IMAGE,
@@ -207,7 +215,7 @@ def evaluate_row(
         expected_format = DocumentFormat.TEXT_PDF
     scored: list[tuple[str, bool]] = []
     mismatches: list[tuple[str, str, str]] = []
-    if expected in INVOICE_LIKE:
+    if expected in INVOICE_LIKE and row.get("fields_labelled", True) is not False:
         for name in _fields_to_score(row, text_only):
             want = _normalise(name, row.get(name))
             got = _normalise(name, _ours(extraction.invoice, name))
@@ -241,11 +249,14 @@ def _score(name: str, rows: list[RowResult]) -> FormatScore:
     return FormatScore(format=name, rows=len(rows), paid=paid, counts=tuple(counts))
 
 
-def run_eval(root: Path, text_only: bool = False, limits: DetectLimits | None = None) -> EvalReport:
-    """Evaluate every labelled document under `root`.
+def run_eval(
+    root: Path | Sequence[Path], text_only: bool = False, limits: DetectLimits | None = None
+) -> EvalReport:
+    """Evaluate every labelled document under `root` (or under each of several roots).
 
     Args:
-        root: A directory holding ``truth.jsonl`` files (at any depth) beside their documents.
+        root: A directory holding ``truth.jsonl`` files (at any depth) beside their documents, or several;
+            with several, each row's path starts with its root's folder name.
         text_only: Read hybrid PDFs through their visible text, ignoring the embedded XML; only PDF rows
             are evaluated then, and only on the values their ``text_check`` says are visible.
         limits: Detection limits; the defaults of `Settings` when None.
@@ -254,15 +265,17 @@ def run_eval(root: Path, text_only: bool = False, limits: DetectLimits | None = 
         The report (see `agents.eval_report` for the table and JSON renderings).
     """
     limits = limits or DetectLimits()
+    roots = [root] if isinstance(root, Path) else list(root)
     rows = [
-        evaluate_row(path, row, limits, text_only, root)
-        for path, row in iter_truth(root)
+        evaluate_row(path, row, limits, text_only, base if len(roots) == 1 else base.parent)
+        for base in roots
+        for path, row in iter_truth(base)
         if not text_only or str(row.get("format", "")).endswith("pdf")
     ]
     valid = [r for r in rows if not r.invalid]
     formats = sorted({r.expected_format for r in valid})
     return EvalReport(
-        root=str(root),
+        root=", ".join(str(r) for r in roots),
         text_only=text_only,
         by_format=tuple(_score(f, [r for r in valid if r.expected_format == f]) for f in formats),
         overall=_score("all", valid),

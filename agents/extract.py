@@ -1,7 +1,8 @@
 """The extract stage's pure core for local readers: route a detected document to the reader that reads it.
 
-E-invoice XML (bare, or the attachment detect chose in a hybrid PDF) goes to the UBL or CII reader; a text
-PDF goes to the text reader. Scans, images and everything not an invoice get no local extraction here (the
+E-invoice XML (bare, the attachment detect chose in a hybrid PDF, or the content of a signed envelope) goes
+to the UBL, CII or FatturaPA reader (the part detect named, for a file of several invoices); a text PDF goes
+to the text reader. Scans, images and everything not an invoice get no local extraction here (the
 paid or OCR path is another stage's business). Nothing here raises on a bad document: a failure becomes a
 LocalExtraction with no invoice and a reason.
 """
@@ -26,9 +27,10 @@ from agents.detect import detect
 from agents.paid import Extraction, escalation_reason, model_for, paid_extraction, read_paid
 from agents.readers import pdf
 from agents.readers._detection import Detection, DetectLimits, reason
-from agents.readers._doctypes import CII_ROOTS
-from agents.readers._xpath import localname
+from agents.readers._xml_detection import xml_reader
+from agents.readers.cades import EnvelopeError, looks_signed, unwrap_signed
 from agents.readers.cii import read_cii
+from agents.readers.fatturapa import read_fatturapa
 from agents.readers.safe_xml import XmlRefusedError, parse_xml
 from agents.readers.ubl import read_ubl
 from config.topics import EXTRACTED
@@ -45,6 +47,7 @@ __all__ = ["LocalExtraction", "extract_agent", "extract_local", "extracted_event
 _LOCAL_FORMATS = {
     DocumentFormat.UBL: Route.STRUCTURED,
     DocumentFormat.CII: Route.STRUCTURED,
+    DocumentFormat.FATTURAPA: Route.STRUCTURED,
     DocumentFormat.HYBRID_PDF: Route.STRUCTURED,
     DocumentFormat.TEXT_PDF: Route.TEXT,
 }
@@ -59,7 +62,7 @@ class LocalExtraction:
     """What a local reader made of a document.
 
     Attributes:
-        extractor: The reader used: ``ubl``, ``cii``, ``text`` or ``none``.
+        extractor: The reader used: ``ubl``, ``cii``, ``fatturapa``, ``text`` or ``none``.
         invoice: The fields read, or None when nothing was read.
         reasons: Findings of the reader (why nothing was read, self-check failures...).
     """
@@ -70,17 +73,27 @@ class LocalExtraction:
 
 
 def _structured(detection: Detection, content: bytes) -> LocalExtraction:
-    xml = detection.xml if detection.xml is not None else content
+    xml = detection.xml
+    if xml is None:
+        xml = content
+        if looks_signed(content):
+            try:  # detect checked the signature: unwrap only
+                xml = unwrap_signed(content, max(len(content), 1), verify=False).content
+            except EnvelopeError as exc:
+                return LocalExtraction("none", None, (reason(exc.code, exc.message),))
     try:
         root = parse_xml(xml, max(len(xml), 1))  # size was vetted by detect; the DOCTYPE refusal still holds
     except XmlRefusedError as exc:
         return LocalExtraction("none", None, (reason(exc.code, exc.message),))
-    is_cii = localname(root) in CII_ROOTS
+    reader = xml_reader(root) or "ubl"
     try:
-        invoice = read_cii(root) if is_cii else read_ubl(root)
+        if reader == "fatturapa":
+            invoice = read_fatturapa(root, detection.part or 1)
+        else:
+            invoice = read_cii(root) if reader == "cii" else read_ubl(root)
     except ValidationError:
         return LocalExtraction("none", None, (reason("extract_failed", "XML values do not fit the contract."),))
-    return LocalExtraction("cii" if is_cii else "ubl", invoice)
+    return LocalExtraction(reader, invoice)
 
 
 def _text_reader() -> TextReader | None:
@@ -143,7 +156,7 @@ def local_route(detected: DocumentDetected) -> Route | None:
 def detection_of(detected: DocumentDetected, route: Route, content: bytes, limits: DetectLimits) -> Detection:
     """The Detection the local readers need. For a hybrid PDF, the attachment detect chose is read by name:
     the bytes are the very ones detect vetted (their sha256 was checked on load), so detection is not redone."""
-    base = Detection(format=detected.format, doc_type=detected.doc_type, route=route)
+    base = Detection(format=detected.format, doc_type=detected.doc_type, route=route, part=detected.part)
     if detected.format is not DocumentFormat.HYBRID_PDF:
         return base
     xml = embedded_xml(content, detected.embedded_xml, limits.max_xml_bytes) if detected.embedded_xml else None

@@ -17,7 +17,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from agents.context import StageContext
-from agents.rules import arithmetic, codes, confidence, dates, document, history, iban, limits, required, vat_ids
+from agents.rules import (
+    arithmetic,
+    codes,
+    confidence,
+    dates,
+    document,
+    fatturapa,
+    history,
+    iban,
+    limits,
+    required,
+    signature,
+    tax_codes,
+    vat_ids,
+)
 from agents.rules.catalog import SPECS, Finding
 from agents.rules.history import ScoreContext, business_key, business_keys, seller_identity
 from config.policy import RULE_CODES, Action, TenantPolicy
@@ -87,9 +101,12 @@ def score(
     findings: list[Finding] = [*gate.findings, *seen, *fields.findings]
     findings += required.check(invoice, policy.required_fields)
     findings += arithmetic.check(invoice, policy.arithmetic_tolerance)
+    findings += fatturapa.check(invoice, policy.arithmetic_tolerance)
     findings += dates.check(invoice, now.date(), policy.max_future_days)
     findings += codes.check(invoice)
     findings += vat_ids.check(invoice)
+    findings += tax_codes.check(invoice)
+    findings += signature.check(extracted.reasons)
     findings += iban.check(invoice)
     findings += limits.check(invoice, policy.allowed_currencies, policy.max_auto_approve_amount)
     return _decide(fields.score, findings, policy, (), terminal=False)

@@ -22,6 +22,7 @@ KNOWN_FIELDS = frozenset(
         "invoice_number", "type_code", "issue_date", "due_date", "currency", "seller_iban", "seller_bic",
         "payment_terms", "order_reference", "line_net_total", "allowance_total", "charge_total", "total_net",
         "total_tax", "total_incl_vat", "prepaid", "rounding", "amount_due", "tax_breakdown", "lines",
+        "withholding_total", "stamp_duty",
         *(f"{party}.{name}" for party in ("seller", "buyer") for name in ("name", "vat_id", "legal_id")),
         *(
             f"{party}.address.{name}"
@@ -38,7 +39,7 @@ RULE_CODES = frozenset(
         "tax_base_mismatch", "total_incl_vat_mismatch", "amount_due_mismatch", "issue_date_in_future",
         "due_before_issue", "currency_unknown", "country_unknown", "vat_id_invalid", "seller_unidentified",
         "iban_invalid", "missing_field", "low_confidence", "doc_type_unknown", "currency_not_allowed",
-        "amount_over_limit",
+        "amount_over_limit", "rate_base_mismatch", "tax_code_invalid", "signature_not_verified",
     }
 )
 """Reason codes whose action a tenant may override in `rule_actions` (the others are fixed or have a flag)."""

@@ -218,6 +218,10 @@ class Settings(BaseSettings):
     service_max_buckets: int = Field(
         default=1500, ge=1, description="Most buckets one metrics request may span (a day of minutes is 1,440)."
     )
+    service_metrics_max_age_s: float = Field(
+        default=0.25, ge=0, description="An answer of /api/v1/metrics confirmed by Redis less than this ago is sent "
+        "again without asking Redis (0: ask on every request)."
+    )
     service_feed_capacity: int = Field(
         default=10_000, ge=100, description="Live-feed events the service keeps for clients that reconnect."
     )

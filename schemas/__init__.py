@@ -1,6 +1,6 @@
 """Contracts of invoiceflow: pydantic v2 models, one per topic payload and per API answer, versioned."""
 
-from schemas._base import Contract, Event, event_id_for
+from schemas._base import Contract, Event, event_id_for, part_invoice_id
 from schemas._common import (
     INVOICE_LIKE,
     Decision,
@@ -76,4 +76,5 @@ __all__ = [
     "StageTimes",
     "TaxSubtotal",
     "event_id_for",
+    "part_invoice_id",
 ]

@@ -7,6 +7,7 @@ travelling silently downstream. Every event names its invoice and tenant, and ca
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 
@@ -27,6 +28,31 @@ def event_id_for(stage: str, invoice_id: str, input_event_id: str) -> str:
         A UUID5 string: the same inputs always give the same id, so downstream can dedupe.
     """
     return str(uuid.uuid5(_EVENT_NAMESPACE, f"{stage}\x1f{invoice_id}\x1f{input_event_id}"))
+
+
+_MAX_INVOICE_ID = 200
+
+
+def part_invoice_id(invoice_id: str, part: int) -> str:
+    """The invoice id of one invoice in a file that holds several (a FatturaPA file with several bodies).
+
+    Args:
+        invoice_id: The file's invoice id (what `InvoiceReceived` carried).
+        part: Which invoice of the file, 1-based, in document order.
+
+    Returns:
+        ``<invoice_id>#<part>``: the same file always gives the same ids, so every stage's event ids (derived
+        from the invoice id) stay deterministic and a replay is recognised. When that would pass the
+        200-character limit of an invoice id, the file's id is shortened and a digest of it kept, so two long
+        ids that share a prefix still give distinct parts.
+    """
+    if part < 1:
+        raise ValueError("parts are numbered from 1")
+    suffix = f"#{part}"
+    if len(invoice_id) + len(suffix) <= _MAX_INVOICE_ID:
+        return invoice_id + suffix
+    digest = hashlib.sha256(invoice_id.encode()).hexdigest()[:16]
+    return f"{invoice_id[: _MAX_INVOICE_ID - len(suffix) - 17]}~{digest}{suffix}"
 
 
 class Contract(BaseModel):

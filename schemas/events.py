@@ -44,6 +44,12 @@ class DocumentDetected(Event):
     pages: int | None = Field(default=None, description="Page count for PDFs and images.")
     embedded_xml: str | None = Field(default=None, description="Name of the attachment chosen in a hybrid PDF.")
     duplicate_of: str | None = Field(default=None, description="Earlier invoice id with the same sha256.")
+    part: int | None = Field(
+        default=None,
+        ge=1,
+        description="Which invoice of a file that holds several (a FatturaPA body, 1-based); its invoice id is "
+        "then the file's with '#<part>' appended (`part_invoice_id`). None for a file of one invoice.",
+    )
 
 
 class Cost(Contract):

@@ -80,6 +80,10 @@ class InvoiceData(Contract):
     prepaid: Decimal | None = Field(default=None, description="Paid amount (BT-113).")
     rounding: Decimal | None = Field(default=None, description="Rounding amount (BT-114).")
     amount_due: Decimal | None = Field(default=None, description="Amount due for payment (BT-115).")
+    withholding_total: Decimal | None = Field(
+        default=None, description="Tax withheld at source by the buyer (FatturaPA DatiRitenuta), summed."
+    )
+    stamp_duty: Decimal | None = Field(default=None, description="Stamp duty paid (FatturaPA DatiBollo).")
     tax_breakdown: tuple[TaxSubtotal, ...] = Field(default=(), description="VAT breakdown (BG-23).")
     lines: tuple[LineItem, ...] = Field(default=(), description="Invoice lines (BG-25).")
     confidence: dict[str, float] = Field(

@@ -9,6 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
+FATTURAPA_CORPUS = REPO.parent / "shared" / "corpus-pending" / "fatturapa-dev"
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +18,14 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.fail(f"corpus not found at {CORPUS}")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def fatturapa_corpus() -> Path:
+    """The FatturaPA dev set of real third-party documents (read-only; signed, invalid and hostile rows)."""
+    if not FATTURAPA_CORPUS.is_dir():
+        pytest.fail(f"FatturaPA corpus not found at {FATTURAPA_CORPUS}")
+    return FATTURAPA_CORPUS
 
 
 @pytest.fixture(scope="session")

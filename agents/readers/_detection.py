@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from config.settings import Settings
 from schemas import DocType, DocumentFormat, Reason, Route
 
-__all__ = ["DetectLimits", "Detection", "reason"]
+__all__ = ["DetectLimits", "Detection", "Part", "reason"]
 
 _MIB = 1024 * 1024
 
@@ -49,6 +49,14 @@ class DetectLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """One invoice of a file that holds several (a FatturaPA body): its business meaning and type code."""
+
+    doc_type: DocType
+    type_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Detection:
     """What a document is and where it goes next.
 
@@ -61,8 +69,12 @@ class Detection:
         pages: The page count of a PDF or image.
         embedded_xml: The name of the attachment chosen in a hybrid PDF.
         reasons: Why this route (always set when invalid, unsupported or not an invoice).
-        xml: The e-invoice XML found (the document itself or the chosen attachment), so extraction in the
-            same process need not look for it again.
+        xml: The e-invoice XML found (the document itself, the chosen attachment or the signed content), so
+            extraction in the same process need not look for it again.
+        parts: Each invoice's type, in order, when the file holds several (empty for a file of one): the
+            detect shell emits one event per part.
+        part: Which of those invoices extraction reads (1-based; None: the first or only one).
+        signed: Whether the document came in a signed envelope (its reasons say whether the signature verifies).
     """
 
     format: DocumentFormat
@@ -74,6 +86,9 @@ class Detection:
     embedded_xml: str | None = None
     reasons: tuple[Reason, ...] = ()
     xml: bytes | None = None
+    parts: tuple[Part, ...] = ()
+    part: int | None = None
+    signed: bool = False
 
 
 def reason(code: str, message: str, field: str | None = None) -> Reason:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from schemas import DocType
 
-__all__ = ["CII_ROOTS", "UBL_INVOICE_ROOTS", "doc_type_for"]
+__all__ = ["CII_ROOTS", "ORDER_X_ROOT", "UBL_INVOICE_ROOTS", "doc_type_for", "order_x_doc_type"]
 
 # UNTDID 1001 codes grouped by meaning; any other code on an invoice message is an invoice of some kind
 # (380 commercial, 384 corrected, 386 prepayment, 326 partial, 387 hire, 575 insurer's, 751, 875-877...).
@@ -20,6 +20,10 @@ _SELF_BILLED_CODES = frozenset({"389"})
 _NOT_INVOICE_CODES = frozenset({"325"})  # pro-forma: an offer, not a claim for payment
 
 CII_ROOTS = frozenset({"CrossIndustryInvoice", "CrossIndustryDocument"})
+
+ORDER_X_ROOT = "SCRDMCCBDACIOMessageStructure"
+"""The root of Order-X (the CII order message of the FNFE-MPE and FeRD): orders, changes and responses."""
+_ORDER_RESPONSE_CODES = frozenset({"231"})  # 220 order, 230 order change, 231 order response
 
 UBL_INVOICE_ROOTS = frozenset(
     {"Invoice", "FreightInvoice", "SelfBilledInvoice", "CreditNote", "SelfBilledCreditNote", "DebitNote"}
@@ -67,3 +71,8 @@ def doc_type_for(root_name: str, type_code: str | None) -> DocType:
             return DocType.OTHER
         return DocType.INVOICE
     return _UBL_ROOTS.get(root_name, DocType.OTHER)
+
+
+def order_x_doc_type(type_code: str | None) -> DocType:
+    """The DocType of an Order-X message by its UNTDID 1001 code: an order response (231) or an order."""
+    return DocType.ORDER_RESPONSE if (type_code or "").strip() in _ORDER_RESPONSE_CODES else DocType.PURCHASE_ORDER

@@ -3,7 +3,8 @@
 The checks run cheapest and safest first: the end-of-file marker, then every stream measured for
 decompression bombs before PDFium opens the file, then the page count, then the attachments, and only then
 the text layer. The time budget is checked between these phases. A hybrid PDF is read from its richest
-invoice attachment; a text PDF goes to the text reader unless the local classifier is confident it is not an
+invoice attachment (a PDF carrying an order instead, such as Order-X's order-x.xml, is that order); a text
+PDF goes to the text reader unless the local classifier is confident it is not an
 invoice; a PDF without a text layer is a scan for OCR.
 """
 
@@ -32,8 +33,10 @@ _NOT_INVOICE_CONFIDENCE = 0.5
 def _choose_attachment(
     document: pdfium.PdfDocument, limits: DetectLimits
 ) -> tuple[str, bytes, etree._Element] | tuple[None, tuple[Reason, ...]]:
-    """Pick the richest invoice XML among a PDF's attachments (most elements, then most bytes)."""
+    """Pick the richest invoice XML among a PDF's attachments (most elements, then most bytes); failing any,
+    the first business document of another kind (an Order-X order), so the PDF is routed as what it is."""
     best: tuple[tuple[int, int, int], str, bytes, etree._Element] | None = None
+    other: tuple[str, bytes, etree._Element] | None = None  # an order or the like, when no invoice is attached
     notes: list[Reason] = []
     for info in pdf.attachments(document):
         if not info.name.lower().endswith(".xml"):
@@ -48,14 +51,17 @@ def _choose_attachment(
             notes.append(reason(f"attachment_{exc.code}", f"An XML attachment was refused: {exc.message}"))
             continue
         fmt, doc_type, _, _ = xml_identity(root)
-        if fmt is DocumentFormat.XML_OTHER or doc_type not in INVOICE_LIKE:
+        if fmt is DocumentFormat.XML_OTHER:
+            continue
+        if doc_type not in INVOICE_LIKE:
+            other = other or (info.name, data, root)
             continue
         known = int(info.name.lower() in _KNOWN_ATTACHMENTS)
         rank = (int(root.xpath("count(//*)")), len(data), known)  # type: ignore[arg-type]
         if best is None or rank > best[0]:
             best = (rank, info.name, data, root)
     if best is None:
-        return None, tuple(notes)
+        return (None, tuple(notes)) if other is None else other
     return best[1], best[2], best[3]
 
 

@@ -14,7 +14,16 @@ import time
 from agents.readers._detection import Detection, reason
 from schemas import DocType, DocumentFormat, Route
 
-__all__ = ["BudgetExceededError", "check_budget", "invalid", "unsupported"]
+__all__ = ["BudgetExceededError", "RefusedError", "check_budget", "invalid", "unsupported"]
+
+
+class RefusedError(Exception):
+    """A reader refused its input; `code` is the stable reason code (a Reason.code), `message` says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 class BudgetExceededError(Exception):

@@ -75,6 +75,12 @@ _SPECS = (
     _spec("vat_id_invalid", "A VAT identifier fails its country's syntax or check digits.", "review", 0.9, _IDS),
     _spec("seller_unidentified", "The seller has neither a VAT identifier nor a legal registration id.",
           "review", 0.9, _IDS),
+    _spec("rate_base_mismatch", "The lines at a VAT rate do not add up to that rate's taxable amount "
+          "(FatturaPA DatiRiepilogo).", "review", 0.6, _SUMS),
+    _spec("tax_code_invalid", "An Italian codice fiscale fails its check character or check digit.",
+          "review", 0.9, _IDS),
+    _spec("signature_not_verified", "The document's signature does not verify: it may have been altered "
+          "after it was signed.", "review", 0.5),
     _spec("iban_invalid", "The payment IBAN fails its length or mod-97 check.", "review", 0.8),
     _spec("missing_field", "A field the policy requires is missing.", "review"),
     _spec("low_confidence", "A field was read too unsurely (below the policy minimum or the auto-approval "

@@ -8,7 +8,9 @@ fill a directory from a plain script.
 
 ``generate_samples`` writes ``count`` documents into ``out_dir/<format>/<index>.<ext>`` and ``out_dir/truth.jsonl``
 (one row per document, the corpus's field names). Output is a pure function of ``seed``, ``count``, the format
-plan, ``languages`` and ``base_date`` (default: today, so pass it explicitly for byte-identical reruns).
+plan, ``languages`` and ``base_date`` (default: today, so pass it explicitly for byte-identical reruns), but
+for the signature of ``fatturapa_p7m`` files: it is made with a key that lives only in the process and
+carries its signing time, so only the signed content is the same from run to run.
 """
 
 from __future__ import annotations
@@ -82,7 +84,10 @@ def generate_samples(
     numbers: set[str] = set()
     for index, fmt in enumerate(plan):
         rng = random.Random(f"invoiceflow-samples:{seed}:{index}")
-        inv = make_invoice(rng, index, base_date=base, language=rng.choice(langs),
+        language = rng.choice(langs)
+        if fmt.startswith("fatturapa"):
+            language = "it"  # FatturaPA is Italy's: an Italian seller
+        inv = make_invoice(rng, index, base_date=base, language=language,
                            credit_note_ratio=CREDIT_NOTE_RATIO[fmt], pool_seed=seed)
         if inv.number in numbers:
             raise RuntimeError(f"duplicate invoice number {inv.number!r} at index {index}")

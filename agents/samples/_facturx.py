@@ -27,7 +27,8 @@ _FX_PROPERTIES: Final = (("DocumentFileName", "Name of the embedded XML invoice 
                          ("ConformanceLevel", "Conformance level of the embedded XML invoice"))
 
 
-def _xmp(title: str, author: str, subject: str, creator: str, producer: str, stamp: str) -> bytes:
+def _xmp(title: str, author: str, subject: str, creator: str, producer: str, stamp: str,
+         name: str = ATTACHMENT_NAME, kind: str = "INVOICE") -> bytes:
     """XMP packet; the dc/xmp/pdf values mirror the document info dictionary, as PDF/A requires."""
     props = "".join(
         "<rdf:li rdf:parseType=\"Resource\">"
@@ -55,8 +56,8 @@ def _xmp(title: str, author: str, subject: str, creator: str, producer: str, sta
    <pdf:Producer>{esc(producer)}</pdf:Producer>
   </rdf:Description>
   <rdf:Description rdf:about="" xmlns:fx="{FX_NS}">
-   <fx:DocumentType>INVOICE</fx:DocumentType>
-   <fx:DocumentFileName>{ATTACHMENT_NAME}</fx:DocumentFileName>
+   <fx:DocumentType>{kind}</fx:DocumentType>
+   <fx:DocumentFileName>{name}</fx:DocumentFileName>
    <fx:Version>1.0</fx:Version>
    <fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>
   </rdf:Description>
@@ -87,23 +88,25 @@ def _srgb_profile() -> bytes | None:
     return bytes(data)
 
 
-def make_hybrid(visible_pdf: bytes, xml: bytes, *, created: date, alternative: bool) -> bytes:
-    """Attach ``xml`` to ``visible_pdf`` as factur-x.xml and add the Factur-X XMP metadata."""
+def make_hybrid(visible_pdf: bytes, xml: bytes, *, created: date, alternative: bool,
+                name: str = ATTACHMENT_NAME, kind: str = "INVOICE") -> bytes:
+    """Attach ``xml`` to ``visible_pdf`` as ``name`` (factur-x.xml; order-x.xml for an Order-X ``ORDER``) and
+    add the Factur-X XMP metadata."""
     stamp = f"{created.isoformat()}T09:00:00+00:00"
     pdf_date = f"D:{created:%Y%m%d}090000+00'00'"
     with pikepdf.open(io.BytesIO(visible_pdf)) as pdf:
         relationship = pikepdf.Name.Alternative if alternative else pikepdf.Name.Data
-        spec = pikepdf.AttachedFileSpec(pdf, xml, description="Factur-X invoice", filename=ATTACHMENT_NAME,
+        spec = pikepdf.AttachedFileSpec(pdf, xml, description=f"Factur-X {kind.lower()}", filename=name,
                                         mime_type="text/xml", creation_date=pdf_date, mod_date=pdf_date,
                                         relationship=relationship)
-        pdf.attachments[ATTACHMENT_NAME] = spec
-        pdf.Root.AF = pdf.make_indirect(pikepdf.Array([pdf.attachments[ATTACHMENT_NAME].obj]))
+        pdf.attachments[name] = spec
+        pdf.Root.AF = pdf.make_indirect(pikepdf.Array([pdf.attachments[name].obj]))
         info = pdf.docinfo
         if "/Keywords" in info and not str(info["/Keywords"]):
             del info["/Keywords"]
         title, author, subject, creator, producer = (
             str(info.get(key, "")) for key in ("/Title", "/Author", "/Subject", "/Creator", "/Producer"))
-        xmp = _xmp(title, author, subject, creator, producer, stamp)
+        xmp = _xmp(title, author, subject, creator, producer, stamp, name, kind)
         pdf.Root.Metadata = pdf.make_stream(xmp, Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
         icc = _srgb_profile()
         if icc is not None:

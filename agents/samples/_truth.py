@@ -17,7 +17,8 @@ import pypdfium2 as pdfium
 from ._model import SampleInvoice
 
 TRUTH_FORMAT: Final = {"ubl": "ubl", "cii": "cii", "hybrid_pdf": "facturx-pdf", "text_pdf": "text-pdf",
-                       "scan": "scan-image", "scan_pdf": "scan-pdf"}
+                       "scan": "scan-image", "scan_pdf": "scan-pdf", "fatturapa": "fatturapa",
+                       "fatturapa_p7m": "fatturapa"}
 
 
 def _num(value: Decimal) -> float:

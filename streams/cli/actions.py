@@ -163,7 +163,7 @@ def demo(settings: Settings, count: int, formats: Sequence[str], timeout_s: floa
     return asyncio.run(run_demo(settings, count, formats, timeout_s, serve))
 
 
-def evaluate(root: Path, text_only: bool, as_json: bool) -> int:
+def evaluate(root: Sequence[Path], text_only: bool, as_json: bool) -> int:
     """Print the accuracy table (or JSON) of detect + local extraction against the truth files."""
     from agents.eval_report import format_report, report_to_json
     from agents.evaluate import run_eval

@@ -52,7 +52,8 @@ def _samples(sub: Sub) -> None:
     p = sub.add_parser("samples", help="generate synthetic invoices with a truth.jsonl")
     p.add_argument("dir", type=Path)
     p.add_argument("--count", type=int, default=20)
-    p.add_argument("--formats", default="ubl", help="comma-separated: ubl,cii,hybrid_pdf,text_pdf,scan,scan_pdf")
+    p.add_argument("--formats", default="ubl", help="comma-separated: ubl,cii,hybrid_pdf,text_pdf,scan,scan_pdf,"
+                   "fatturapa,fatturapa_p7m")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=lambda a: actions.samples(a.dir, a.count, a.formats.split(","), a.seed))
 
@@ -109,7 +110,7 @@ def _index(sub: Sub) -> None:
 
 def _eval(sub: Sub) -> None:
     p = sub.add_parser("eval", help="accuracy of detect + local extract against every truth.jsonl under DIR")
-    p.add_argument("dir", type=Path)
+    p.add_argument("dir", type=Path, nargs="+", help="one or more corpus folders, evaluated into one table")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--text-only", action="store_true", help="ignore embedded XML in hybrid PDFs, read their text")
     p.set_defaults(func=lambda a: actions.evaluate(a.dir, a.text_only, a.json))

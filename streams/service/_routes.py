@@ -1,7 +1,8 @@
 """The endpoints: metrics from the Redis tables, an invoice's journey from PostgreSQL, the live feed and the
 consumer lag from Kafka, health, Prometheus.
 
-`GET /api/v1/metrics` touches Redis only (one script call) and the token cache in memory, never PostgreSQL, so
+`GET /api/v1/metrics` touches Redis only (one script call, or none for an answer confirmed within
+`service_metrics_max_age_s`) and the token cache in memory, never PostgreSQL, so
 it keeps answering while the records database is slow or down. Redis sends only the buckets that changed since
 this service last read them (`_metrics_cache`); the answer is assembled from figures serialised once with
 orjson (pydantic would validate the same data again on the way out). The `MetricsResponse` contract
@@ -98,11 +99,14 @@ async def get_metrics(request: Request) -> Response:
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     assert state.tables is not None
-    cache, query = state.metrics_cache, (scope, window, start, end)
-    held, known = cache.holds(query, time.time())
-    body = cache.answer(query, await state.tables.read_buckets(scope, window, start, end, known, held))
-    if body is None:  # it counted on something dropped from the cache meanwhile: read it all
-        body = cache.answer(query, await state.tables.read_buckets(scope, window, start, end))
+    cache, query, now = state.metrics_cache, (scope, window, start, end), time.time()
+    body = cache.recent(query, now, time.monotonic())
+    if body is None:
+        held, known = cache.holds(query, now)
+        read = await state.tables.read_buckets(scope, window, start, end, known, held)
+        body = cache.answer(query, read, time.monotonic())
+        if body is None:  # it counted on something dropped from the cache meanwhile: read it all
+            body = cache.answer(query, await state.tables.read_buckets(scope, window, start, end), time.monotonic())
     assert body is not None
     return Response(body, media_type=_JSON)
 

@@ -37,7 +37,7 @@ class ServiceState:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.tokens = TokenCache()
-        self.metrics_cache = MetricsCache(Retention.of(settings))
+        self.metrics_cache = MetricsCache(Retention.of(settings), max_age_s=settings.service_metrics_max_age_s)
         self.redis: Any = None
         self.tables: MetricTables | None = None
         self.pool: Any = None

@@ -53,3 +53,22 @@ async def test_same_document_twice_is_routed_duplicate_but_a_redelivery_is_not(t
         routes.append(DocumentDetected.model_validate_json(out[0].value))
     assert [d.route for d in routes] == [Route.STRUCTURED, Route.DUPLICATE, Route.STRUCTURED, Route.STRUCTURED]
     assert routes[1].duplicate_of == first.invoice_id and routes[2].duplicate_of is None
+
+
+async def test_a_file_of_several_invoices_gives_one_event_each_on_the_files_key(tmp_path: Path) -> None:
+    settings = Settings(file_roots=(tmp_path,))
+    rows = generate_samples(tmp_path, 12, formats=("fatturapa",), seed=2)
+    row = next(r for r in rows if int(str(r["bodies"])) > 1)
+    received = received_for_file(tmp_path / str(row["file"]), "t", settings)
+    ctx = SimpleNamespace(settings=settings, policies=PolicyReloader(None), resources=_Resources(settings))
+    handle = detect_agent(ctx)  # type: ignore[arg-type]
+    (first,) = await handle([_msg(encode(received), 0)])
+    (again,) = await handle([_msg(encode(received), 0)])  # the same record delivered twice
+    assert isinstance(first, list) and isinstance(again, list)
+    assert len(first) == int(str(row["bodies"])) and {o.key for o in first} == {b"k"}
+    events = [DocumentDetected.model_validate_json(o.value) for o in first]
+    assert [e.invoice_id for e in events] == [f"{received.invoice_id}#{n}" for n in range(1, len(events) + 1)]
+    assert all(e.route is Route.STRUCTURED for e in events)
+    redelivered = [DocumentDetected.model_validate_json(o.value) for o in again]
+    assert [e.event_id for e in redelivered] == [e.event_id for e in events]  # downstream dedupes the replay
+    assert all(e.route is Route.STRUCTURED for e in redelivered)  # the file's own claim, not a duplicate

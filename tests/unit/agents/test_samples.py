@@ -31,6 +31,8 @@ from agents.samples._invoice import invoice_number
 from agents.samples._parties import buyer_pool, seller_pool
 from agents.samples._words import COUNTRIES
 
+EN16931_FORMATS = ("ubl", "cii", "hybrid_pdf", "text_pdf", "scan", "scan_pdf")
+
 BASE = date(2026, 3, 1)
 UBL_NS = {"cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
           "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"}
@@ -229,7 +231,7 @@ def test_invoice_numbers_never_collide_across_numbering_styles() -> None:
 @pytest.fixture(scope="module")
 def all_formats(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, object]]]:
     out = tmp_path_factory.mktemp("samples")
-    return out, generate_samples(out, 300, FORMATS, seed=11, base_date=BASE)
+    return out, generate_samples(out, 300, EN16931_FORMATS, seed=11, base_date=BASE)
 
 
 def test_300_documents_across_all_formats(all_formats: tuple[Path, list[dict[str, object]]]) -> None:
@@ -360,13 +362,25 @@ def test_text_pdf_speaks_its_language(tmp_path: Path, lang: str, words: tuple[st
 
 
 def test_same_seed_same_bytes_other_seed_other_documents(tmp_path: Path) -> None:
-    a = generate_samples(tmp_path / "a", 12, FORMATS, seed=5, base_date=BASE)
-    b = generate_samples(tmp_path / "b", 12, FORMATS, seed=5, base_date=BASE)
-    c = generate_samples(tmp_path / "c", 12, FORMATS, seed=6, base_date=BASE)
+    unsigned = tuple(f for f in FORMATS if f != "fatturapa_p7m")  # a signature carries its time: see below
+    a = generate_samples(tmp_path / "a", 16, unsigned, seed=5, base_date=BASE)
+    b = generate_samples(tmp_path / "b", 16, unsigned, seed=5, base_date=BASE)
+    c = generate_samples(tmp_path / "c", 16, unsigned, seed=6, base_date=BASE)
     assert [r["sha256"] for r in a] == [r["sha256"] for r in b]
     assert a == b
     assert not {r["sha256"] for r in a} & {r["sha256"] for r in c}
     assert (tmp_path / "a" / "truth.jsonl").read_bytes() == (tmp_path / "b" / "truth.jsonl").read_bytes()
+
+
+def test_signed_samples_differ_only_in_their_signature(tmp_path: Path) -> None:
+    from agents.readers.cades import unwrap_signed
+
+    a = generate_samples(tmp_path / "a", 3, ("fatturapa_p7m",), seed=5, base_date=BASE)
+    b = generate_samples(tmp_path / "b", 3, ("fatturapa_p7m",), seed=5, base_date=BASE)
+    for left, right in zip(a, b, strict=True):
+        inner = [unwrap_signed((tmp_path / d / str(r["file"])).read_bytes(), 1 << 20)
+                 for d, r in (("a", left), ("b", right))]
+        assert inner[0].content == inner[1].content and inner[0].verified and inner[1].verified
 
 
 def test_format_plan_round_robin_and_weights() -> None:

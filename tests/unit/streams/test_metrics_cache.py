@@ -61,3 +61,16 @@ def test_memory_is_bounded() -> None:
     big = MetricsCache(Retention(), max_buckets=2)
     big.answer(QUERY, _read(1, *[(T0 + 60 * i, 1, {"scored": 1}) for i in range(3)]))
     assert len(big.holds(QUERY, T0)[1]) == 3  # one answer's buckets stay while it is the only series
+
+
+def test_an_answer_confirmed_within_max_age_is_sent_again_without_asking_redis() -> None:
+    cache = MetricsCache(Retention(), max_age_s=0.25)
+    assert cache.recent(QUERY, T0, clock=100.0) is None  # nothing held: ask
+    body = cache.answer(QUERY, _read(5, (T0, 1, {"scored": 2})), clock=100.0)
+    assert cache.recent(QUERY, T0, clock=100.2) is body
+    assert cache.recent(QUERY, T0, clock=100.25) is None  # too old: ask again
+    assert cache.answer(QUERY, SeriesRead(5, None), clock=100.3) is body  # Redis confirmed it unchanged
+    assert cache.recent(QUERY, T0, clock=100.5) is body
+    assert cache.recent(QUERY, T0 + 10**9, clock=100.5) is None  # past retention: never from memory
+    assert MetricsCache(Retention(), max_age_s=0).recent(QUERY, T0, clock=100.0) is None
+    assert cache.recent(("other", "minute", T0, T0 + 180), T0, clock=100.2) is None
