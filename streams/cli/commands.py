@@ -17,7 +17,7 @@ Sub = Any  # argparse's private _SubParsersAction
 
 
 def _worker(sub: Sub) -> None:
-    p = sub.add_parser("worker", help="run pipeline stages in a Faust worker")
+    p = sub.add_parser("worker", help="run pipeline stages (an aiokafka worker; INVOICEFLOW_TRANSPORT=faust: Faust)")
     p.add_argument("--stages", default="detect,extract,score,aggregate", help="comma-separated stages")
 
     def run(args: argparse.Namespace) -> int:
