@@ -7,14 +7,11 @@ retention are what the settings say, not broker defaults.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     GroupCoordinatorNotAvailableError,
     GroupLoadInProgressError,
-    KafkaConnectionError,
     KafkaError,
     NotCoordinatorForGroupError,
     TopicAlreadyExistsError,
@@ -23,25 +20,13 @@ from aiokafka.errors import (
 from config.settings import Settings
 from config.topics import all_topics
 from streams.errors import DependencyUnavailable
+from streams.kafka_clients import admin_client
 from streams.topics import retention_ms, topic_name
-
-
-@asynccontextmanager
-async def _admin(settings: Settings) -> AsyncIterator[AIOKafkaAdminClient]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=15000)
-    try:
-        await admin.start()
-    except KafkaConnectionError as exc:
-        raise DependencyUnavailable(f"Kafka at {settings.kafka_bootstrap} did not answer") from exc
-    try:
-        yield admin
-    finally:
-        await admin.close()
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create any missing topic; return the names that were created."""
-    async with _admin(settings) as admin:
+    async with admin_client(settings) as admin:
         existing = set(await admin.list_topics())
         wanted = [
             NewTopic(
@@ -65,7 +50,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
 
 async def list_topics(settings: Settings) -> list[str]:
     """Names of this app's topics that exist on the broker."""
-    async with _admin(settings) as admin:
+    async with admin_client(settings) as admin:
         existing = set(await admin.list_topics())
     specs = all_topics(len(settings.retry_delays_s))
     return [topic_name(settings, s.name) for s in specs if topic_name(settings, s.name) in existing]
@@ -92,7 +77,7 @@ async def wait_for_workers(settings: Settings, timeout_s: float = 60.0) -> int:
     worker still joining its group.
     """
     deadline = asyncio.get_running_loop().time() + timeout_s
-    async with _admin(settings) as admin:
+    async with admin_client(settings) as admin:
         while not (members := await stable_members(admin, settings.app_id)):
             if asyncio.get_running_loop().time() > deadline:
                 raise DependencyUnavailable(f"no worker joined group {settings.app_id} within {timeout_s:.0f} s")

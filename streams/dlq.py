@@ -32,8 +32,8 @@ from config.settings import Settings
 from config.topics import STAGES, dead_letter_topic
 from streams.deadletters import DeadLetterView, view_of
 from streams.errors import ConfigError, DependencyUnavailable, UnreadableDeadLetter
+from streams.kafka_clients import edge_producer, reading_consumer
 from streams.lanes import Record
-from streams.reader import reading_consumer
 from streams.sinks.postgres import open_pool
 from streams.sinks.replays import Replayed, ReplayLog, ReplayRun, Spot
 from streams.topics import topic_name
@@ -247,7 +247,7 @@ async def replay(settings: Settings, selection: Selection, options: ReplayOption
     report = ReplayReport(uuid.uuid4().hex[:12], options.dry_run)
     pool = await open_pool(settings.postgres_dsn.get_secret_value(), 2)
     log = ReplayLog(pool)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True)
+    producer = edge_producer(settings)
     limiter = AsyncLimiter(options.rate, 1.0) if options.rate else None
     outcome = "failed"
     try:

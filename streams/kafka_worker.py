@@ -42,7 +42,8 @@ from streams.delivery import Outbox
 from streams.errors import InvoiceflowError, OutputRejected, UnreadableRecord
 from streams.headers import latest_not_before
 from streams.intake import Intake
-from streams.lanes import Lane, Pauses, Record, RunnerHost, subscriptions, worker_consumer, worker_producer
+from streams.kafka_clients import worker_consumer, worker_producer
+from streams.lanes import Lane, Pauses, Record, RunnerHost, subscriptions
 from streams.offsets import OffsetBook
 from streams.parking import Parking
 from streams.sinks import DeadLetterFact

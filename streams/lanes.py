@@ -1,5 +1,5 @@
-"""What the Kafka worker (`streams/kafka_worker.py`) is made of: its consumer and producer, a lane per stage,
-the stage runner's producer port and host, the topics a stage reads, and why each partition is paused. The
+"""What the Kafka worker (`streams/kafka_worker.py`) is made of besides its clients (`streams.kafka_clients`):
+a lane per stage, the stage runner's host, the topics a stage reads, and why each partition is paused. The
 loop that drives them is there.
 """
 
@@ -11,43 +11,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from config.settings import Settings
 from config.topics import STAGES, retry_topic
-from streams.partitioning import kafka_partitioner
 from streams.stage import StageRunner
 from streams.topics import topic_name
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
-
-
-def worker_producer(settings: Settings) -> AIOKafkaProducer:
-    """The worker's producer: acks from every replica, the settings' batching, Kafka's key -> partition rule."""
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, linger_ms=settings.producer_linger_ms,
-        max_batch_size=settings.producer_max_batch_bytes, acks="all", partitioner=kafka_partitioner,
-        request_timeout_ms=round(settings.producer_request_timeout_s * 1000),
-    )
-
-
-def worker_consumer(settings: Settings) -> AIOKafkaConsumer:
-    """The worker's consumer in the app's group: offsets committed by hand, fewer and fuller fetches, and
-    partitions assigned by range, so partition p of every topic goes to the same worker (co-partitioned:
-    an invoice's events, keyed by its id, stay in one process from stage to stage).
-
-    Range is the only assignor: aiokafka 0.14 sends one JoinGroup per configured assignor, and with two a
-    group that lost members under load could rebalance for minutes (generation 150+) instead of settling."""
-    timeout_s = settings.session_timeout_s
-    return AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=settings.app_id, enable_auto_commit=False,
-        auto_offset_reset="earliest", session_timeout_ms=round(timeout_s * 1000),
-        heartbeat_interval_ms=round(min(3.0, timeout_s / 3) * 1000),
-        fetch_min_bytes=settings.fetch_min_bytes, fetch_max_wait_ms=settings.fetch_max_wait_ms,
-        partition_assignment_strategy=(RangePartitionAssignor,),
-    )
 
 
 @dataclass(slots=True)

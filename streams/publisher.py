@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
 
@@ -24,7 +23,7 @@ from config.topics import RECEIVED
 from schemas import DocumentRef, InvoiceReceived, event_id_for
 from streams.codecs import encode
 from streams.errors import DependencyUnavailable, DocumentNotFound, DocumentTooLarge
-from streams.partitioning import kafka_partitioner
+from streams.kafka_clients import edge_producer
 from streams.topics import topic_name
 from streams.tracing import Headers, describe, headers_for, make_tracing
 
@@ -85,11 +84,7 @@ class Publisher:
         self.settings = settings
         self.topic = topic_name(settings, RECEIVED)
         self._tracing = make_tracing(settings, "invoiceflow-publisher", "invoiceflow.publisher")
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, linger_ms=settings.producer_linger_ms,
-            max_batch_size=settings.producer_max_batch_bytes, acks="all", enable_idempotence=True,
-            partitioner=kafka_partitioner,
-        )
+        self._producer = edge_producer(settings)
 
     async def __aenter__(self) -> Publisher:
         try:

@@ -6,27 +6,15 @@ current end, so reading never moves any application's committed offsets.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import KafkaError
 
 from config.settings import Settings
 from streams.errors import DependencyUnavailable
-
-
-def reading_consumer(settings: Settings, **options: object) -> AIOKafkaConsumer:
-    """A consumer without a group (it commits nothing and joins nothing), for `options` on top of that."""
-    return AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, group_id=None,
-                            **options)
-
-
-async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
-    """Every partition of those of `topics` that exist now, asked of the cluster (one metadata request for all
-    topics: a consumer's own metadata covers only what it is assigned)."""
-    cluster = await consumer._client.fetch_all_metadata()
-    return [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
+from streams.kafka_clients import partitions_of, reading_consumer
 
 
 @asynccontextmanager

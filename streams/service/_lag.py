@@ -20,8 +20,8 @@ from config.settings import Settings
 from config.topics import STAGES
 from schemas import LagResponse
 from streams.errors import DependencyUnavailable
+from streams.kafka_clients import new_admin, partitions_of, reading_consumer
 from streams.lanes import subscriptions
-from streams.reader import partitions_of, reading_consumer
 
 _FRESH_S = 2.0
 _OPEN_TIMEOUT_S = 10.0
@@ -58,7 +58,7 @@ class GroupLag:
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None or self._consumer is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+            admin = new_admin(self.settings)
             consumer = reading_consumer(self.settings)
             try:
                 await admin.start()

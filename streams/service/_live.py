@@ -35,8 +35,8 @@ from config.topics import SCORED, STAGES, dead_letter_topic
 from streams.admin import ensure_topics
 from streams.deadletters import view_of
 from streams.errors import DependencyUnavailable, UnreadableDeadLetter
+from streams.kafka_clients import partitions_of, reading_consumer
 from streams.lanes import Record
-from streams.reader import partitions_of, reading_consumer
 from streams.topics import topic_name
 
 log = logging.getLogger("invoiceflow.live")

@@ -18,7 +18,8 @@ from config.topics import STAGES, retry_topic
 from schemas import InvoiceReceived
 from streams.admin import ensure_topics, wait_for_workers
 from streams.headers import ATTEMPT_HEADER, NOT_BEFORE_HEADER
-from streams.lanes import subscriptions, worker_consumer
+from streams.kafka_clients import worker_consumer
+from streams.lanes import subscriptions
 from streams.publisher import received_for_file
 from tests.integration.kafka_helpers import collect, produce
 from tests.integration.test_pipeline import _rows, _wait_for

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from config.settings import Settings
-from streams.lanes import worker_consumer, worker_producer
+from streams.kafka_clients import worker_consumer, worker_producer
 
 
 async def test_the_worker_consumer_uses_range_assignment_alone() -> None:
