@@ -17,7 +17,7 @@ import pypdfium2 as pdfium
 from ._model import SampleInvoice
 
 TRUTH_FORMAT: Final = {"ubl": "ubl", "cii": "cii", "hybrid_pdf": "facturx-pdf", "text_pdf": "text-pdf",
-                       "scan": "scan-image", "scan_pdf": "scan-pdf"}
+                       "scan": "scan-image", "scan_pdf": "scan-pdf", "text_pdf_hard": "text-pdf"}
 
 
 def _num(value: Decimal) -> float:

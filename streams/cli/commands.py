@@ -52,7 +52,8 @@ def _samples(sub: Sub) -> None:
     p = sub.add_parser("samples", help="generate synthetic invoices with a truth.jsonl")
     p.add_argument("dir", type=Path)
     p.add_argument("--count", type=int, default=20)
-    p.add_argument("--formats", default="ubl", help="comma-separated: ubl,cii,hybrid_pdf,text_pdf,scan,scan_pdf")
+    p.add_argument("--formats", default="ubl",
+                   help="comma-separated: ubl,cii,hybrid_pdf,text_pdf,scan,scan_pdf (and text_pdf_hard)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=lambda a: actions.samples(a.dir, a.count, a.formats.split(","), a.seed))
 
