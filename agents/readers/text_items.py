@@ -26,6 +26,9 @@ _COLUMNS: dict[str, str] = {
     "unit_price": "unit price|price|preis|einzelpreis|nettopreis|stuckpreis|prix unitaire|p.u.|pu|prix"
     "|prezzo|prezzo unitario|precio|precio unitario|prijs|stukprijs|rate|preis/einheit|unit cost",
     "tax_rate": "vat|vat %|tax|tax %|mwst|mwst-%|ust|ust. %|steuersatz|steuer|tva|iva|btw|vat rate|% tva",
+    # a per-line VAT amount ("VAT amount", "MwSt.-Betrag", "Montant TVA"): money, but never the line's net amount
+    "tax_amount": "vat amount|vat amt|tax amount|tax amt|mwst-betrag|mwst.-betrag|ust-betrag|ust.-betrag"
+    "|steuerbetrag|montant tva|mt tva|importo iva|imp. iva|cuota iva|cuota|importe iva|btw-bedrag|btw bedrag",
     "amount": "amount|total|line total|betrag|gesamt|nettobetrag|summe|montant|montant ht|total ht|importo"
     "|totale|importe|bedrag|totaal|net amount|gesamtpreis|positionsbetrag|entgelt|nettowert|net|netto",
 }
@@ -54,13 +57,16 @@ class _Column:
 
 
 def _header(row: Row) -> list[_Column] | None:
+    """The columns a header row names. The net amount is the rightmost amount-like header; a second tax word
+    ("VAT %  VAT  Amount") heads the per-line VAT amounts, which are never a line's net amount."""
     norm = normalise(row.text)
     columns: list[_Column] = []
     taken: list[tuple[int, int]] = []
-    for name in ("unit_price", "amount", "description", "quantity", "tax_rate"):
-        for m in _PATTERNS[name].finditer(norm):
-            if any(a < m.end() and m.start() < b for a, b in taken):
-                continue
+    for name in ("tax_amount", "unit_price", "amount", "description", "quantity", "tax_rate", "tax_amount"):
+        found = [m for m in _PATTERNS[name].finditer(norm)
+                 if not any(a < m.end() and m.start() < b for a, b in taken)
+                 and not any(m.start() < s < m.end() for s in row.segment_starts)]  # one header, one column
+        for m in reversed(found) if name == "amount" else found:
             words = row.words_in(m.start(), m.end())
             if words:
                 columns.append(_Column(name, min(w.x0 for w in words), max(w.x1 for w in words)))
@@ -120,7 +126,7 @@ def _item(row: Row, columns: list[_Column], hint: str | None, space_groups: bool
             name = "tax_rate"
         if name == "amount" and amount.decimals == 0:
             continue  # a line amount is money with decimals; "Page 1 of 2" under the column is not one
-        if name is not None and name != "description" and name not in cells:
+        if name is not None and name not in ("description", "tax_amount") and name not in cells:
             cells[name] = amount.value
             numeric_spans.append((amount.start, amount.end))
     if "amount" not in cells:

@@ -160,7 +160,7 @@ def _row_hits(row: Row, rows: Sequence[Row]) -> list[Hit]:
 
 
 def _label_hits(row: Row, rows: Sequence[Row]) -> list[Hit]:
-    found = [h for h in find_labels(row.text) if not is_weak(h) or _weak_ok(row, h)]
+    found = [h for h in _row_labels(row) if not is_weak(h) or _weak_ok(row, h)]
     out: list[Hit] = []
     for i, label in enumerate(found):
         end = len(row.text)
@@ -181,9 +181,31 @@ def _label_hits(row: Row, rows: Sequence[Row]) -> list[Hit]:
     return out
 
 
+def _row_labels(row: Row) -> tuple[LabelHit, ...]:
+    """The labels of a row; none spans a column gap ("Btw   Bedrag" heads two columns, it is not "btw-bedrag")."""
+    found = find_labels(row.text)
+    if len(row.segment_starts) == 1 or not any(_spans_gap(row, h) for h in found):
+        return found
+    out: list[LabelHit] = []
+    for a, b in row.segments():
+        out.extend(replace(h, start=h.start + a, end=h.end + a) for h in find_labels(row.text[a:b]))
+    return tuple(out)
+
+
+def _spans_gap(row: Row, hit: LabelHit) -> bool:
+    return any(hit.start < s < hit.end for s in row.segment_starts)
+
+
 def _weak_ok(row: Row, hit: LabelHit) -> bool:
-    """A one-word label counts where a segment begins, or right after a ':'-free separator."""
-    return row.starts_segment(hit.start) or row.text[: hit.start].rstrip().endswith(("|", "/"))
+    """A one-word label counts where a segment begins, right after a ':'-free separator, or after a rate
+    that opens its segment ("6% btw", "zzgl. 19 % MwSt.")."""
+    if row.starts_segment(hit.start) or row.text[: hit.start].rstrip().endswith(("|", "/")):
+        return True
+    start = max((s for s in row.segment_starts if s <= hit.start), default=0)
+    return bool(_RATE_FIRST.match(row.text[start : hit.start].strip()))
+
+
+_RATE_FIRST = re.compile(r"^(?:[^\d\s]+\s+)?\d{1,2}(?:[.,]\d{1,2})?\s?%$")
 
 
 def _clean_value(text: str) -> str:
