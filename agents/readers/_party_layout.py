@@ -17,6 +17,7 @@ from agents.readers._party_block import (
     block_address,
     column_text,
     continues_name,
+    is_bank,
     is_id_line,
     name_from,
     standalone_labels,
@@ -38,7 +39,8 @@ def top_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
     for i, row in enumerate(rows):
         for a, b in row.segments():
             text = _first_part(row.text[a:b])
-            if is_id_line(text) or standalone_labels(text) or _is_title(text) or POSTCODE_CITY.search(text):
+            if (is_id_line(text) or standalone_labels(text) or _is_title(text) or POSTCODE_CITY.search(text)
+                    or is_bank(text)):
                 continue
             if not LEGAL_FORM.search(text):
                 if i < 6 and len(text) > 3 and not any(c.isdigit() for c in text):  # not a street

@@ -30,3 +30,72 @@ def test_a_per_line_vat_column_is_neither_a_line_amount_nor_the_vat_total(header
     assert [line.net_amount for line in data.lines] == [Decimal("50.12"), Decimal("19.49")]
     assert (data.total_net, data.total_tax, data.amount_due) == (Decimal("69.61"), Decimal("4.18"), Decimal("73.79"))
     assert not reasons and data.confidence["total_tax"] >= 0.95
+
+
+_TOTALS = [[(330, "Net total"), (480, "100.00")], [(330, "VAT 20%"), (480, "20.00")],
+           [(330, "Total"), (480, "€120.00")]]
+_META = [[(350, "Invoice No."), (450, "INV-0042")], [(350, "Issued on"), (450, "3 August 2014")]]
+_BILL_SHIP = [
+    [(50, "Bill to"), (300, "Ship to")],
+    [(50, "Metallbau Schmidt GmbH"), (300, "Lagerhaus Nord KG")],
+    [(50, "Musterweg 1"), (300, "Hafenstraße 9")],
+    [(50, "10115 Berlin"), (300, "20457 Hamburg")],
+    [(50, "USt-IdNr.: DE136695976")],
+]
+
+
+def _footer(name: str) -> list[list[tuple[float, str]]]:
+    return [[(50, f"{name} · 5 Quay Street · Cork T12 X2F3")],
+            [(50, "Bank details: IBAN IE29AIBK93115212345678 · VAT IE6388047V")]]
+
+
+def test_a_seller_named_only_in_the_footer_beside_its_bank_account_is_found_and_trusted() -> None:
+    data, _ = read_text([page([[(50, "INVOICE")], *_META, *_BILL_SHIP, *_TOTALS, *_footer("Harbour Tools Ltd")],
+                              gap=30)])
+    assert data.seller.name == "Harbour Tools Ltd" and data.confidence["seller.name"] >= 0.8
+    assert data.buyer.name == "Metallbau Schmidt GmbH"  # bill-to, not ship-to
+    assert data.issue_date is not None and data.issue_date.isoformat() == "2014-08-03"
+    assert data.confidence["issue_date"] >= 0.9 and data.currency == "EUR"
+
+
+def test_a_letterhead_brand_or_capitals_take_the_name_the_footer_signs_with() -> None:
+    for letterhead in ("HARBOUR TOOLS", "HARBOUR TOOLS LTD"):
+        rows = [[(50, letterhead)], [(50, "INVOICE")], *_META, *_BILL_SHIP, *_TOTALS, *_footer("Harbour Tools Ltd")]
+        data, _ = read_text([page(rows, gap=30)])
+        assert data.seller.name == "Harbour Tools Ltd", letterhead
+
+
+def test_a_bank_named_in_the_footer_is_not_the_seller() -> None:
+    footer = [[(50, "Bankverbindung: Deutsche Bank AG · IBAN IE29AIBK93115212345678")],
+              [(50, "Geschäftsführer: Max Muster")]]
+    data, _ = read_text([page([[(50, "RECHNUNG")], *_META, *_BILL_SHIP, *_TOTALS, *footer], gap=30)])
+    assert data.seller.name != "Deutsche Bank AG"
+    assert data.confidence.get("seller.name", 0.0) < 0.8
+
+
+def test_two_companies_neither_tied_to_the_seller_twice_go_to_a_person() -> None:
+    # a company at the top (the buyer's window, no heading) and another signing the footer: doubt, not a guess
+    top = [[(50, "Metallbau Schmidt GmbH")], [(50, "Musterweg 1")], [(50, "10115 Berlin")]]
+    data, _ = read_text([page([*top, *_META, *_TOTALS, *_footer("Harbour Tools Ltd")], gap=30)])
+    assert data.seller.name == "Harbour Tools Ltd" and data.confidence["seller.name"] < 0.8
+
+
+def test_an_inline_bill_to_keeps_the_legal_forms_last_dot() -> None:
+    rows = [[(50, "ACME GMBH")], [(50, "Bill to: Romero Distribuciones S.L.")], [(50, "Calle Mayor, 5")],
+            [(50, "28001 Madrid")], *_META, *_TOTALS, *_footer("Acme GmbH")]
+    data, _ = read_text([page(rows, gap=30)])
+    assert data.buyer.name == "Romero Distribuciones S.L."
+    assert data.seller.name == "Acme GmbH"
+
+
+@pytest.mark.parametrize(("label", "value", "iso"), [
+    ("Issued on", "August 3, 2014", "2014-08-03"), ("Ausgestellt am", "3. März 2014", "2014-03-03"),
+    ("Facture du", "1er août 2014", "2014-08-01"), ("Emessa il", "3 agosto 2014", "2014-08-03"),
+    ("Expedida el", "3 de agosto de 2014", "2014-08-03"), ("Uitgiftedatum", "3 augustus 2014", "2014-08-03"),
+])
+def test_long_dates_after_the_issue_labels_of_six_languages(label: str, value: str, iso: str) -> None:
+    rows = [[(50, "INVOICE")], [(350, "Invoice No."), (450, "INV-0042")], [(350, label), (450, value)],
+            [(350, "Due date"), (450, "2014-12-31")], *_TOTALS]
+    data, _ = read_text([page(rows)])
+    assert data.issue_date is not None and data.issue_date.isoformat() == iso
+    assert data.confidence["issue_date"] >= 0.9
