@@ -59,8 +59,10 @@ def test_a_seller_named_only_in_the_footer_beside_its_bank_account_is_found_and_
 
 
 def test_a_letterhead_brand_or_capitals_take_the_name_the_footer_signs_with() -> None:
+    notes = [[(50, f"Delivery note DN-{i} of 2 August 2014")] for i in range(4)]  # the footer is far down page one
     for letterhead in ("HARBOUR TOOLS", "HARBOUR TOOLS LTD"):
-        rows = [[(50, letterhead)], [(50, "INVOICE")], *_META, *_BILL_SHIP, *_TOTALS, *_footer("Harbour Tools Ltd")]
+        rows = [[(50, letterhead)], [(50, "INVOICE")], *_META, *_BILL_SHIP, *notes, *_TOTALS,
+                *_footer("Harbour Tools Ltd")]
         data, _ = read_text([page(rows, gap=30)])
         assert data.seller.name == "Harbour Tools Ltd", letterhead
 
