@@ -225,7 +225,7 @@ def _values_below(row: Row, label: LabelHit, rows: Sequence[Row]) -> list[tuple[
     for nxt in rows[row.index + 1 : row.index + 1 + _BELOW_ROWS]:
         if nxt.page != row.page or nxt.y0 - last.y1 > 2.5 * unit:
             break
-        words = [w for w in nxt.words if w.x0 < x1 + 0.5 * unit and w.x1 > x0 - 0.5 * unit]
+        words = _under(nxt, x0 - 0.5 * unit, x1 + 0.5 * unit)
         if not words:
             if out:
                 break
@@ -237,6 +237,22 @@ def _values_below(row: Row, label: LabelHit, rows: Sequence[Row]) -> list[tuple[
         out.append((text, nxt))
         last = nxt
     return out
+
+
+def _under(row: Row, x0: float, x1: float) -> list[Word]:
+    """The words of a row under [x0, x1], and the words after them in their column segment while they are no
+    amount: a value wider than its header ("Scadenza" over "30 dicembre 2026") is read whole."""
+    inside = [i for i, w in enumerate(row.words) if w.x0 < x1 and w.x1 > x0]
+    if not inside:
+        return []
+    end = inside[-1] + 1
+    while (end < len(row.words) and row.spans[end][0] not in row.segment_starts
+           and not _AMOUNT_WORD.search(row.words[end].text)):
+        end += 1
+    return list(row.words[inside[0] : end])
+
+
+_AMOUNT_WORD = re.compile(r"\d[.,]\d{2}$")
 
 
 def hits_for(doc: Document, field: Field) -> list[Hit]:

@@ -177,7 +177,7 @@ def _remit_beside(d: _Doc) -> tuple[Page, float]:
     ops += _remit(d, 345, 50)
     ops.append(Text(LEFT, 128, f"{_title(d)} {d.inv.number}", 13.0, True))
     ops += _party(d, d.inv.buyer, LEFT, 152, d.word("bill_to"))
-    ops += _meta_block(d, 345, RIGHT, 152)
+    ops += _meta_block(d, 290, RIGHT, 152)
     return ops, 265.0
 
 
@@ -190,11 +190,11 @@ def _ship_first(d: _Doc) -> tuple[Page, float]:
                  Rule(LEFT, 60, RIGHT, 60, 0.6), Text(RIGHT, 86, _title(d).upper(), 16.0, True, "r")]
     ops += _party(d, d.ship_to, LEFT, 100, d.word("ship_to"), with_vat=False)
     ops += _party(d, d.inv.buyer, 300, 100, d.word("bill_to"))
-    meta = _meta(d)[:4] + (_meta(d)[-1:] if d.money_style == "plain" else [])
-    step = (RIGHT - LEFT) / len(meta)
-    for i, (key, value) in enumerate(meta):
-        ops.append(Text(LEFT + step * i, 200, key, 7.5, True))
-        ops.append(Text(LEFT + step * i, 213, value, 8.5))
+    x = LEFT
+    for key, value in _meta(d)[:4] + (_meta(d)[-1:] if d.money_style == "plain" else []):
+        ops.append(Text(x, 200, key, 7.5, True))
+        ops.append(Text(x, 213, value, 8.5))
+        x += 0.56 * max(7.5 * len(key), 8.5 * len(value)) + 16  # the next column starts past the wider text
     ops.append(Rule(LEFT, 220, RIGHT, 220, 0.4))
     return ops, 250.0
 

@@ -101,3 +101,32 @@ def test_long_dates_after_the_issue_labels_of_six_languages(label: str, value: s
     data, _ = read_text([page(rows)])
     assert data.issue_date is not None and data.issue_date.isoformat() == iso
     assert data.confidence["issue_date"] >= 0.9
+
+
+def test_a_date_wider_than_its_column_header_is_read_whole() -> None:
+    rows = [[(50, "FATTURA")], [(50, "Numero"), (150, "Data fattura"), (260, "Scadenza"), (330, "Valuta")],
+            [(50, "178/2026"), (150, "30 novembre 2026"), (260, "30 dicembre 2026"), (360, "GBP")], *_TOTALS]
+    data, _ = read_text([page(rows)])
+    assert data.due_date is not None and data.due_date.isoformat() == "2026-12-30"
+    assert data.issue_date is not None and data.issue_date.isoformat() == "2026-11-30"
+
+
+@pytest.mark.parametrize(("amounts", "iban", "code"), [
+    (("113 657,68 kr", "28 351,86 kr", "142 009,54 kr"), "SE4550000000058398257466", "SEK"),
+    (("113 657,68 kr", "28 351,86 kr", "142 009,54 kr"), "DK5000400440116243", "DKK"),
+    (("£7 419,86", "£1 483,97", "£8 903,83"), "FR1420041010050500013M02606", "GBP"),
+])
+def test_the_currency_from_symbols_and_the_sellers_country(amounts: tuple[str, str, str], iban: str,
+                                                           code: str) -> None:
+    net, vat, total = amounts
+    rows = [[(50, "INVOICE")], *_META, [(330, "Net total"), (480, net)], [(330, "VAT 25%"), (480, vat)],
+            [(330, "Total"), (480, total)], [(50, f"IBAN {iban}")]]
+    data, _ = read_text([page(rows)])
+    assert data.currency == code and data.confidence["currency"] >= 0.9
+
+
+def test_kronor_without_a_country_to_say_whose_are_no_currency() -> None:
+    rows = [[(50, "INVOICE")], *_META, [(330, "Net total"), (480, "100,00 kr")], [(330, "VAT 25%"), (480, "25,00 kr")],
+            [(330, "Total"), (480, "125,00 kr")]]
+    data, _ = read_text([page(rows)])
+    assert data.currency is None
