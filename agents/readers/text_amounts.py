@@ -107,7 +107,7 @@ def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool)
     """VAT printed per rate on consecutive rows ("VAT 20 % ... 40,00", "VAT 10 % ... 5,00"): their sum."""
     runs: list[list[tuple[int, Decimal]]] = []
     for hit in hits_for(doc, Field.TAX_TOTAL):
-        if hit.below or not _RATE.search(hit.value + hit.row.text[hit.label.end :]):
+        if hit.below or not _RATE.search(hit.row.text):  # "VAT 20 % ... 40,00" and "20% VAT ... 40,00" alike
             continue
         amounts = amounts_in(hit.value, decimal_hint, space_groups)
         if not amounts:

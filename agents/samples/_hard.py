@@ -194,7 +194,7 @@ def _ship_first(d: _Doc) -> tuple[Page, float]:
     for key, value in _meta(d)[:4] + (_meta(d)[-1:] if d.money_style == "plain" else []):
         ops.append(Text(x, 200, key, 7.5, True))
         ops.append(Text(x, 213, value, 8.5))
-        x += 0.56 * max(7.5 * len(key), 8.5 * len(value)) + 16  # the next column starts past the wider text
+        x += 0.68 * max(7.5 * len(key), 8.5 * len(value)) + 20  # the next column starts past the wider text
     ops.append(Rule(LEFT, 220, RIGHT, 220, 0.4))
     return ops, 250.0
 

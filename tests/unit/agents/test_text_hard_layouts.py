@@ -130,3 +130,13 @@ def test_kronor_without_a_country_to_say_whose_are_no_currency() -> None:
             [(330, "Total"), (480, "125,00 kr")]]
     data, _ = read_text([page(rows)])
     assert data.currency is None
+
+
+def test_vat_rows_with_the_rate_first_add_up_to_the_vat_total() -> None:
+    rows = [[(50, "INVOICE")], *_META, [(330, "Subtotal"), (480, "€ 12,691.36")],
+            [(330, "19% VAT"), (480, "€ 2,231.47")], [(330, "7% VAT"), (480, "€ 66.27")],
+            [(330, "Invoice total"), (480, "€ 14,989.10")]]
+    data, reasons = read_text([page(rows)])
+    assert (data.total_net, data.total_tax, data.amount_due) == (
+        Decimal("12691.36"), Decimal("2297.74"), Decimal("14989.10"))
+    assert not reasons and data.confidence["total_tax"] >= 0.95
