@@ -164,7 +164,7 @@ def _letterhead_right(d: _Doc) -> tuple[Page, float]:
 
 
 def _footer_only(d: _Doc) -> tuple[Page, float]:
-    ops: Page = [Text(LEFT, 64, _title(d), 26.0, True), *_meta_block(d, 360, RIGHT, 50)]
+    ops: Page = [Text(LEFT, 64, _title(d), 26.0, True), *_meta_block(d, 300, RIGHT, 50)]
     ops += _party(d, d.inv.buyer, LEFT, 140, d.word("bill_to"))
     ops += _party(d, d.ship_to, 300, 140, d.word("ship_to"), with_vat=False, site=True)
     return ops, 250.0
@@ -203,9 +203,9 @@ def _brand_top(d: _Doc) -> tuple[Page, float]:
     s = d.inv.seller
     ops: Page = [Text(LEFT, 56, s.trading_name.upper(), 18.0, True), Text(LEFT, 68, s.email, 7.5, gray=0.3),
                  Text(RIGHT, 56, _title(d), 14.0, True, "r")]
-    ops += _party(d, d.inv.buyer, LEFT, 100, d.word("bill_to"), inline=True)
-    ops += _meta_block(d, 360, RIGHT, 80)
-    return ops, 185.0
+    ops += _meta_block(d, 300, RIGHT, 80)
+    ops += _party(d, d.inv.buyer, LEFT, 170, d.word("bill_to"), inline=True)
+    return ops, 250.0
 
 
 def _stacked(d: _Doc) -> tuple[Page, float]:
