@@ -7,10 +7,11 @@ stands beside "Bill to" (and sometimes before it), a remittance note repeats the
 letterhead, item tables carry a per-line VAT amount under a "VAT" header, dates read "3. März 2014" or
 "August 3, 2014", and amounts carry "€", "£", "₹", "CHF" or "kr" instead of a code.
 
-Eight layouts: six the reader was tuned on (`TUNED`) and two held back (`HELD_OUT`), which also draw their
-label wordings from a held-back set (`_hard_words`); a figure on the held-out layouts says how the reader
-does on layouts no one tuned it for. Every layout is one page per fifteen lines at most; long invoices
-continue the table on the next page.
+Ten layouts: six the reader was tuned on (`TUNED`), two held back in a first round (`FIRST_HELD_OUT`: measured
+untouched once, then tuned on) and two held back still (`HELD_OUT`: a slip to detach and return with the
+payment; a table whose rightmost column is each line's total with VAT). Held-back layouts also draw their
+label wordings from a held-back set (`_hard_words`); a figure on `HELD_OUT` says how the reader does on
+layouts no one tuned it for. Long invoices continue the table on the next page.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from ._parties import buyer_pool
 from ._words import COUNTRY_NAMES
 
 TUNED: Final = ("letterhead_right", "footer_only", "remit_beside", "ship_first", "brand_top", "stacked")
-HELD_OUT: Final = ("sidebar", "key_value")
-HARD_TEMPLATES: Final = TUNED + HELD_OUT
+FIRST_HELD_OUT: Final = ("sidebar", "key_value")
+HELD_OUT: Final = ("slip", "gross_column")
+HARD_TEMPLATES: Final = TUNED + FIRST_HELD_OUT + HELD_OUT
 _LANG_COL: Final = {"en": 0, "de": 1, "fr": 2, "it": 3, "es": 4, "nl": 5}
 
 
@@ -44,6 +46,7 @@ class _Doc:
     long_dates: bool
     money_style: str  # symbol, code or plain
     ship_to: Party
+    gross_column: bool = False  # the item table ends with each line's total including VAT
 
     @property
     def lang(self) -> str:
@@ -246,44 +249,83 @@ def _key_value(d: _Doc) -> tuple[Page, float]:
     return ops, 232.0
 
 
+def _slip(d: _Doc) -> tuple[Page, float]:
+    s = d.inv.seller
+    ops: Page = [Text(LEFT, 58, s.trading_name, 20.0, True), Text(RIGHT, 58, _title(d).upper(), 16.0, True, "r")]
+    ops += _meta_block(d, 300, RIGHT, 80)
+    ops += _party(d, d.inv.buyer, LEFT, 150, d.word("bill_to"))
+    ops += _party(d, d.ship_to, 300, 165, d.word("ship_to"), with_vat=False)
+    return ops, 255.0
+
+
+def _slip_tail(d: _Doc, y: float) -> Page:
+    """The remittance slip under the totals: cut here, send back with the payment."""
+    inv, s = d.inv, d.inv.seller
+    rows = [(d.word("remit"), s.name), ("IBAN", s.iban or ""), ("BIC", s.bic or ""),
+            (d.word("number"), inv.number), (label("amount_due", d.lang), d.money(inv.totals.payable))]
+    ops: Page = [Rule(LEFT, y, RIGHT, y, 0.5, 0.5), Text(RIGHT, y - 3, "- - - ✂ - - -", 6.0, align="r", gray=0.5)]
+    for i, (key, value) in enumerate(rows):
+        ops.append(Text(LEFT, y + 18 + 12.0 * i, key, 8.0))
+        ops.append(Text(LEFT + 170, y + 18 + 12.0 * i, value, 8.0, True))
+    return ops
+
+
+def _gross_column(d: _Doc) -> tuple[Page, float]:
+    s = d.inv.seller
+    ops: Page = [Text(LEFT, 60, _title(d), 20.0, True), *_meta_block(d, LEFT, LEFT + 120, 85, right=False)]
+    lines = [*_address(s, d.lang, True), f"{label('vat_id', d.lang)}: {s.vat_id}", s.phone]
+    ops.append(Text(RIGHT, 50, s.name, 10.5, True, "r"))
+    ops += [Text(RIGHT, 63 + 10.0 * i, t, 7.5, align="r") for i, t in enumerate(lines)]
+    ops += _party(d, d.ship_to, LEFT, 170, d.word("ship_to"), with_vat=False)
+    ops += _party(d, d.inv.buyer, 300, 170, d.word("bill_to"))
+    return ops, 270.0
+
+
 _HEADS: Final[dict[str, Callable[[_Doc], tuple[Page, float]]]] = {
     "letterhead_right": _letterhead_right, "footer_only": _footer_only, "remit_beside": _remit_beside,
     "ship_first": _ship_first, "brand_top": _brand_top, "stacked": _stacked, "sidebar": _sidebar,
-    "key_value": _key_value,
+    "key_value": _key_value, "slip": _slip, "gross_column": _gross_column,
 }
 # The footer each layout closes with: the seller's name with its bank details, in columns, as a legal line, or none.
 _FOOTERS: Final = {"letterhead_right": "bank", "footer_only": "columns", "remit_beside": "legal", "ship_first": "bank",
-                   "brand_top": "legal", "stacked": "columns", "sidebar": "none", "key_value": "line"}
+                   "brand_top": "legal", "stacked": "columns", "sidebar": "none", "key_value": "line", "slip": "none",
+                   "gross_column": "bank"}
 
 
 # ------------------------------------------------------------------------------------- table, totals, footer
 
 
-def _table_columns(x0: float) -> list[tuple[str, float, str]]:
+def _table_columns(x0: float, gross: bool = False) -> list[tuple[str, float, str]]:
     """Column anchors of the item table, scaled from the page's left margin (or a sidebar's edge) to the right."""
     span = RIGHT - x0
-    anchors = (("item", 0.0, "l"), ("desc", 0.1, "l"), ("qty", 0.47, "r"), ("price", 0.6, "r"),
-               ("vat_pct", 0.7, "r"), ("vat_amount", 0.83, "r"), ("amount", 1.0, "r"))
+    anchors: tuple[tuple[str, float, str], ...] = (
+        ("item", 0.0, "l"), ("desc", 0.1, "l"), ("qty", 0.47, "r"), ("price", 0.6, "r"), ("vat_pct", 0.7, "r"),
+        ("vat_amount", 0.83, "r"), ("amount", 1.0, "r"))
+    if gross:  # net, VAT and each line's total: the rightmost amount is not the line's net amount
+        anchors = (("item", 0.0, "l"), ("desc", 0.1, "l"), ("qty", 0.37, "r"), ("price", 0.5, "r"),
+                   ("amount", 0.62, "r"), ("vat_pct", 0.7, "r"), ("vat_amount", 0.84, "r"), ("gross", 1.0, "r"))
     return [(key, x0 + 2 + (span - 4) * share, align) for key, share, align in anchors]
 
 
 def _table_header(d: _Doc, x0: float, y: float) -> Page:
     words = {"item": label("pos", d.lang), "desc": label("desc", d.lang), "qty": label("qty", d.lang),
              "price": label("price", d.lang), "vat_pct": label("vat_pct", d.lang), "vat_amount": d.word("vat_amount"),
-             "amount": label("amount", d.lang)}
+             "amount": label("amount", d.lang), "gross": label("total", d.lang)}
     ops: Page = [Box(x0, y - 11, RIGHT - x0, 16, fill=0.88, stroke=False)]
-    ops += [Text(x, y, words[key], 7.5, True, align) for key, x, align in _table_columns(x0)]
+    size = 6.5 if d.gross_column else 7.5
+    ops += [Text(x, y, words[key], size, True, align) for key, x, align in _table_columns(x0, d.gross_column)]
     return ops
 
 
 def _table_row(d: _Doc, x0: float, y: float, index: int) -> Page:
     line = d.inv.lines[index]
     vat = q2(line.net * line.rate / 100)
-    values = {"item": line.seller_item_id, "desc": f"{line.name[:26]} ({unit_label(line.unit, d.lang)})",
+    name = line.name[:16 if d.gross_column else 26]
+    values = {"item": line.seller_item_id, "desc": f"{name} ({unit_label(line.unit, d.lang)})",
               "qty": fmt_qty(line.quantity, d.lang), "price": d.number(line.price),
               "vat_pct": fmt_rate(line.rate, d.lang),
-              "vat_amount": d.number(vat), "amount": d.number(line.net)}
-    return [Text(x, y, values[key], 8.0, False, align) for key, x, align in _table_columns(x0)]
+              "vat_amount": d.number(vat), "amount": d.number(line.net), "gross": d.number(line.net + vat)}
+    return [Text(x, y, values[key], 8.0, False, align) for key, x, align in _table_columns(x0, d.gross_column)]
 
 
 def _totals(d: _Doc, y: float) -> tuple[Page, float]:
@@ -339,7 +381,8 @@ def layout_hard(inv: SampleInvoice, rng: random.Random, template: str | None = N
     """Lay ``inv`` out with one of the hard layouts, drawn from ``rng`` (or the one named)."""
     name = template or rng.choice(HARD_TEMPLATES)
     style = rng.choice(("symbol", "symbol", "symbol", "code", "plain"))
-    d = _Doc(inv, rng, name in HELD_OUT, rng.random() < 0.75, style, _ship_to(inv, rng))
+    d = _Doc(inv, rng, name in FIRST_HELD_OUT + HELD_OUT, rng.random() < 0.75, style, _ship_to(inv, rng),
+             gross_column=name == "gross_column")
     head, y = _HEADS[name](d)
     x0 = 170.0 if name == "sidebar" else LEFT
     pages: list[Page] = [list(head)]
@@ -353,12 +396,14 @@ def layout_hard(inv: SampleInvoice, rng: random.Random, template: str | None = N
             y += 18
         pages[-1] += _table_row(d, x0, y, i)
         y += 15
-    if y + 120 > FOOTER_Y - 20:
+    if y + (210 if name == "slip" else 120) > FOOTER_Y - 20:
         pages.append([])
         y = 80.0
     ops, y = _totals(d, y + 24)
     pages[-1] += ops
     pages[-1].append(Text(LEFT, y + 16, f"{label('terms', d.lang)}: {inv.payment_terms}", 8.0))
+    if name == "slip":
+        pages[-1] += _slip_tail(d, y + 40)
     style = _FOOTERS[name]
     out = tuple(tuple(page + _footer(d, style, i + 1, len(pages))) for i, page in enumerate(pages))
     return Layout(out, f"hard:{name}", rng.random() < 0.3)

@@ -12,8 +12,10 @@ import pypdfium2 as pdfium
 import pytest
 
 from agents.samples import generate_samples, make_invoice
-from agents.samples._hard import HARD_TEMPLATES, HELD_OUT, TUNED, layout_hard
-from agents.samples._hard_words import long_date, money, wording
+from agents.samples._hard import FIRST_HELD_OUT, HARD_TEMPLATES, HELD_OUT, TUNED, layout_hard
+from agents.samples._hard_words import long_date, money, number_text, wording
+from agents.samples._layout import Text
+from agents.samples._model import q2
 
 BASE = date(2026, 3, 1)
 
@@ -67,10 +69,11 @@ def test_the_family_covers_every_layout_and_flags_the_held_out_ones(
     _, rows = hard
     templates = Counter(str(r["template"]) for r in rows)
     assert set(templates) == {f"hard:{t}" for t in HARD_TEMPLATES}
-    assert set(HELD_OUT).isdisjoint(TUNED)
+    assert len({*TUNED, *FIRST_HELD_OUT, *HELD_OUT}) == len(TUNED) + len(FIRST_HELD_OUT) + len(HELD_OUT)
     for row in rows:
         assert row["format"] == "text-pdf" and row["layout_family"] == "hard"
         assert row["held_out_layout"] == (str(row["template"]).removeprefix("hard:") in HELD_OUT)
+        assert row["held_out_first"] == (str(row["template"]).removeprefix("hard:") in FIRST_HELD_OUT)
 
 
 def test_hard_pdfs_show_number_total_and_a_currency_beyond_euros(hard: tuple[Path, list[dict[str, object]]]) -> None:
@@ -91,6 +94,13 @@ def test_each_layout_puts_the_seller_where_it_says() -> None:
         assert layout.template == f"hard:{name}"
         texts = [op.text for page in layout.pages for op in page if hasattr(op, "text")]
         assert any(inv.buyer.name in t for t in texts)
+    gross = layout_hard(inv, random.Random(1), "gross_column")
+    line = inv.lines[0]
+    first = next(op for op in gross.pages[0] if isinstance(op, Text) and op.text == line.seller_item_id)
+    row = sorted((op for op in gross.pages[0] if isinstance(op, Text) and op.y == first.y), key=lambda op: op.x)
+    vat = q2(line.net * line.rate / 100)
+    assert number_text(line.net, inv.currency, "en") in [op.text for op in row]
+    assert row[-1].text == number_text(line.net + vat, inv.currency, "en")  # the rightmost is the line's total
     footer_only = layout_hard(inv, random.Random(1), "footer_only")
     tops = [op for op in footer_only.pages[0] if hasattr(op, "text") and inv.seller.name in op.text]
     assert tops and all(op.y > 700 for op in tops)  # the seller is named in the footer only
