@@ -19,6 +19,7 @@ __all__ = [
     "LEGAL_FORM",
     "POSTCODE_CITY",
     "PartyRead",
+    "after_key",
     "block_address",
     "column_text",
     "continues_name",
@@ -78,6 +79,17 @@ def column_text(row: Row, x: float, tol: float) -> str | None:
                 text += " " + row.text[segments[i + 1][0] : segments[i + 1][1]].strip()
             return text
     return None
+
+
+_KEYED = re.compile(r"^(?P<key>[^\d:]{2,40}?)\s*:\s*(?P<rest>\S.*)$")
+
+
+def after_key(text: str) -> str:
+    """ "Payable to: ACME GmbH" -> "ACME GmbH": a name after a key (none with a legal form of its own)."""
+    m = _KEYED.match(text)
+    if m is None or LEGAL_FORM.search(m.group("key")):
+        return text
+    return m.group("rest").strip()
 
 
 def is_bank(text: str) -> bool:

@@ -14,6 +14,7 @@ from agents.readers._party_block import (
     LEGAL_FORM,
     POSTCODE_CITY,
     PartyRead,
+    after_key,
     block_address,
     column_text,
     continues_name,
@@ -38,8 +39,9 @@ def top_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
     plain: list[tuple[float, Row, str]] = []
     for i, row in enumerate(rows):
         for a, b in row.segments():
-            text = _first_part(row.text[a:b])
-            if (is_id_line(text) or standalone_labels(text) or _is_title(text) or POSTCODE_CITY.search(text)
+            raw = _SEPARATED.split(" ".join(row.text[a:b].split()))[0]
+            text = after_key(raw)  # "Payable to: ACME GmbH"; a labelled key ("Kunde: ...") is skipped below
+            if (is_id_line(text) or standalone_labels(raw) or _is_title(text) or POSTCODE_CITY.search(text)
                     or is_bank(text)):
                 continue
             if not LEGAL_FORM.search(text):
@@ -58,11 +60,6 @@ def top_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
         _, row, text = max(plain, key=lambda p: p[0])
         return PartyRead(Party(name=text), 0.4, frozenset({row.index}))
     return None
-
-
-def _first_part(text: str) -> str:
-    """ "ACME SARL · 1 rue X · 75001 Paris" -> "ACME SARL": a one-line letterhead."""
-    return _SEPARATED.split(" ".join(text.split()))[0]
 
 
 def _is_title(text: str) -> bool:

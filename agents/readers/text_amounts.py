@@ -92,8 +92,13 @@ def candidates(
         if hit.below and hit.field is field:
             columns.setdefault((hit.row.index, hit.label.start), []).append((hit, amount.value))
     if field is Field.TAX_TOTAL:
-        for value, row in _breakdown_sums(doc, decimal_hint, space_groups):
-            offer(value, 0.7, row)
+        # VAT per rate on consecutive rows: their sum is the VAT total, and no one of them alone is
+        for value, row, members in _breakdown_sums(doc, decimal_hint, space_groups):
+            top = max((best[m][0] for m in members if m in best), default=0.65)
+            for member in members:
+                if member in best and member != value:
+                    best[member] = (best[member][0] - 0.15, best[member][1])
+            offer(value, max(0.7, top + 0.05), row)
     for column in columns.values():
         # under a header, the row that sums the rows above it is the total
         for i, (hit, value) in enumerate(column):
@@ -103,8 +108,10 @@ def candidates(
     return [Candidate(v, s, row=r, alias=v in alias, below=v in below) for v, (s, r) in ranked]
 
 
-def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool) -> list[tuple[Decimal, int]]:
-    """VAT printed per rate on consecutive rows ("VAT 20 % ... 40,00", "VAT 10 % ... 5,00"): their sum."""
+def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool
+                    ) -> list[tuple[Decimal, int, tuple[Decimal, ...]]]:
+    """VAT printed per rate on consecutive rows ("VAT 20 % ... 40,00", "VAT 10 % ... 5,00"): their sum, its last
+    row and the amounts summed."""
     runs: list[list[tuple[int, Decimal]]] = []
     for hit in hits_for(doc, Field.TAX_TOTAL):
         if hit.below or not _RATE.search(hit.row.text):  # "VAT 20 % ... 40,00" and "20% VAT ... 40,00" alike
@@ -117,7 +124,8 @@ def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool)
             runs[-1].append(item)
         elif not runs or runs[-1][-1][0] != hit.row.index:
             runs.append([item])
-    return [(sum((v for _, v in run), Decimal(0)), run[-1][0]) for run in runs if len(run) >= 2]
+    return [(sum((v for _, v in run), Decimal(0)), run[-1][0], tuple(v for _, v in run)) for run in runs
+            if len(run) >= 2]
 
 
 def printed_amounts(doc: Document, decimal_hint: str | None, space_groups: bool) -> dict[Decimal, int]:

@@ -60,11 +60,22 @@ def _score(hit: Hit, strong: float = 0.92) -> float:
     """Label evidence: full beside the label or in its column just below, less further down, less again
     for a label inside a sentence or a paragraph (where "Fälligkeit 06.12." may be a mention, not a field)."""
     score = strong - _BELOW_PENALTY[min(hit.below, len(_BELOW_PENALTY) - 1)]
+    if _keyed(hit):
+        return score  # "Invoice no: 123   Date: 3 May 2026": a row of keys and values, not a sentence
     if not hit.row.starts_segment(hit.label.start):
         score -= 0.15
     if _is_prose(hit.row):
         score -= 0.2
     return score
+
+
+def _keyed(hit: Hit) -> bool:
+    """A label written as a key: a colon follows it, and its row holds at least two such keys."""
+    text = hit.row.text
+    return text[hit.label.end :].lstrip(" .").startswith(":") and len(_KEYS.findall(text)) >= 2
+
+
+_KEYS = re.compile(r"[^\W\d_]\.?\s?:(?=\s)")
 
 
 _BELOW_PENALTY = (0.0, 0.02, 0.15, 0.25)

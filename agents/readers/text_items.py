@@ -145,6 +145,16 @@ def _item(row: Row, columns: list[_Column], hint: str | None, space_groups: bool
     )
 
 
+def _sums_the_lines(item: LineItem, items: list[LineItem]) -> bool:
+    """A row with an amount, a word or two and no quantity or price, that adds up the lines above it."""
+    if not items or item.quantity is not None or item.unit_price is not None or item.net_amount is None:
+        return False
+    words = (item.description or "").split()
+    if len(words) > 2 or any(c.isdigit() for c in "".join(words)):
+        return False  # a line's details on a row of its own ("/V2A  Basismenge: 1 Stk  1.000,00")
+    return item.net_amount == sum((i.net_amount for i in items if i.net_amount is not None), Decimal(0))
+
+
 def read_items(doc: Document, hint: str | None, space_groups: bool = False) -> tuple[LineItem, ...]:
     """The invoice lines under the first table header, until the totals begin.
 
@@ -167,6 +177,8 @@ def read_items(doc: Document, hint: str | None, space_groups: bool = False) -> t
         if _is_end(doc, row):
             break
         item = _item(row, columns, hint, space_groups)
+        if item is not None and _sums_the_lines(item, items):
+            break  # "Base  172,96": an unlabelled total under the table, not one more line
         if item is not None:
             items.append(item.model_copy(update={"line_id": str(len(items) + 1)}))
     return tuple(items)

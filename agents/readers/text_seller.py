@@ -20,7 +20,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from agents.readers._party_block import LEGAL_FORM, POSTCODE_CITY, PartyRead, is_bank, is_id_line, standalone_labels
+from agents.readers._party_block import (
+    LEGAL_FORM,
+    POSTCODE_CITY,
+    PartyRead,
+    after_key,
+    column_text,
+    is_bank,
+    is_id_line,
+    standalone_labels,
+)
 from agents.readers.labels import Field, normalise
 from agents.readers.text_fields import Pick, ibans, vat_ids, vat_ids_in
 from agents.readers.text_layout import Document, Row, hits_for
@@ -78,7 +87,7 @@ def seller_name_confidence(doc: Document, read: PartyRead, buyer_rows: frozenset
     else:
         # a guessed block may be the buyer's, VAT id included: only the payee's bank account vouches for it
         own = [r for r in doc.rows if r.index in read.rows]
-        in_block = any(_near(r, own) for r in banks)
+        in_block = any(_near(r, own) for r in banks) or _account_below(doc, read)
     repeats = [
         r for r in doc.rows
         if r.index not in read.rows and r.index not in buyer_rows and pattern.search(normalise(r.text))
@@ -92,6 +101,31 @@ def seller_name_confidence(doc: Document, read: PartyRead, buyer_rows: frozenset
     if signed:
         return 0.95 if tied else 0.9
     return 0.85 if in_block else read.name_confidence
+
+
+def _account_below(doc: Document, read: PartyRead) -> bool:
+    """Whether the name heads a column (a sidebar, a letterhead block) that goes on down to an IBAN: the text
+    of its column, not whole rows, since a buyer's block may stand beside it on the same rows."""
+    name = read.party.name or ""
+    rows = [r for r in doc.rows if r.index in read.rows and name[:8] in r.text]
+    if not rows:
+        return False
+    first = rows[0]
+    x, unit, last = first.x_at(first.text.find(name[:8])), first.height, first
+    for row in doc.rows[first.index + 1 : first.index + 25]:
+        if row.page != first.page or row.y0 - last.y1 > 3.0 * unit:
+            break
+        text = column_text(row, x, 1.0 * unit)
+        if text is None:
+            continue
+        if _IBAN_TEXT.search(text.replace(" ", "").upper()) and any(
+                p.row is not None and p.row.index == row.index for p in ibans(doc)):
+            return True
+        last = row
+    return False
+
+
+_IBAN_TEXT = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
 
 
 def _first_vat(doc: Document, exclude: frozenset[int]) -> str | None:
@@ -140,8 +174,9 @@ def signed_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
         if near_bank > _NEAR and near_id > _NEAR and not _in_footer(doc, row):
             continue
         for a, b in row.segments():
-            text = _PARTS.split(" ".join(row.text[a:b].split()))[0]
-            if not _company(text):
+            raw = _PARTS.split(" ".join(row.text[a:b].split()))[0]
+            text = after_key(raw)  # "Payable to: ACME GmbH", but never a name under a label ("Kunde: ...")
+            if not _company(text) or standalone_labels(raw):
                 continue
             rank = (min(near_bank, _NEAR + 1), min(near_id, _NEAR + 1))
             if best is None or rank < best[0]:

@@ -47,6 +47,7 @@ class _Doc:
     money_style: str  # symbol, code or plain
     ship_to: Party
     gross_column: bool = False  # the item table ends with each line's total including VAT
+    narrow: bool = False  # the item table has less than the page's width: shorter descriptions, smaller headers
 
     @property
     def lang(self) -> str:
@@ -228,7 +229,8 @@ def _sidebar(d: _Doc) -> tuple[Page, float]:
     side = [s.name, *_address(s, d.lang, False), "", label("vat_id", d.lang), s.vat_id or "", "IBAN", s.iban or "",
             "BIC", s.bic or "", "", s.email]
     ops: Page = [Box(0, 0, 150, FOOTER_Y - 20, fill=0.93, stroke=False)]
-    ops += [Text(16, 60 + 11.0 * i, t, 9.0 if i == 0 else 7.5, i == 0) for i, t in enumerate(side) if t]
+    big = 9.0 if len(s.name) <= 22 else 7.5  # a long name still ends inside the sidebar
+    ops += [Text(16, 60 + 11.0 * i, t, big if i == 0 else 7.5, i == 0) for i, t in enumerate(side) if t]
     ops.append(Text(170, 60, _title(d), 22.0, True))
     ops += _party(d, d.inv.buyer, 170, 105, d.word("bill_to"))
     ops += _party(d, d.ship_to, 370, 105, d.word("ship_to"), with_vat=False)
@@ -295,12 +297,13 @@ _FOOTERS: Final = {"letterhead_right": "bank", "footer_only": "columns", "remit_
 # ------------------------------------------------------------------------------------- table, totals, footer
 
 
-def _table_columns(x0: float, gross: bool = False) -> list[tuple[str, float, str]]:
+def _table_columns(x0: float, gross: bool = False, narrow: bool = False) -> list[tuple[str, float, str]]:
     """Column anchors of the item table, scaled from the page's left margin (or a sidebar's edge) to the right."""
     span = RIGHT - x0
     anchors: tuple[tuple[str, float, str], ...] = (
-        ("item", 0.0, "l"), ("desc", 0.1, "l"), ("qty", 0.47, "r"), ("price", 0.6, "r"), ("vat_pct", 0.7, "r"),
-        ("vat_amount", 0.83, "r"), ("amount", 1.0, "r"))
+        ("item", 0.0, "l"), ("desc", 0.14 if narrow else 0.1, "l"), ("qty", 0.45 if narrow else 0.47, "r"),
+        ("price", 0.6, "r"), ("vat_pct", 0.69 if narrow else 0.7, "r"), ("vat_amount", 0.87 if narrow else 0.83, "r"),
+        ("amount", 1.0, "r"))
     if gross:  # net, VAT and each line's total: the rightmost amount is not the line's net amount
         anchors = (("item", 0.0, "l"), ("desc", 0.1, "l"), ("qty", 0.37, "r"), ("price", 0.5, "r"),
                    ("amount", 0.62, "r"), ("vat_pct", 0.7, "r"), ("vat_amount", 0.84, "r"), ("gross", 1.0, "r"))
@@ -312,20 +315,21 @@ def _table_header(d: _Doc, x0: float, y: float) -> Page:
              "price": label("price", d.lang), "vat_pct": label("vat_pct", d.lang), "vat_amount": d.word("vat_amount"),
              "amount": label("amount", d.lang), "gross": label("total", d.lang)}
     ops: Page = [Box(x0, y - 11, RIGHT - x0, 16, fill=0.88, stroke=False)]
-    size = 6.5 if d.gross_column else 7.5
-    ops += [Text(x, y, words[key], size, True, align) for key, x, align in _table_columns(x0, d.gross_column)]
+    size = 6.5 if d.gross_column or d.narrow else 7.5
+    ops += [Text(x, y, words[key], size, True, align) for key, x, align in _table_columns(x0, d.gross_column, d.narrow)]
     return ops
 
 
 def _table_row(d: _Doc, x0: float, y: float, index: int) -> Page:
     line = d.inv.lines[index]
     vat = q2(line.net * line.rate / 100)
-    name = line.name[:16 if d.gross_column else 26]
+    name = line.name[:16 if d.gross_column or d.narrow else 26]
     values = {"item": line.seller_item_id, "desc": f"{name} ({unit_label(line.unit, d.lang)})",
               "qty": fmt_qty(line.quantity, d.lang), "price": d.number(line.price),
               "vat_pct": fmt_rate(line.rate, d.lang),
               "vat_amount": d.number(vat), "amount": d.number(line.net), "gross": d.number(line.net + vat)}
-    return [Text(x, y, values[key], 8.0, False, align) for key, x, align in _table_columns(x0, d.gross_column)]
+    columns = _table_columns(x0, d.gross_column, d.narrow)
+    return [Text(x, y, values[key], 7.5 if d.narrow else 8.0, False, align) for key, x, align in columns]
 
 
 def _totals(d: _Doc, y: float) -> tuple[Page, float]:
@@ -382,7 +386,7 @@ def layout_hard(inv: SampleInvoice, rng: random.Random, template: str | None = N
     name = template or rng.choice(HARD_TEMPLATES)
     style = rng.choice(("symbol", "symbol", "symbol", "code", "plain"))
     d = _Doc(inv, rng, name in FIRST_HELD_OUT + HELD_OUT, rng.random() < 0.75, style, _ship_to(inv, rng),
-             gross_column=name == "gross_column")
+             gross_column=name == "gross_column", narrow=name == "sidebar")
     head, y = _HEADS[name](d)
     x0 = 170.0 if name == "sidebar" else LEFT
     pages: list[Page] = [list(head)]

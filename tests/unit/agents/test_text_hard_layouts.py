@@ -140,3 +140,52 @@ def test_vat_rows_with_the_rate_first_add_up_to_the_vat_total() -> None:
     assert (data.total_net, data.total_tax, data.amount_due) == (
         Decimal("12691.36"), Decimal("2297.74"), Decimal("14989.10"))
     assert not reasons and data.confidence["total_tax"] >= 0.95
+
+
+def test_vat_per_rate_adds_up_even_without_a_total_label() -> None:
+    rows = [[(50, "FACTURE")], [(350, "Facture no"), (450, "FA-118")], [(350, "Date"), (450, "5 juin 2026")],
+            [(330, "Base HT"), (480, "18 571,29 €")], [(330, "TVA à 20 %"), (480, "3 676,53 €")],
+            [(330, "TVA à 5,5 %"), (480, "10,38 €")], [(330, "Net à payer"), (480, "22 258,20 €")]]
+    data, reasons = read_text([page(rows)])
+    assert (data.total_tax, data.amount_due) == (Decimal("3686.91"), Decimal("22258.20"))
+    assert not reasons
+
+
+def test_a_payee_line_names_the_seller_without_its_key() -> None:
+    rows = [[(300, "Payable to: Harbour Tools Ltd")], [(300, "IBAN: IE29AIBK93115212345678")],
+            [(50, "INVOICE")], *_META, *_BILL_SHIP, *_TOTALS]
+    data, _ = read_text([page(rows)])
+    assert data.seller.name == "Harbour Tools Ltd"
+
+
+def test_a_row_of_keys_and_values_is_no_sentence() -> None:
+    rows = [[(50, "INVOICE")], [(50, "Invoice no.: INV-0042 Invoice date: 3 August 2014 Due date: 2 September 2014 "
+                                      "Currency: EUR")], *_TOTALS]
+    data, _ = read_text([page(rows)])
+    assert (data.invoice_number, str(data.issue_date), str(data.due_date)) == ("INV-0042", "2014-08-03", "2014-09-02")
+    assert min(data.confidence[f] for f in ("invoice_number", "issue_date", "due_date")) >= 0.9
+
+
+def test_an_unlabelled_total_under_the_table_is_not_one_more_line() -> None:
+    table = [
+        [(50, "Pos."), (90, "Descripción"), (260, "Cant."), (310, "Precio"), (480, "Importe")],
+        [(50, "1"), (90, "Libros técnicos"), (260, "4"), (310, "43,24"), (480, "172,96")],
+        [(330, "Base"), (480, "172,96")], [(330, "IVA 10%"), (480, "17,30")], [(330, "Importe total"), (480, "190,26")],
+    ]
+    data, reasons = read_text([page([*_HEAD, *table])])
+    assert len(data.lines) == 1 and not reasons
+
+
+def test_a_sidebar_company_over_its_own_iban_is_the_seller_beside_the_buyer_blocks() -> None:
+    rows = [
+        [(16, "Harbour Tools Ltd"), (170, "INVOICE")], [(16, "5 Quay Street")], [(16, "Cork T12 X2F3")],
+        [(16, "VAT"), (170, "Bill to"), (370, "Ship to")],
+        [(16, "IE6388047V"), (170, "Metallbau Schmidt GmbH"), (370, "Lagerhaus Nord KG")],
+        [(16, "IBAN"), (170, "Musterweg 1"), (370, "Hafenstraße 9")],
+        [(16, "IE29AIBK93115212345678"), (170, "10115 Berlin"), (370, "20457 Hamburg")],
+        [(170, "Invoice No.: INV-0042")], [(170, "Invoice date: 3 August 2014")],
+        *[[(x + 120, t) for x, t in row] for row in _TOTALS],
+    ]
+    data, _ = read_text([page(rows, size=8.0)])
+    assert data.seller.name == "Harbour Tools Ltd" and data.confidence["seller.name"] >= 0.85
+    assert data.buyer.name == "Metallbau Schmidt GmbH"
