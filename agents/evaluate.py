@@ -8,7 +8,8 @@ are scored on invoice-like rows only (we do not extract orders or catalogues); r
 PDFs as the text PDFs they also are and scores only values their `text_check` says are visible.
 
 Rows from a layout family of the generator (`layout_family`, the hard text-PDF layouts) are scored in a
-column of their own (`text_pdf/hard`), so their figures are not mixed with the standard templates'. For every
+column of their own (`text_pdf/hard`, and `text_pdf/hard/held-out` for the layouts held back from tuning), so
+their figures are not mixed with the standard templates'. For every
 document the text reader read, the report also says whether the extract stage's self-check (the default
 policy's `escalation_reason`) would accept the reading or send it on to paid extraction, and how many key
 fields were wrong on each side: a reader that is unsure must send its errors on, not accept them.
@@ -264,6 +265,8 @@ def evaluate_row(
         policy = policy or load_policy_book(None).default
         escalated = escalation_reason(extraction.invoice, extraction.reasons, policy) is not None
     family = row.get("layout_family")
+    if family and row.get("held_out_layout"):
+        family = f"{family}/held-out"  # layouts no one tuned the reader for: a column of their own
     return RowResult(
         path=str(path.relative_to(root)) if root is not None and path.is_relative_to(root) else str(path),
         expected_format=expected_format.value,

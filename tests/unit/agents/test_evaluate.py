@@ -119,13 +119,16 @@ def test_hard_layouts_get_a_column_and_the_self_check_split(tmp_path: Path) -> N
 
     from agents.samples import generate_samples
 
-    generate_samples(tmp_path / "hard", 6, ("text_pdf_hard",), seed=2, base_date=date(2026, 3, 1))
+    generate_samples(tmp_path / "hard", 6, ("text_pdf_hard",), seed=5, base_date=date(2026, 3, 1))
     generate_samples(tmp_path / "std", 3, ("text_pdf",), seed=2, base_date=date(2026, 3, 1))
     report = run_eval(tmp_path)
-    assert [s.format for s in report.by_format] == ["text_pdf", "text_pdf/hard"]
-    assert [s.rows for s in report.by_format] == [3, 6]
+    held = sum(json.loads(line)["held_out_layout"] for line in (tmp_path / "hard" / "truth.jsonl").open())
+    assert 0 < held < 6
+    assert [s.format for s in report.by_format] == ["text_pdf", "text_pdf/hard", "text_pdf/hard/held-out"]
+    assert [s.rows for s in report.by_format] == [3, 6 - held, held]
     hard = report.self_check("text_pdf/hard")
-    assert hard.accepted + hard.sent == 6 and hard.accepted_fields + hard.sent_fields == 6 * len(KEY_FIELDS)
+    assert hard.accepted + hard.sent == 6 - held
+    assert hard.accepted_fields + hard.sent_fields == (6 - held) * len(KEY_FIELDS)
     wrong = sum(not ok for r in report.rows if r.column == "text_pdf/hard" for _, ok in r.scored)
     assert hard.accepted_wrong + hard.sent_wrong == wrong
     assert all(r.escalated is not None for r in report.rows)  # every one was read by the text reader
