@@ -35,7 +35,7 @@ def format_report(report: EvalReport) -> str:
         The table and notes, lines joined with newlines.
     """
     columns = (*report.by_format, report.overall)
-    width = max(20, *(len(_cell(c, m)) + 2 for c in columns for m in _METRICS))
+    width = max(20, *(len(_cell(c, m)) + 2 for c in columns for m in _METRICS), *(len(c.format) + 2 for c in columns))
     mode = " (text only: hybrid PDFs read from their visible text)" if report.text_only else ""
     lines = [f"evaluation of {report.root}{mode}", ""]
     lines.append(f"{'metric':<16}" + "".join(f"{c.format:>{width}}" for c in columns))

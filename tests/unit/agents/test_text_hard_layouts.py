@@ -170,10 +170,12 @@ def test_an_unlabelled_total_under_the_table_is_not_one_more_line() -> None:
     table = [
         [(50, "Pos."), (90, "Descripción"), (260, "Cant."), (310, "Precio"), (480, "Importe")],
         [(50, "1"), (90, "Libros técnicos"), (260, "4"), (310, "43,24"), (480, "172,96")],
-        [(330, "Base"), (480, "172,96")], [(330, "IVA 10%"), (480, "17,30")], [(330, "Importe total"), (480, "190,26")],
+        [(330, "Base"), (480, "172,96")], [(330, "IVA 10%"), (480, "17,30")], [(330, "Total a pagar"), (480, "190,26")],
     ]
     data, reasons = read_text([page([*_HEAD, *table])])
     assert len(data.lines) == 1 and not reasons
+    assert data.total_net == Decimal("172.96")  # no net label, but the lines' sum is printed and adds up
+    assert data.confidence["total_net"] >= 0.95
 
 
 def test_a_sidebar_company_over_its_own_iban_is_the_seller_beside_the_buyer_blocks() -> None:
