@@ -7,11 +7,13 @@ stands beside "Bill to" (and sometimes before it), a remittance note repeats the
 letterhead, item tables carry a per-line VAT amount under a "VAT" header, dates read "3. März 2014" or
 "August 3, 2014", and amounts carry "€", "£", "₹", "CHF" or "kr" instead of a code.
 
-Ten layouts: six the reader was tuned on (`TUNED`), two held back in a first round (`FIRST_HELD_OUT`: measured
-untouched once, then tuned on) and two held back still (`HELD_OUT`: a slip to detach and return with the
-payment; a table whose rightmost column is each line's total with VAT). Held-back layouts also draw their
-label wordings from a held-back set (`_hard_words`); a figure on `HELD_OUT` says how the reader does on
-layouts no one tuned it for. Long invoices continue the table on the next page.
+Twelve layouts: six the reader was tuned on (`TUNED`), and three rounds of two held back, each measured
+untouched once and only then tuned on: `FIRST_HELD_OUT` (a sidebar; key-value blocks), `SECOND_HELD_OUT` (a
+slip to detach and return with the payment; a table whose rightmost column is each line's total with VAT) and
+`HELD_OUT`, still untouched (the seller named only on a second, payment page; a DIN 5008 letter whose seller
+stands only in the return-address line above the window). Held-back layouts also draw their label wordings
+from a held-back set (`_hard_words`); a figure on `HELD_OUT` says how the reader does on layouts no one tuned
+it for. Long invoices continue the table on the next page.
 """
 
 from __future__ import annotations
@@ -41,8 +43,12 @@ from ._model import SampleInvoice
 
 TUNED: Final = ("letterhead_right", "footer_only", "remit_beside", "ship_first", "brand_top", "stacked")
 FIRST_HELD_OUT: Final = ("sidebar", "key_value")
-HELD_OUT: Final = ("slip", "gross_column")
-HARD_TEMPLATES: Final = TUNED + FIRST_HELD_OUT + HELD_OUT
+SECOND_HELD_OUT: Final = ("slip", "gross_column")
+HELD_OUT: Final = ("page_two", "window_return")
+HARD_TEMPLATES: Final = TUNED + FIRST_HELD_OUT + SECOND_HELD_OUT + HELD_OUT
+# which round of held-out layouts each one came in (0: tuned from the start)
+HELD_OUT_ROUND: Final = {**dict.fromkeys(TUNED, 0), **dict.fromkeys(FIRST_HELD_OUT, 1),
+                         **dict.fromkeys(SECOND_HELD_OUT, 2), **dict.fromkeys(HELD_OUT, 3)}
 
 
 def hard_invoice(inv: SampleInvoice, rng: random.Random) -> SampleInvoice:
@@ -186,22 +192,53 @@ def _gross_column(d: Doc) -> tuple[Page, float]:
     return ops, 270.0
 
 
+def _page_two(d: Doc) -> tuple[Page, float]:
+    s = d.inv.seller
+    ops: Page = [Text(LEFT, 60, s.trading_name.lower(), 22.0, True), Text(RIGHT, 60, title(d).upper(), 15.0, True, "r")]
+    ops += meta_block(d, 300, RIGHT, 90)
+    ops += party(d, d.inv.buyer, LEFT, 120, None, site=True)
+    return ops, 235.0
+
+
+def _payment_page(d: Doc) -> Page:
+    """The second page: the seller's legal name, address and bank details, under a payment heading."""
+    s, inv = d.inv.seller, d.inv
+    rows = [s.name, *address(s, d.lang, True), f"{label('vat_id', d.lang)}: {s.vat_id}", "", f"IBAN: {s.iban}",
+            f"BIC: {s.bic}", f"{label('reference', d.lang)}: {inv.payment_reference}", "", inv.payment_terms]
+    ops: Page = [Text(LEFT, 80, label("bank", d.lang), 14.0, True)]
+    ops += [Text(LEFT, 104 + 12.0 * i, t, 9.0, i == 0) for i, t in enumerate(rows) if t]
+    return ops
+
+
+def _window_return(d: Doc) -> tuple[Page, float]:
+    s, inv = d.inv.seller, d.inv
+    a = s.address
+    ops: Page = [Text(LEFT + 7, 118, f"{s.name} · {a.street} · {a.postcode} {a.city}", 6.5),
+                 Rule(LEFT + 7, 121, 290, 121, 0.3)]
+    ops += party(d, inv.buyer, LEFT + 7, 138, None)
+    ops += meta_block(d, 340, RIGHT, 100)
+    ops += party(d, d.ship_to, LEFT + 7, 210, d.word("ship_to"), with_vat=False)
+    ops.append(Text(LEFT, 280, f"{title(d)} {inv.number}", 12.5, True))
+    return ops, 310.0
+
+
 _HEADS: Final[dict[str, Callable[[Doc], tuple[Page, float]]]] = {
     "letterhead_right": _letterhead_right, "footer_only": _footer_only, "remit_beside": _remit_beside,
     "ship_first": _ship_first, "brand_top": _brand_top, "stacked": _stacked, "sidebar": _sidebar,
-    "key_value": _key_value, "slip": _slip, "gross_column": _gross_column,
+    "key_value": _key_value, "slip": _slip, "gross_column": _gross_column, "page_two": _page_two,
+    "window_return": _window_return,
 }
 # The footer each layout closes with: the seller's name with its bank details, in columns, as a legal line, or none.
 _FOOTERS: Final = {"letterhead_right": "bank", "footer_only": "columns", "remit_beside": "legal", "ship_first": "bank",
                    "brand_top": "legal", "stacked": "columns", "sidebar": "none", "key_value": "line", "slip": "none",
-                   "gross_column": "bank"}
+                   "gross_column": "bank", "page_two": "none", "window_return": "bank_only"}
 
 
 def layout_hard(inv: SampleInvoice, rng: random.Random, template: str | None = None) -> Layout:
     """Lay ``inv`` out with one of the hard layouts, drawn from ``rng`` (or the one named)."""
     name = template or rng.choice(HARD_TEMPLATES)
     style = rng.choice(("symbol", "symbol", "symbol", "code", "plain"))
-    d = Doc(inv, rng, name in FIRST_HELD_OUT + HELD_OUT, rng.random() < 0.75, style, ship_to(inv, rng),
+    d = Doc(inv, rng, HELD_OUT_ROUND[name] > 0, rng.random() < 0.75, style, ship_to(inv, rng),
              gross_column=name == "gross_column", narrow=name == "sidebar")
     head, y = _HEADS[name](d)
     x0 = 170.0 if name == "sidebar" else LEFT
@@ -224,6 +261,8 @@ def layout_hard(inv: SampleInvoice, rng: random.Random, template: str | None = N
     pages[-1].append(Text(LEFT, y + 16, f"{label('terms', d.lang)}: {inv.payment_terms}", 8.0))
     if name == "slip":
         pages[-1] += _slip_tail(d, y + 40)
+    if name == "page_two":
+        pages.append(_payment_page(d))
     style = _FOOTERS[name]
     out = tuple(tuple(page + footer(d, style, i + 1, len(pages))) for i, page in enumerate(pages))
     return Layout(out, f"hard:{name}", rng.random() < 0.3)

@@ -202,6 +202,9 @@ def footer(d: Doc, style: str, page_no: int, pages: int) -> Page:
                 (label("bank", lang), f"IBAN {s.iban}", f"BIC {s.bic}"))
         for c, col in enumerate(cols):
             ops += [Text(LEFT + 170.0 * c, FOOTER_Y + 10.0 * r, t, 7.0) for r, t in enumerate(col)]
+    elif style == "bank_only":  # the bank and the register, never the seller's name
+        ops.append(Text(PAGE_W / 2, FOOTER_Y, f"{label('bank', lang)}: IBAN {s.iban} · BIC {s.bic}", 7.0, align="c"))
+        ops.append(Text(PAGE_W / 2, FOOTER_Y + 10, f"{a.city} · {s.phone} · {s.email}", 7.0, align="c"))
     elif style == "line":
         ops.append(Text(PAGE_W / 2, FOOTER_Y, f"{s.name} · {a.street} · {a.postcode} {a.city} · {s.phone}", 7.0,
                         align="c"))

@@ -12,7 +12,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from agents.samples import generate_samples, make_invoice
-from agents.samples._hard import FIRST_HELD_OUT, HARD_TEMPLATES, HELD_OUT, TUNED, layout_hard
+from agents.samples._hard import HARD_TEMPLATES, HELD_OUT, HELD_OUT_ROUND, TUNED, layout_hard
 from agents.samples._hard_words import long_date, money, number_text, wording
 from agents.samples._layout import Text
 from agents.samples._model import q2
@@ -69,16 +69,18 @@ def test_the_family_covers_every_layout_and_flags_the_held_out_ones(
     _, rows = hard
     templates = Counter(str(r["template"]) for r in rows)
     assert set(templates) == {f"hard:{t}" for t in HARD_TEMPLATES}
-    assert len({*TUNED, *FIRST_HELD_OUT, *HELD_OUT}) == len(TUNED) + len(FIRST_HELD_OUT) + len(HELD_OUT)
+    assert set(HELD_OUT_ROUND) == set(HARD_TEMPLATES) and len(HARD_TEMPLATES) == len(set(HARD_TEMPLATES))
+    assert {HELD_OUT_ROUND[t] for t in TUNED} == {0} and {HELD_OUT_ROUND[t] for t in HELD_OUT} == {3}
     for row in rows:
+        name = str(row["template"]).removeprefix("hard:")
         assert row["format"] == "text-pdf" and row["layout_family"] == "hard"
-        assert row["held_out_layout"] == (str(row["template"]).removeprefix("hard:") in HELD_OUT)
-        assert row["held_out_first"] == (str(row["template"]).removeprefix("hard:") in FIRST_HELD_OUT)
+        assert row["held_out_layout"] == (name in HELD_OUT) and row["held_out_round"] == HELD_OUT_ROUND[name]
 
 
 def test_hard_pdfs_show_number_total_and_a_currency_beyond_euros(hard: tuple[Path, list[dict[str, object]]]) -> None:
     out, rows = hard
-    assert {"EUR"} < {str(r["currency"]) for r in rows}  # some euro invoices moved to other currencies
+    assert {"EUR"} < {str(r["currency"]) for r in rows}
+    assert any(r["pages"] == 2 for r in rows if r["template"] == "hard:page_two")  # some euro invoices moved to other currencies
     for row in rows:
         text = _text((out / str(row["file"])).read_bytes())
         check = row["text_check"]
@@ -101,6 +103,9 @@ def test_each_layout_puts_the_seller_where_it_says() -> None:
     vat = q2(line.net * line.rate / 100)
     assert number_text(line.net, inv.currency, "en") in [op.text for op in row]
     assert row[-1].text == number_text(line.net + vat, inv.currency, "en")  # the rightmost is the line's total
+    page_two = layout_hard(inv, random.Random(1), "page_two")
+    assert not any(isinstance(op, Text) and inv.seller.name in op.text for op in page_two.pages[0])
+    assert any(isinstance(op, Text) and op.text == inv.seller.name for op in page_two.pages[-1])
     footer_only = layout_hard(inv, random.Random(1), "footer_only")
     tops = [op for op in footer_only.pages[0] if hasattr(op, "text") and inv.seller.name in op.text]
     assert tops and all(op.y > 700 for op in tops)  # the seller is named in the footer only
