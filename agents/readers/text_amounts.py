@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from agents.readers._item_columns import header
 from agents.readers.labels import Field, normalise
 from agents.readers.locale_formats import AmountMatch, find_amounts
 from agents.readers.text_layout import Document, Hit, hits_for
@@ -79,7 +80,11 @@ def candidates(
     columns: dict[tuple[int, int], list[tuple[Hit, Decimal]]] = {}
     # a subtotal is often the net total itself ("Subtotal / VAT / Total"): offered, a little less sure
     labels = (Field.NET_TOTAL, Field.LINE_TOTAL) if field is Field.NET_TOTAL else (field,)
+    headed = {h.row.index: h.row for h in doc.hits if h.below}  # rows with values under their labels
+    tables = {i for i, row in headed.items() if header(row) is not None}
     for hit in (h for h in doc.hits if h.field in labels):
+        if hit.row.index in tables:
+            continue  # "Total TTC" heading an item table's column: each line's total, not the document's
         amounts = amounts_in(hit.value, decimal_hint, space_groups)
         if not amounts:
             continue

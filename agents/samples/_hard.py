@@ -174,7 +174,7 @@ def _slip_tail(d: Doc, y: float) -> Page:
     inv, s = d.inv, d.inv.seller
     rows = [(d.word("remit"), s.name), ("IBAN", s.iban or ""), ("BIC", s.bic or ""),
             (d.word("number"), inv.number), (label("amount_due", d.lang), d.money(inv.totals.payable))]
-    ops: Page = [Rule(LEFT, y, RIGHT, y, 0.5, 0.5), Text(RIGHT, y - 3, "- - - ✂ - - -", 6.0, align="r", gray=0.5)]
+    ops: Page = [Rule(LEFT, y, RIGHT, y, 0.5, 0.5), Text(RIGHT, y - 3, "- - - - - - - -", 6.0, align="r", gray=0.5)]
     for i, (key, value) in enumerate(rows):
         ops.append(Text(LEFT, y + 18 + 12.0 * i, key, 8.0))
         ops.append(Text(LEFT + 170, y + 18 + 12.0 * i, value, 8.0, True))

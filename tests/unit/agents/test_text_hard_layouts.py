@@ -191,3 +191,35 @@ def test_a_sidebar_company_over_its_own_iban_is_the_seller_beside_the_buyer_bloc
     data, _ = read_text([page(rows, size=8.0)])
     assert data.seller.name == "Harbour Tools Ltd" and data.confidence["seller.name"] >= 0.85
     assert data.buyer.name == "Metallbau Schmidt GmbH"
+
+
+@pytest.mark.parametrize(("net_word", "total_word", "totals"), [
+    ("Montant HT", "Total TTC", [[(330, "Total HT"), (480, "7 986,87 €")], [(330, "T.V.A. 20 %"), (480, "1 597,37 €")],
+                                 [(330, "Net à payer"), (480, "9 584,24 €")]]),
+    ("Importe", "Total", [[(330, "Importe neto"), (480, "7.986,87 €")], [(330, "I.V.A. 20%"), (480, "1.597,37 €")],
+                          [(330, "Importe total"), (480, "9.584,24 €")]]),
+])
+def test_a_table_ending_with_each_lines_total_keeps_the_net_column(net_word: str, total_word: str,
+                                                                   totals: list[list[tuple[float, str]]]) -> None:
+    fr = net_word == "Montant HT"
+
+    def n(text: str) -> str:
+        return text if fr else text.replace(" ", ".")
+
+    table = [
+        [(50, "Réf."), (90, "Désignation"), (220, "Qté"), (260, "Prix"), (320, net_word), (380, "TVA %"),
+         (420, "Taxe"), (480, total_word)],
+        [(50, "1"), (90, "Tôle"), (220, "58"), (260, "5,61"), (320, "325,38"), (380, "20 %"), (420, "65,08"),
+         (480, "390,46")],
+        [(50, "2"), (90, "Revêtement"), (220, "92"), (260, "57,61"), (320, n("5 300,12")), (380, "20 %"),
+         (420, n("1 060,02")), (480, n("6 360,14"))],
+        [(50, "3"), (90, "Électricité"), (220, "5779"), (260, "0,41"), (320, n("2 361,37")), (380, "20 %"),
+         (420, "472,27"), (480, n("2 833,64"))],
+    ]
+    rows = [[(50, "FACTURE")], [(350, "Facture n°"), (450, "FA-118")], [(350, "Date"), (450, "26 janvier 2025")],
+            *table, *totals]
+    data, reasons = read_text([page(rows, size=7.0)])
+    assert [str(line.net_amount) for line in data.lines] == ["325.38", "5300.12", "2361.37"]
+    assert (data.total_net, data.total_tax, data.amount_due) == (
+        Decimal("7986.87"), Decimal("1597.37"), Decimal("9584.24"))
+    assert not reasons
