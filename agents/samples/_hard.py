@@ -7,13 +7,15 @@ stands beside "Bill to" (and sometimes before it), a remittance note repeats the
 letterhead, item tables carry a per-line VAT amount under a "VAT" header, dates read "3. März 2014" or
 "August 3, 2014", and amounts carry "€", "£", "₹", "CHF" or "kr" instead of a code.
 
-Twelve layouts: six the reader was tuned on (`TUNED`), and three rounds of two held back, each measured
-untouched once and only then tuned on: `FIRST_HELD_OUT` (a sidebar; key-value blocks), `SECOND_HELD_OUT` (a
-slip to detach and return with the payment; a table whose rightmost column is each line's total with VAT) and
-`HELD_OUT`, still untouched (the seller named only on a second, payment page; a DIN 5008 letter whose seller
-stands only in the return-address line above the window). Held-back layouts also draw their label wordings
-from a held-back set (`_hard_words`); a figure on `HELD_OUT` says how the reader does on layouts no one tuned
-it for. Long invoices continue the table on the next page.
+Fourteen layouts: six the reader was tuned on (`TUNED`), and rounds of two held back, each measured untouched
+once and only then tuned on: `FIRST_HELD_OUT` (a sidebar; key-value blocks), `SECOND_HELD_OUT` (a slip to
+detach and return with the payment; a table whose rightmost column is each line's total with VAT),
+`THIRD_HELD_OUT` (the seller named only on a second, payment page; a DIN 5008 letter whose seller stands only
+in the return-address line above the window) and `HELD_OUT`, still untouched (a letter signed at its end, the
+seller's name under the closing; the buyer's block at the top right under an inline key, the seller's name
+broken over two lines at the top left). Held-back layouts also draw their label wordings from a held-back set
+(`_hard_words`); a figure on `HELD_OUT` says how the reader does on layouts no one tuned it for. Long invoices
+continue the table on the next page.
 """
 
 from __future__ import annotations
@@ -37,18 +39,20 @@ from ._hard_blocks import (
     title,
     totals,
 )
-from ._i18n import label
+from ._i18n import LANG_INDEX, label
 from ._layout import FOOTER_Y, LEFT, PAGE_W, RIGHT, Box, Layout, Page, Rule, Text
 from ._model import SampleInvoice
 
 TUNED: Final = ("letterhead_right", "footer_only", "remit_beside", "ship_first", "brand_top", "stacked")
 FIRST_HELD_OUT: Final = ("sidebar", "key_value")
 SECOND_HELD_OUT: Final = ("slip", "gross_column")
-HELD_OUT: Final = ("page_two", "window_return")
-HARD_TEMPLATES: Final = TUNED + FIRST_HELD_OUT + SECOND_HELD_OUT + HELD_OUT
+THIRD_HELD_OUT: Final = ("page_two", "window_return")
+HELD_OUT: Final = ("signed_letter", "split_name")
+HARD_TEMPLATES: Final = TUNED + FIRST_HELD_OUT + SECOND_HELD_OUT + THIRD_HELD_OUT + HELD_OUT
 # which round of held-out layouts each one came in (0: tuned from the start)
 HELD_OUT_ROUND: Final = {**dict.fromkeys(TUNED, 0), **dict.fromkeys(FIRST_HELD_OUT, 1),
-                         **dict.fromkeys(SECOND_HELD_OUT, 2), **dict.fromkeys(HELD_OUT, 3)}
+                         **dict.fromkeys(SECOND_HELD_OUT, 2), **dict.fromkeys(THIRD_HELD_OUT, 3),
+                         **dict.fromkeys(HELD_OUT, 4)}
 
 
 def hard_invoice(inv: SampleInvoice, rng: random.Random) -> SampleInvoice:
@@ -222,16 +226,48 @@ def _window_return(d: Doc) -> tuple[Page, float]:
     return ops, 310.0
 
 
+def _signed_letter(d: Doc) -> tuple[Page, float]:
+    s, inv = d.inv.seller, d.inv
+    ops: Page = [Text(RIGHT, 52, s.trading_name.upper(), 16.0, True, "r"), Text(RIGHT, 64, s.email, 7.5, align="r")]
+    ops += party(d, inv.buyer, LEFT, 120, None)
+    ops += meta_block(d, 330, RIGHT, 110)
+    ops.append(Text(LEFT, 240, f"{title(d)} {inv.number}", 12.0, True))
+    return ops, 275.0
+
+
+def _signature(d: Doc, y: float) -> Page:
+    """The letter's end: thanks, a closing, the seller's name and the person signing."""
+    s = d.inv.seller
+    closing = ("Kind regards", "Mit freundlichen Grüßen", "Cordialement", "Cordiali saluti", "Atentamente",
+               "Met vriendelijke groet")[LANG_INDEX[d.lang]]
+    rows = [label("thanks", d.lang), "", closing, s.name, s.contact, "", f"IBAN {s.iban} · BIC {s.bic}"]
+    return [Text(LEFT, y + 12.0 * i, t, 8.5, t == s.name) for i, t in enumerate(rows) if t]
+
+
+def _split_name(d: Doc) -> tuple[Page, float]:
+    s, inv = d.inv.seller, d.inv
+    words = s.name.split()
+    cut = max(1, len(words) - 1) if len(words) > 1 else 1
+    lines = [" ".join(words[:cut]), " ".join(words[cut:]), *address(s, d.lang, False),
+             f"{label('vat_id', d.lang)} {s.vat_id}"]
+    ops: Page = [Text(LEFT, 50 + 12.0 * i, t, 11.0 if i < 2 else 8.0, i < 2) for i, t in enumerate(lines) if t]
+    ops += party(d, inv.buyer, 330, 50, d.word("bill_to"), inline=True)
+    ops += meta_block(d, 330, RIGHT, 130)
+    ops.append(Text(LEFT, 200, title(d).upper(), 16.0, True))
+    return ops, 250.0
+
+
 _HEADS: Final[dict[str, Callable[[Doc], tuple[Page, float]]]] = {
     "letterhead_right": _letterhead_right, "footer_only": _footer_only, "remit_beside": _remit_beside,
     "ship_first": _ship_first, "brand_top": _brand_top, "stacked": _stacked, "sidebar": _sidebar,
     "key_value": _key_value, "slip": _slip, "gross_column": _gross_column, "page_two": _page_two,
-    "window_return": _window_return,
+    "window_return": _window_return, "signed_letter": _signed_letter, "split_name": _split_name,
 }
 # The footer each layout closes with: the seller's name with its bank details, in columns, as a legal line, or none.
 _FOOTERS: Final = {"letterhead_right": "bank", "footer_only": "columns", "remit_beside": "legal", "ship_first": "bank",
                    "brand_top": "legal", "stacked": "columns", "sidebar": "none", "key_value": "line", "slip": "none",
-                   "gross_column": "bank", "page_two": "none", "window_return": "bank_only"}
+                   "gross_column": "bank", "page_two": "none", "window_return": "bank_only",
+                   "signed_letter": "none", "split_name": "bank_only"}
 
 
 def layout_hard(inv: SampleInvoice, rng: random.Random, template: str | None = None) -> Layout:
@@ -253,7 +289,7 @@ def layout_hard(inv: SampleInvoice, rng: random.Random, template: str | None = N
             y += 18
         pages[-1] += table_row(d, x0, y, i)
         y += 15
-    if y + (210 if name == "slip" else 120) > FOOTER_Y - 20:
+    if y + (210 if name in ("slip", "signed_letter") else 120) > FOOTER_Y - 20:
         pages.append([])
         y = 80.0
     ops, y = totals(d, y + 24)
@@ -263,6 +299,8 @@ def layout_hard(inv: SampleInvoice, rng: random.Random, template: str | None = N
         pages[-1] += _slip_tail(d, y + 40)
     if name == "page_two":
         pages.append(_payment_page(d))
+    if name == "signed_letter":
+        pages[-1] += _signature(d, y + 44)
     style = _FOOTERS[name]
     out = tuple(tuple(page + footer(d, style, i + 1, len(pages))) for i, page in enumerate(pages))
     return Layout(out, f"hard:{name}", rng.random() < 0.3)

@@ -119,7 +119,7 @@ def test_hard_layouts_get_a_column_and_the_self_check_split(tmp_path: Path) -> N
 
     from agents.samples import generate_samples
 
-    generate_samples(tmp_path / "hard", 6, ("text_pdf_hard",), seed=5, base_date=date(2026, 3, 1))
+    generate_samples(tmp_path / "hard", 6, ("text_pdf_hard",), seed=7, base_date=date(2026, 3, 1))
     generate_samples(tmp_path / "std", 3, ("text_pdf",), seed=2, base_date=date(2026, 3, 1))
     report = run_eval(tmp_path)
     held = sum(json.loads(line)["held_out_layout"] for line in (tmp_path / "hard" / "truth.jsonl").open())

@@ -70,7 +70,8 @@ def test_the_family_covers_every_layout_and_flags_the_held_out_ones(
     templates = Counter(str(r["template"]) for r in rows)
     assert set(templates) == {f"hard:{t}" for t in HARD_TEMPLATES}
     assert set(HELD_OUT_ROUND) == set(HARD_TEMPLATES) and len(HARD_TEMPLATES) == len(set(HARD_TEMPLATES))
-    assert {HELD_OUT_ROUND[t] for t in TUNED} == {0} and {HELD_OUT_ROUND[t] for t in HELD_OUT} == {3}
+    assert {HELD_OUT_ROUND[t] for t in TUNED} == {0}
+    assert {HELD_OUT_ROUND[t] for t in HELD_OUT} == {max(HELD_OUT_ROUND.values())}
     for row in rows:
         name = str(row["template"]).removeprefix("hard:")
         assert row["format"] == "text-pdf" and row["layout_family"] == "hard"
@@ -86,7 +87,8 @@ def test_hard_pdfs_show_number_total_and_a_currency_beyond_euros(hard: tuple[Pat
         check = row["text_check"]
         assert isinstance(check, dict) and check["invoice_number_in_text"]
         assert check["total_gross_in_text"] or row["currency"] == "CHF"  # 1'234.50 is not a spelling it looks for
-        assert str(row["buyer_name"]) in text and str(row["seller_name"]).casefold() in text.casefold()
+        flat = "".join(text.split()).casefold()  # a name may break over two lines
+        assert str(row["buyer_name"]) in text and "".join(str(row["seller_name"]).split()).casefold() in flat
 
 
 def test_each_layout_puts_the_seller_where_it_says() -> None:
