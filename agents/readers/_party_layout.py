@@ -49,6 +49,8 @@ def top_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
                     plain.append((max(w.y1 - w.y0 for w in row.words_in(a, b)), row, text))
                 continue
             used = {row.index}
+            if _sender_line(row.text[a:b], row, rows[i + 1 : i + 4], row.x_at(a)):
+                return PartyRead(Party(name=text), 0.85, frozenset(used))
             prev = rows[i - 1] if i else None
             if prev is not None and row.y0 - prev.y1 < 0.5 * row.height:
                 above = column_text(prev, row.x_at(a), row.height)
@@ -60,6 +62,18 @@ def top_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
         _, row, text = max(plain, key=lambda p: p[0])
         return PartyRead(Party(name=text), 0.4, frozenset({row.index}))
     return None
+
+
+def _sender_line(text: str, row: Row, below: list[Row], x: float) -> bool:
+    """A return-address line ("ACME GmbH · Street 1 · 12345 Town") right above the window: the sender.
+
+    The post code and city make it an address, not a slogan; the address block starting just under it, in
+    its column and in larger type, makes it the line printed above the window of a letter (DIN 5008)."""
+    parts = _SEPARATED.split(" ".join(text.split()))
+    if len(parts) < 2 or not any(POSTCODE_CITY.search(p) for p in parts[1:]):
+        return False
+    nxt = next((r for r in below if column_text(r, x, 2.0 * r.height) is not None), None)  # rows beside pass
+    return nxt is not None and nxt.y0 - row.y1 < 2.5 * nxt.height and nxt.height > 1.2 * row.height
 
 
 def _is_title(text: str) -> bool:

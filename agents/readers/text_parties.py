@@ -26,6 +26,8 @@ from schemas import Party
 __all__ = ["buyer", "buyer_blocks", "labelled_buyer", "seller"]
 
 _MAX_BLOCK = 8
+_LETTERHEAD_ROWS = 2  # the first rows of page one: a company block there is a letterhead, not a window
+_SHIP_TO_CONFIDENCE = 0.6  # a buyer read under a ship-to heading: where the goods go, maybe not who pays
 # a heading with one of these names where goods go, not who pays: ship-to, Lieferadresse, adresse de livraison
 _SHIP_WORDS = ("ship", "deliver", "waren", "liefer", "livre", "livraison", "ontvanger", "consegn", "destinazione",
                "entrega", "envi", "lever", "bezorg")
@@ -116,7 +118,7 @@ def labelled_buyer(doc: Document) -> PartyRead | None:
     headings = (h for h in hits_for(doc, Field.BUYER) if _is_heading(h))
     hits = sorted(headings, key=lambda h: (_buyer_rank(h), h.row.index))
     for hit in hits:
-        read = _read(doc, hit, 0.85 if _buyer_rank(hit) < 2 else 0.6)
+        read = _read(doc, hit, 0.85 if _buyer_rank(hit) < 2 else _SHIP_TO_CONFIDENCE)
         if read is not None:
             return read
     return None
@@ -146,6 +148,7 @@ def seller(doc: Document, buyer_rows: frozenset[int]) -> PartyRead | None:
         read = _read(doc, hit, 0.85)
         if read is not None:
             return read
+    labelled_rows = buyer_rows
     buyer_rows = buyer_rows | buyer_blocks(doc)
     top = top_company(doc, buyer_rows)
     signed = signed_company(doc, buyer_rows)
@@ -158,9 +161,20 @@ def seller(doc: Document, buyer_rows: frozenset[int]) -> PartyRead | None:
     if normalise(top.party.name or "") == normalise(signed.party.name) or seller_name_confidence(
             doc, top, buyer_rows) >= 0.9:
         return top  # the top company is the one that signs, or the document ties it to the seller otherwise
+    window = address_window(doc, signed.rows)
+    if not labelled_rows and window is not None and window.rows & top.rows and min(top.rows) >= _LETTERHEAD_ROWS:
+        # the top company is the addressee in the window, below the page's first rows (where a letterhead
+        # stands), and another one signs with its bank account
+        return replace(signed, name_confidence=0.8, contested=True)
     return replace(signed, name_confidence=0.75, contested=True)  # two companies, neither tied twice: a person looks
 
 
 def buyer(doc: Document, labelled: PartyRead | None, seller_rows: frozenset[int]) -> PartyRead | None:
-    """The labelled buyer, else the address block of the window envelope."""
-    return labelled if labelled is not None else address_window(doc, seller_rows)
+    """The labelled buyer, else the address block of the window envelope; a block under a ship-to heading is
+    the buyer only when no window holds another addressee above it."""
+    if labelled is not None and labelled.name_confidence > _SHIP_TO_CONFIDENCE:
+        return labelled
+    window = address_window(doc, seller_rows | (labelled.rows if labelled else frozenset()))
+    if labelled is None or (window is not None and min(window.rows) < min(labelled.rows)):
+        return window
+    return labelled

@@ -112,7 +112,7 @@ def _account_below(doc: Document, read: PartyRead) -> bool:
         return False
     first = rows[0]
     x, unit, last = first.x_at(first.text.find(name[:8])), first.height, first
-    for row in doc.rows[first.index + 1 : first.index + 25]:
+    for row in doc.rows[first.index + 1 : first.index + 12]:
         if row.page != first.page or row.y0 - last.y1 > 3.0 * unit:
             break
         text = column_text(row, x, 1.0 * unit)
@@ -153,8 +153,9 @@ def seller_vat(doc: Document, read: PartyRead | None, buyer_rows: frozenset[int]
 
 
 def signed_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
-    """The company that signs the document: a name with a legal form in a footer or beside the IBAN or VAT id
-    the document prints outside the buyer's block (a bank's own name is not one), closest to an IBAN first.
+    """The company that signs the document: a name with a legal form in a footer, beside the IBAN the document
+    prints outside the buyer's block, or heading a column that goes down to it (a bank's own name is not
+    one), closest to an IBAN first. A VAT id alone does not sign: buyers print theirs too.
 
     Args:
         doc: The document's rows and label hits.
@@ -164,21 +165,22 @@ def signed_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
         The name and its row at a confidence of 0.85, or None when nothing signs the document.
     """
     banks = [p.row for p in ibans(doc) if p.row is not None and p.row.index not in exclude]
-    ids = [r for r in doc.rows if r.index not in exclude and vat_ids(r)]
-    best: tuple[tuple[int, int], Row, str] | None = None
+    best: tuple[int, Row, str] | None = None
     for row in doc.rows:
         if row.index in exclude:
             continue
         near_bank = min((abs(b.index - row.index) for b in banks if b.page == row.page), default=99)
-        near_id = min((abs(r.index - row.index) for r in ids if r.page == row.page), default=99)
-        if near_bank > _NEAR and near_id > _NEAR and not _in_footer(doc, row):
-            continue
+        footer = _in_footer(doc, row)
         for a, b in row.segments():
             raw = _PARTS.split(" ".join(row.text[a:b].split()))[0]
             text = after_key(raw)  # "Payable to: ACME GmbH", but never a name under a label ("Kunde: ...")
             if not _company(text) or standalone_labels(raw):
                 continue
-            rank = (min(near_bank, _NEAR + 1), min(near_id, _NEAR + 1))
+            rank = near_bank if near_bank <= _NEAR else _NEAR + 1
+            if rank > _NEAR and _account_below(doc, PartyRead(Party(name=text), 0.0, frozenset({row.index}))):
+                rank = _NEAR  # the name heads a column that goes down to the IBAN (a payment page, a sidebar)
+            elif rank > _NEAR and not footer:
+                continue
             if best is None or rank < best[0]:
                 best = (rank, row, text)
     if best is None:

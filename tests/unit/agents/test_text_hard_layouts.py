@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from _lines import page
 
+from agents.readers.pdf_text import Word, line_from_words
 from agents.readers.text_reader import read_text
 
 _HEAD = [[(50, "Factuur")], [(350, "Factuurnummer"), (460, "F-2026-118")], [(350, "Factuurdatum"), (460, "12-02-2026")]]
@@ -223,3 +224,40 @@ def test_a_table_ending_with_each_lines_total_keeps_the_net_column(net_word: str
     assert (data.total_net, data.total_tax, data.amount_due) == (
         Decimal("7986.87"), Decimal("1597.37"), Decimal("9584.24"))
     assert not reasons
+
+
+_WINDOW = [[(57, "Metallbau Schmidt GmbH")], [(57, "Musterweg 1")], [(57, "10115 Berlin")],
+           [(57, "USt-IdNr.: DE136695976")]]
+
+
+def test_the_return_address_line_above_the_window_is_the_sender() -> None:
+    rows = [[(350, "Rechnungsnr."), (450, "RE-0042")], [(350, "Rechnungsdatum"), (450, "3. März 2014")], [],
+            *_WINDOW, [(57, "Warenempfänger")], [(57, "Lagerhaus Nord KG")], [(57, "Hafenstraße 9")],
+            [(57, "20457 Hamburg")], *_TOTALS, [(50, "Bankverbindung: IBAN IE29AIBK93115212345678")],
+            [(450, "Seite 1 von 1")]]
+    words, x = [], 57.0
+    sender = ("Harbour", "Tools", "Ltd", "·", "Hafenweg", "5", "·", "20457", "Hamburg")
+    for token in sender:  # 6 pt, just above the window
+        words.append(Word(x, 85.0, x + 3.0 * len(token), 91.0, token))
+        x += 3.0 * (len(token) + 1)
+    data, _ = read_text([(*page(rows, gap=30), line_from_words(0, words))])
+    assert data.seller.name == "Harbour Tools Ltd" and data.confidence["seller.name"] >= 0.85
+    assert data.buyer.name == "Metallbau Schmidt GmbH"  # the window, not the ship-to block under it
+
+
+def test_a_seller_named_only_on_the_payment_page_is_found_over_the_addressee() -> None:
+    first = page([[(50, "harbour tools")], [(350, "Invoice No."), (450, "INV-0042")],
+                  [(350, "Invoice date"), (450, "3 August 2014")], *_WINDOW, *_TOTALS, [(50, "Thank you.")],
+                  [(450, "Page 1 of 2")]], gap=30)
+    second = page([[(50, "Bank details")], [(50, "Harbour Tools Ltd")], [(50, "5 Quay Street")],
+                   [(50, "Cork T12 X2F3")], [(50, "Ireland")], [(50, "VAT: IE6388047V")],
+                   [(50, "IBAN: IE29AIBK93115212345678")], [(50, "BIC: AIBKIE2D")]])
+    data, _ = read_text([first, tuple(line_from_words(1, list(ln.words)) for ln in second)])
+    assert data.seller.name == "Harbour Tools Ltd" and data.confidence["seller.name"] >= 0.8
+    assert data.buyer.name == "Metallbau Schmidt GmbH"
+
+
+def test_a_vat_id_alone_does_not_make_the_buyer_the_signer() -> None:
+    rows = [[(50, "INVOICE")], *_META, *_WINDOW, *_TOTALS]
+    data, _ = read_text([page(rows)])
+    assert data.confidence.get("seller.name", 0.0) < 0.8  # only the buyer's block and its VAT id: doubt
