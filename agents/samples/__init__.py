@@ -9,6 +9,8 @@ fill a directory from a plain script.
 ``generate_samples`` writes ``count`` documents into ``out_dir/<format>/<index>.<ext>`` and ``out_dir/truth.jsonl``
 (one row per document, the corpus's field names). Output is a pure function of ``seed``, ``count``, the format
 plan, ``languages`` and ``base_date`` (default: today, so pass it explicitly for byte-identical reruns).
+``text_pdf_hard`` (in ``EXTRA_FORMATS``, never part of "all formats") draws text PDFs from the hard layouts of
+``_hard``, some of them held out from the text reader's tuning.
 """
 
 from __future__ import annotations
