@@ -3,8 +3,9 @@
 Why a module of its own: the hard family (`_hard`) exists to test the text reader on what real-world layouts
 print and the standard templates never do ("3. März 2014", "August 3, 2014", "£1,234.56", "1 234,50 kr",
 "CHF 1'234.50", "Rechnung vom", "Lieferanschrift"). Every wording comes in two sets: the one the layouts the
-reader was tuned on draw from, and a held-back one that only the held-out layouts use, so a figure measured
-on the held-out layouts says how the reader does on wordings no one tuned it for.
+reader was tuned on draw from, and a held-back one that only the held-out layouts use (every round of them),
+so a figure measured on the held-out layouts says how the reader does on wordings no one tuned it for; no
+held-back wording was added to the reader's label tables.
 """
 
 from __future__ import annotations
