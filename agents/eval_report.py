@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agents.evaluate import KEY_FIELDS, EvalReport, FormatScore
+from agents.evaluate import KEY_FIELDS, EvalReport, FormatScore, SelfCheck
 
 __all__ = ["format_report", "report_to_dict", "report_to_json"]
 
@@ -36,7 +36,7 @@ def format_report(report: EvalReport) -> str:
         The table and notes, lines joined with newlines.
     """
     columns = (*report.by_format, report.overall)
-    width = max(20, *(len(_cell(c, m)) + 2 for c in columns for m in _METRICS))
+    width = max(20, *(len(_cell(c, m)) + 2 for c in columns for m in _METRICS), *(len(c.format) + 2 for c in columns))
     mode = " (text only: hybrid PDFs read from their visible text)" if report.text_only else ""
     lines = [f"evaluation of {report.root}{mode}", ""]
     lines.append(f"{'metric':<16}" + "".join(f"{c.format:>{width}}" for c in columns))
@@ -45,6 +45,9 @@ def format_report(report: EvalReport) -> str:
         lines.append(f"{metric:<16}" + "".join(f"{_cell(c, metric):>{width}}" for c in columns))
     lines.append("")
     lines.append(f"routed to paid extraction (ocr): {100.0 * report.paid_share:.1f}% of all documents")
+    text_columns = sorted({r.column for r in report.rows if r.escalated is not None})
+    for column in [None, *text_columns] if len(text_columns) > 1 else [None]:
+        lines.extend(_self_check_lines(report.self_check(column), column))
     invalid_rows = [r for r in report.rows if r.invalid]
     lines.append(f"rows marked invalid in the corpus (not scored above): {len(invalid_rows)}")
     refused = sum(r.route in _REFUSED and bool(r.reasons) for r in invalid_rows)
@@ -58,6 +61,31 @@ def format_report(report: EvalReport) -> str:
         for row, (field, want, got) in mismatched[:_MAX_MISMATCHES]:
             lines.append(f"  {row.path}: {field}: expected {want!r}, got {got!r}")
     return "\n".join(lines)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.1f}%" if whole else "-"
+
+
+def _self_check_lines(check: SelfCheck, column: str | None) -> list[str]:
+    """The self-check's split of text readings: accepted or sent to paid extraction, key fields wrong in each."""
+    read = check.accepted + check.sent
+    if not read:
+        return []
+    where = f" ({column})" if column else ""
+    return [
+        f"text readings{where}: {read}; the self-check accepts {check.accepted}, sends {check.sent} "
+        f"({_share(check.sent, read)}) to paid extraction",
+        f"  key fields wrong among accepted: {_share(check.accepted_wrong, check.accepted_fields)} "
+        f"({check.accepted_wrong}/{check.accepted_fields}); among sent on: "
+        f"{_share(check.sent_wrong, check.sent_fields)} ({check.sent_wrong}/{check.sent_fields})",
+    ]
+
+
+def _check_dict(check: SelfCheck) -> dict[str, int]:
+    return {"accepted": check.accepted, "accepted_fields": check.accepted_fields,
+            "accepted_wrong": check.accepted_wrong, "sent": check.sent, "sent_fields": check.sent_fields,
+            "sent_wrong": check.sent_wrong}
 
 
 def _score_dict(score: FormatScore) -> dict[str, Any]:
@@ -80,6 +108,8 @@ def report_to_dict(report: EvalReport) -> dict[str, Any]:
         "by_format": {score.format: _score_dict(score) for score in report.by_format},
         "overall": _score_dict(report.overall),
         "invalid": _score_dict(report.invalid),
+        "self_check": {column or "all": _check_dict(report.self_check(column))
+                       for column in [None, *sorted({r.column for r in report.rows if r.escalated is not None})]},
         "rows": [
             {
                 "path": r.path,
@@ -90,6 +120,8 @@ def report_to_dict(report: EvalReport) -> dict[str, Any]:
                 "doc_type": r.doc_type,
                 "route": r.route,
                 "extractor": r.extractor,
+                "column": r.column,
+                "escalated": r.escalated,
                 "mismatches": [{"field": f, "expected": w, "got": g} for f, w, g in r.mismatches],
                 "reasons": list(r.reasons),
             }

@@ -11,6 +11,13 @@ A row whose `fields_labelled` is false names the document's type but not its val
 format are scored. A FatturaPA file with several bodies is several invoices; its row (`bodies` > 1)
 describes the first, which is what `extract_local` reads when detection names no part. Several corpus
 folders may be evaluated together (`run_eval` takes a list), so one table holds every format.
+
+Rows from a layout family of the generator (`layout_family`, the hard text-PDF layouts) are scored in a
+column of their own (`text_pdf/hard`, and `text_pdf/hard/held-out` for the layouts held back from tuning), so
+their figures are not mixed with the standard templates'. For every
+document the text reader read, the report also says whether the extract stage's self-check (the default
+policy's `escalation_reason`) would accept the reading or send it on to paid extraction, and how many key
+fields were wrong on each side: a reader that is unsure must send its errors on, not accept them.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from typing import Any
 
 from agents.detect import DetectLimits, detect
 from agents.extract import extract_local
+from agents.paid import escalation_reason
+from config.policy import TenantPolicy, load_policy_book
 from schemas import INVOICE_LIKE, DocType, DocumentFormat, InvoiceData, Route
 
 __all__ = [
@@ -31,6 +40,7 @@ __all__ = [
     "EvalReport",
     "FormatScore",
     "RowResult",
+    "SelfCheck",
     "expected_doc_type",
     "iter_truth",
     "run_eval",
@@ -102,6 +112,35 @@ class RowResult:
     scored: tuple[tuple[str, bool], ...]
     mismatches: tuple[tuple[str, str, str], ...]
     reasons: tuple[str, ...]
+    group: str = ""  # the report column: the format, with the generator's layout family ("text_pdf/hard")
+    escalated: bool | None = None  # text reader only: whether the self-check sends the reading to paid extraction
+
+    @property
+    def column(self) -> str:
+        """The column the row is counted in."""
+        return self.group or self.expected_format
+
+
+@dataclass(frozen=True, slots=True)
+class SelfCheck:
+    """What the self-check made of the text reader's readings: accepted or sent on, and key fields wrong in each."""
+
+    accepted: int
+    accepted_fields: int
+    accepted_wrong: int
+    sent: int
+    sent_fields: int
+    sent_wrong: int
+
+    @staticmethod
+    def of(rows: tuple[RowResult, ...] | list[RowResult]) -> SelfCheck:
+        """Count the valid rows the text reader read, by the self-check's decision."""
+        def side(escalated: bool) -> tuple[int, int, int]:
+            chosen = [r for r in rows if r.escalated is escalated and not r.invalid]
+            fields = [ok for r in chosen for _, ok in r.scored]
+            return len(chosen), len(fields), fields.count(False)
+
+        return SelfCheck(*side(False), *side(True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +170,10 @@ class EvalReport:
     overall: FormatScore
     invalid: FormatScore
     rows: tuple[RowResult, ...]
+
+    def self_check(self, column: str | None = None) -> SelfCheck:
+        """The self-check's figures over all text-read rows, or those of one column."""
+        return SelfCheck.of([r for r in self.rows if column is None or r.column == column])
 
     @property
     def paid_share(self) -> float:
@@ -203,9 +246,12 @@ def _fields_to_score(row: dict[str, Any], text_only: bool) -> tuple[str, ...]:
 
 
 def evaluate_row(
-    path: Path, row: dict[str, Any], limits: DetectLimits, text_only: bool, root: Path | None = None
+    path: Path, row: dict[str, Any], limits: DetectLimits, text_only: bool, root: Path | None = None,
+    policy: TenantPolicy | None = None,
 ) -> RowResult:
-    """Run detect + extract on one document and compare with its truth row (path shown relative to root)."""
+    """Run detect + extract on one document and compare with its truth row (path shown relative to root).
+
+    A text reading is put to the self-check of `policy` (the built-in default policy when None)."""
     content = path.read_bytes() if path.is_file() else b""
     detection = detect(content, limits, ignore_embedded_xml=text_only)
     extraction = extract_local(detection, content)
@@ -222,6 +268,13 @@ def evaluate_row(
             scored.append((name, want == got))
             if want != got:
                 mismatches.append((name, str(want), str(got)))
+    escalated = None
+    if extraction.extractor == "text":
+        policy = policy or load_policy_book(None).default
+        escalated = escalation_reason(extraction.invoice, extraction.reasons, policy) is not None
+    family = row.get("layout_family")
+    if family and row.get("held_out_layout"):
+        family = f"{family}/held-out"  # layouts no one tuned the reader for: a column of their own
     return RowResult(
         path=str(path.relative_to(root)) if root is not None and path.is_relative_to(root) else str(path),
         expected_format=expected_format.value,
@@ -234,6 +287,8 @@ def evaluate_row(
         scored=tuple(scored),
         mismatches=tuple(mismatches),
         reasons=tuple(r.code for r in detection.reasons + extraction.reasons),
+        group=f"{expected_format.value}/{family}" if family else "",
+        escalated=escalated,
     )
 
 
@@ -266,18 +321,19 @@ def run_eval(
     """
     limits = limits or DetectLimits()
     roots = [root] if isinstance(root, Path) else list(root)
+    policy = load_policy_book(None).default
     rows = [
-        evaluate_row(path, row, limits, text_only, base if len(roots) == 1 else base.parent)
+        evaluate_row(path, row, limits, text_only, base if len(roots) == 1 else base.parent, policy)
         for base in roots
         for path, row in iter_truth(base)
         if not text_only or str(row.get("format", "")).endswith("pdf")
     ]
     valid = [r for r in rows if not r.invalid]
-    formats = sorted({r.expected_format for r in valid})
+    columns = sorted({r.column for r in valid})
     return EvalReport(
         root=", ".join(str(r) for r in roots),
         text_only=text_only,
-        by_format=tuple(_score(f, [r for r in valid if r.expected_format == f]) for f in formats),
+        by_format=tuple(_score(c, [r for r in valid if r.column == c]) for c in columns),
         overall=_score("all", valid),
         invalid=_score("invalid", [r for r in rows if r.invalid]),
         rows=tuple(rows),

@@ -52,13 +52,15 @@ LABEL_WORDS: dict[Field, tuple[str, ...]] = {
         "factuurnummer|factuur nr|factuurnr|factuur nummer|creditnotanummer|creditnota nr|documentnummer",
     ),
     Field.ISSUE_DATE: (
-        "invoice date|date of invoice|issue date|date of issue|date issued|billing date|document date|date",
+        "invoice date|date of invoice|issue date|date of issue|date issued|billing date|document date|date"
+        "|issued on",
         "rechnungsdatum|belegdatum|beleg-datum|ausstellungsdatum|rechnungs-datum|gutschriftsdatum"
-        "|dokumentdatum|datum",
-        "date de facture|date de facturation|date d'émission|date facture|date de l'avoir|émise le|date",
-        "data fattura|data documento|data di emissione|data emissione|data della fattura|data",
-        "fecha de factura|fecha de emisión|fecha factura|fecha de expedición|fecha emisión|fecha",
-        "factuurdatum|datum factuur|factuur datum|datum van uitgifte|datum",
+        "|dokumentdatum|datum|ausgestellt am",
+        "date de facture|date de facturation|date d'émission|date facture|date de l'avoir|émise le|date"
+        "|facture du",
+        "data fattura|data documento|data di emissione|data emissione|data della fattura|data|emessa il",
+        "fecha de factura|fecha de emisión|fecha factura|fecha de expedición|fecha emisión|fecha|expedida el",
+        "factuurdatum|datum factuur|factuur datum|datum van uitgifte|datum|uitgiftedatum",
     ),
     Field.DUE_DATE: (
         "due date|payment due|due by|due on|payable by|pay by|payment due date|date due|due",

@@ -19,9 +19,11 @@ __all__ = [
     "LEGAL_FORM",
     "POSTCODE_CITY",
     "PartyRead",
+    "after_key",
     "block_address",
     "column_text",
     "continues_name",
+    "is_bank",
     "is_id_line",
     "name_from",
     "standalone_labels",
@@ -44,6 +46,7 @@ _SALUTATION = re.compile(r"^(?:herrn?|frau|firma|mr\.?|mrs\.?|ms\.?|m\.|mme|mons
                          r"|sr\.?|sra\.?|dhr\.?|mevr\.?|attn:?|z\.\s?hd\.?)$", re.IGNORECASE)
 _KEY = re.compile(r"^(?:name|firma|company|nom|raison sociale|nome|ragione sociale|nombre|razón social"
                   r"|naam|bedrijf)\s*:\s*", re.IGNORECASE)
+_BANK = re.compile(r"bank|banque|banca|banco|sparkasse|caixa|cr[eé]dit|raiffeisen", re.IGNORECASE)
 _ID_FIELDS = {Field.OTHER_ID, Field.VAT_ID, Field.IBAN, Field.BIC, Field.INVOICE_NUMBER, Field.ISSUE_DATE,
               Field.OTHER_DATE, Field.CURRENCY, Field.ORDER_REFERENCE, Field.DUE_DATE}
 # labels that mean something only before an amount: "Discount", "Freight" may be part of a company name
@@ -58,6 +61,7 @@ class PartyRead:
     name_confidence: float
     rows: frozenset[int]
     labelled: bool = False  # read under a heading ("Seller", "Bill to"), not guessed from the layout
+    contested: bool = False  # another company had as good a claim: the confidence is capped where it stands
 
 
 def standalone_labels(text: str) -> tuple[LabelHit, ...]:
@@ -75,6 +79,22 @@ def column_text(row: Row, x: float, tol: float) -> str | None:
                 text += " " + row.text[segments[i + 1][0] : segments[i + 1][1]].strip()
             return text
     return None
+
+
+_KEYED = re.compile(r"^(?P<key>[^\d:]{2,40}?)\s*:\s*(?P<rest>\S.*)$")
+
+
+def after_key(text: str) -> str:
+    """ "Payable to: ACME GmbH" -> "ACME GmbH": a name after a key (none with a legal form of its own)."""
+    m = _KEYED.match(text)
+    if m is None or LEGAL_FORM.search(m.group("key")):
+        return text
+    return m.group("rest").strip()
+
+
+def is_bank(text: str) -> bool:
+    """Whether a name is a bank's ("Deutsche Bank AG", "Sparkasse ..."): printed beside the IBAN, not the seller."""
+    return bool(_BANK.search(text))
 
 
 def is_id_line(text: str) -> bool:

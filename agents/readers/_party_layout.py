@@ -14,9 +14,11 @@ from agents.readers._party_block import (
     LEGAL_FORM,
     POSTCODE_CITY,
     PartyRead,
+    after_key,
     block_address,
     column_text,
     continues_name,
+    is_bank,
     is_id_line,
     name_from,
     standalone_labels,
@@ -37,14 +39,18 @@ def top_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
     plain: list[tuple[float, Row, str]] = []
     for i, row in enumerate(rows):
         for a, b in row.segments():
-            text = _first_part(row.text[a:b])
-            if is_id_line(text) or standalone_labels(text) or _is_title(text) or POSTCODE_CITY.search(text):
+            raw = _SEPARATED.split(" ".join(row.text[a:b].split()))[0]
+            text = after_key(raw)  # "Payable to: ACME GmbH"; a labelled key ("Kunde: ...") is skipped below
+            if (is_id_line(text) or standalone_labels(raw) or _is_title(text) or POSTCODE_CITY.search(text)
+                    or is_bank(text)):
                 continue
             if not LEGAL_FORM.search(text):
                 if i < 6 and len(text) > 3 and not any(c.isdigit() for c in text):  # not a street
                     plain.append((max(w.y1 - w.y0 for w in row.words_in(a, b)), row, text))
                 continue
             used = {row.index}
+            if _sender_line(row.text[a:b], row, rows[i + 1 : i + 4], row.x_at(a)):
+                return PartyRead(Party(name=text), 0.85, frozenset(used))
             prev = rows[i - 1] if i else None
             if prev is not None and row.y0 - prev.y1 < 0.5 * row.height:
                 above = column_text(prev, row.x_at(a), row.height)
@@ -58,9 +64,16 @@ def top_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
     return None
 
 
-def _first_part(text: str) -> str:
-    """ "ACME SARL · 1 rue X · 75001 Paris" -> "ACME SARL": a one-line letterhead."""
-    return _SEPARATED.split(" ".join(text.split()))[0]
+def _sender_line(text: str, row: Row, below: list[Row], x: float) -> bool:
+    """A return-address line ("ACME GmbH · Street 1 · 12345 Town") right above the window: the sender.
+
+    The post code and city make it an address, not a slogan; the address block starting just under it, in
+    its column and in larger type, makes it the line printed above the window of a letter (DIN 5008)."""
+    parts = _SEPARATED.split(" ".join(text.split()))
+    if len(parts) < 2 or not any(POSTCODE_CITY.search(p) for p in parts[1:]):
+        return False
+    nxt = next((r for r in below if column_text(r, x, 2.0 * r.height) is not None), None)  # rows beside pass
+    return nxt is not None and nxt.y0 - row.y1 < 2.5 * nxt.height and nxt.height > 1.2 * row.height
 
 
 def _is_title(text: str) -> bool:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from agents.readers._item_columns import header
 from agents.readers.labels import Field, normalise
 from agents.readers.locale_formats import AmountMatch, find_amounts
 from agents.readers.text_layout import Document, Hit, hits_for
@@ -79,7 +80,11 @@ def candidates(
     columns: dict[tuple[int, int], list[tuple[Hit, Decimal]]] = {}
     # a subtotal is often the net total itself ("Subtotal / VAT / Total"): offered, a little less sure
     labels = (Field.NET_TOTAL, Field.LINE_TOTAL) if field is Field.NET_TOTAL else (field,)
+    headed = {h.row.index: h.row for h in doc.hits if h.below}  # rows with values under their labels
+    tables = {i for i, row in headed.items() if header(row) is not None}
     for hit in (h for h in doc.hits if h.field in labels):
+        if hit.row.index in tables:
+            continue  # "Total TTC" heading an item table's column: each line's total, not the document's
         amounts = amounts_in(hit.value, decimal_hint, space_groups)
         if not amounts:
             continue
@@ -92,8 +97,13 @@ def candidates(
         if hit.below and hit.field is field:
             columns.setdefault((hit.row.index, hit.label.start), []).append((hit, amount.value))
     if field is Field.TAX_TOTAL:
-        for value, row in _breakdown_sums(doc, decimal_hint, space_groups):
-            offer(value, 0.7, row)
+        # VAT per rate on consecutive rows: their sum is the VAT total, and no one of them alone is
+        for value, row, members in _breakdown_sums(doc, decimal_hint, space_groups):
+            top = max((best[m][0] for m in members if m in best), default=0.65)
+            for member in members:
+                if member in best and member != value:
+                    best[member] = (best[member][0] - 0.15, best[member][1])
+            offer(value, max(0.7, top + 0.05), row)
     for column in columns.values():
         # under a header, the row that sums the rows above it is the total
         for i, (hit, value) in enumerate(column):
@@ -103,11 +113,13 @@ def candidates(
     return [Candidate(v, s, row=r, alias=v in alias, below=v in below) for v, (s, r) in ranked]
 
 
-def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool) -> list[tuple[Decimal, int]]:
-    """VAT printed per rate on consecutive rows ("VAT 20 % ... 40,00", "VAT 10 % ... 5,00"): their sum."""
+def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool
+                    ) -> list[tuple[Decimal, int, tuple[Decimal, ...]]]:
+    """VAT printed per rate on consecutive rows ("VAT 20 % ... 40,00", "VAT 10 % ... 5,00"): their sum, its last
+    row and the amounts summed."""
     runs: list[list[tuple[int, Decimal]]] = []
     for hit in hits_for(doc, Field.TAX_TOTAL):
-        if hit.below or not _RATE.search(hit.value + hit.row.text[hit.label.end :]):
+        if hit.below or not _RATE.search(hit.row.text):  # "VAT 20 % ... 40,00" and "20% VAT ... 40,00" alike
             continue
         amounts = amounts_in(hit.value, decimal_hint, space_groups)
         if not amounts:
@@ -117,7 +129,8 @@ def _breakdown_sums(doc: Document, decimal_hint: str | None, space_groups: bool)
             runs[-1].append(item)
         elif not runs or runs[-1][-1][0] != hit.row.index:
             runs.append([item])
-    return [(sum((v for _, v in run), Decimal(0)), run[-1][0]) for run in runs if len(run) >= 2]
+    return [(sum((v for _, v in run), Decimal(0)), run[-1][0], tuple(v for _, v in run)) for run in runs
+            if len(run) >= 2]
 
 
 def printed_amounts(doc: Document, decimal_hint: str | None, space_groups: bool) -> dict[Decimal, int]:

@@ -60,11 +60,22 @@ def _score(hit: Hit, strong: float = 0.92) -> float:
     """Label evidence: full beside the label or in its column just below, less further down, less again
     for a label inside a sentence or a paragraph (where "Fälligkeit 06.12." may be a mention, not a field)."""
     score = strong - _BELOW_PENALTY[min(hit.below, len(_BELOW_PENALTY) - 1)]
+    if _keyed(hit):
+        return score  # "Invoice no: 123   Date: 3 May 2026": a row of keys and values, not a sentence
     if not hit.row.starts_segment(hit.label.start):
         score -= 0.15
     if _is_prose(hit.row):
         score -= 0.2
     return score
+
+
+def _keyed(hit: Hit) -> bool:
+    """A label written as a key: a colon follows it, and its row holds at least two such keys."""
+    text = hit.row.text
+    return text[hit.label.end :].lstrip(" .").startswith(":") and len(_KEYS.findall(text)) >= 2
+
+
+_KEYS = re.compile(r"[^\W\d_]\.?\s?:(?=\s)")
 
 
 _BELOW_PENALTY = (0.0, 0.02, 0.15, 0.25)
@@ -214,13 +225,19 @@ def currency(doc: Document, language: str | None) -> Pick[str] | None:
                 return Pick(code, _score(hit, 0.95), hit.row)
     beside: Counter[str] = Counter()
     bare: Counter[str] = Counter()
+    kronor = 0
     for row in doc.rows:
-        for amount in find_amounts(row.text):
+        # spaces may group thousands after a symbol ("£7 419,86"): the currency belongs to the whole amount
+        for amount in find_amounts(row.text, space_groups=True):
             if amount.currency and amount.decimals:  # "KES 90000013" is a reference, not money
                 beside[amount.currency] += 1
         for token in _BARE_CODE.findall(row.text):
             if token in ISO_CURRENCIES and token != "ALL":
                 bare[token] += 1
+        kronor += len(_KRONOR.findall(row.text))
+    if kronor and not beside:
+        code = _KRONA_BY_COUNTRY.get(_seller_country(doc) or "")
+        return Pick(code, 0.9 if code in bare or not bare else 0.6) if code else None
     if beside:
         code = beside.most_common(1)[0][0]
         return Pick(code, _beside_confidence(code, beside, bare))
@@ -242,6 +259,21 @@ def _beside_confidence(code: str, beside: Counter[str], bare: Counter[str]) -> f
 
 
 _SINGLE_SYMBOL = frozenset({"EUR", "GBP"})  # "€" and "£" name one currency each
+# "1 234,50 kr": the krona or krone of the seller's country, which its IBAN or VAT id names
+_KRONOR = re.compile(r"\d[.,]\d{2}\s?kr\.?(?![^\W\d_])|(?<![^\W\d_])kr\.?\s?\d", re.IGNORECASE)
+_KRONA_BY_COUNTRY = {"SE": "SEK", "NO": "NOK", "DK": "DKK", "IS": "ISK", "FO": "DKK", "GL": "DKK"}
+
+
+def _seller_country(doc: Document) -> str | None:
+    """The country of the seller's bank account, else of the first VAT id printed (whose the seller's usually is)."""
+    accounts = ibans(doc)
+    if accounts:
+        return accounts[0].value[:2]
+    for row in doc.rows:
+        found = vat_ids(row)
+        if found:
+            return found[0][:2]
+    return None
 
 
 def vat_ids(row: Row) -> list[str]:

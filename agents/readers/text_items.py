@@ -10,25 +10,15 @@ found no lines are returned: a guessed table is worse than none, since line sums
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 
+from agents.readers._item_columns import Column, header, variants
 from agents.readers.labels import Field, normalise
 from agents.readers.locale_formats import AmountMatch, find_amounts
+from agents.readers.text_amounts import amounts_in, printed_amounts
 from agents.readers.text_layout import Document, Row
 from schemas import LineItem
 
-_COLUMNS: dict[str, str] = {
-    "description": "description|beschreibung|bezeichnung|artikelbezeichnung|artikelbeschreibung|article|item"
-    "|product|produkt|leistung|designation|libelle|descrizione|descripcion|concepto|omschrijving|artikel"
-    "|details|service",
-    "quantity": "qty|quantity|menge|anzahl|quantite|qte|quantita|qta|cantidad|cant|aantal|units|stk",
-    "unit_price": "unit price|price|preis|einzelpreis|nettopreis|stuckpreis|prix unitaire|p.u.|pu|prix"
-    "|prezzo|prezzo unitario|precio|precio unitario|prijs|stukprijs|rate|preis/einheit|unit cost",
-    "tax_rate": "vat|vat %|tax|tax %|mwst|mwst-%|ust|ust. %|steuersatz|steuer|tva|iva|btw|vat rate|% tva",
-    "amount": "amount|total|line total|betrag|gesamt|nettobetrag|summe|montant|montant ht|total ht|importo"
-    "|totale|importe|bedrag|totaal|net amount|gesamtpreis|positionsbetrag|entgelt|nettowert|net|netto",
-}
 _STOP = re.compile(
     r"aufschlusselung|breakdown|recapitulatif|riepilogo|desglose|specificatie|belegsummen|zahlungsbedingungen"
     r"|payment terms|conditions de paiement|condizioni di pagamento|betalingsvoorwaarden|steuerbasis"
@@ -37,42 +27,7 @@ _TOTAL_FIELDS = {Field.NET_TOTAL, Field.GROSS_TOTAL, Field.AMOUNT_DUE, Field.TAX
                  Field.LINE_TOTAL}
 
 
-def _pattern(words: str) -> re.Pattern[str]:
-    bodies = (re.escape(p).replace(r"\ ", r"\s+") for p in words.split("|"))
-    # one word-start test for all phrases, so each phrase then starts with a literal letter (same matches)
-    return re.compile("(?<![a-z0-9])(?:" + "|".join(f"{body}(?![a-z0-9])" for body in bodies) + ")")
-
-
-_PATTERNS = {name: _pattern(words) for name, words in _COLUMNS.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class _Column:
-    name: str
-    x0: float
-    x1: float
-
-
-def _header(row: Row) -> list[_Column] | None:
-    norm = normalise(row.text)
-    columns: list[_Column] = []
-    taken: list[tuple[int, int]] = []
-    for name in ("unit_price", "amount", "description", "quantity", "tax_rate"):
-        for m in _PATTERNS[name].finditer(norm):
-            if any(a < m.end() and m.start() < b for a, b in taken):
-                continue
-            words = row.words_in(m.start(), m.end())
-            if words:
-                columns.append(_Column(name, min(w.x0 for w in words), max(w.x1 for w in words)))
-                taken.append((m.start(), m.end()))
-                break
-    names = {c.name for c in columns}
-    if "amount" not in names or len(names) < 3 or not names & {"quantity", "unit_price"}:
-        return None
-    return sorted(columns, key=lambda c: c.x0)
-
-
-def _column_of(x0: float, x1: float, columns: list[_Column], unit: float) -> str | None:
+def _column_of(x0: float, x1: float, columns: list[Column], unit: float) -> str | None:
     best: tuple[float, str] | None = None
     for col in columns:
         if x0 > col.x1 + 2 * unit or x1 < col.x0 - 2 * unit:
@@ -89,7 +44,7 @@ def _is_end(doc: Document, row: Row) -> bool:
     return any(h.row.index == row.index and h.field in _TOTAL_FIELDS and h.label.start == 0 for h in doc.hits)
 
 
-def _amounts(row: Row, columns: list[_Column], hint: str | None, space_groups: bool) -> list[AmountMatch]:
+def _amounts(row: Row, columns: list[Column], hint: str | None, space_groups: bool) -> list[AmountMatch]:
     """The row's numbers; "1 055,58" is one number where spaces group thousands and it fits one column."""
     plain = find_amounts(row.text, hint)
     if not space_groups:
@@ -105,7 +60,7 @@ def _amounts(row: Row, columns: list[_Column], hint: str | None, space_groups: b
     return out
 
 
-def _item(row: Row, columns: list[_Column], hint: str | None, space_groups: bool) -> LineItem | None:
+def _item(row: Row, columns: list[Column], hint: str | None, space_groups: bool) -> LineItem | None:
     unit = row.height
     cells: dict[str, Decimal] = {}
     description: list[str] = []
@@ -120,7 +75,7 @@ def _item(row: Row, columns: list[_Column], hint: str | None, space_groups: bool
             name = "tax_rate"
         if name == "amount" and amount.decimals == 0:
             continue  # a line amount is money with decimals; "Page 1 of 2" under the column is not one
-        if name is not None and name != "description" and name not in cells:
+        if name is not None and name not in ("description", "tax_amount", "amount_alt") and name not in cells:
             cells[name] = amount.value
             numeric_spans.append((amount.start, amount.end))
     if "amount" not in cells:
@@ -139,6 +94,16 @@ def _item(row: Row, columns: list[_Column], hint: str | None, space_groups: bool
     )
 
 
+def _sums_the_lines(item: LineItem, items: list[LineItem]) -> bool:
+    """A row with an amount, a word or two and no quantity or price, that adds up the lines above it."""
+    if not items or item.quantity is not None or item.unit_price is not None or item.net_amount is None:
+        return False
+    words = (item.description or "").split()
+    if len(words) > 2 or any(c.isdigit() for c in "".join(words)):
+        return False  # a line's details on a row of its own ("/V2A  Basismenge: 1 Stk  1.000,00")
+    return item.net_amount == sum((i.net_amount for i in items if i.net_amount is not None), Decimal(0))
+
+
 def read_items(doc: Document, hint: str | None, space_groups: bool = False) -> tuple[LineItem, ...]:
     """The invoice lines under the first table header, until the totals begin.
 
@@ -150,17 +115,42 @@ def read_items(doc: Document, hint: str | None, space_groups: bool = False) -> t
     Returns:
         The lines, numbered from 1; empty when no table header is found.
     """
-    items: list[LineItem] = []
-    columns: list[_Column] | None = None
-    for row in doc.rows:
+    for index, row in enumerate(doc.rows):
+        columns = header(row)
         if columns is None:
-            columns = _header(row)
             continue
-        if _header(row) is not None:
+        readings = [_rows(doc, index + 1, cols, hint, space_groups) for cols in variants(columns)]
+        return _net_column(doc, readings, hint, space_groups) if len(readings) > 1 else readings[0][0]
+    return ()
+
+
+def _net_column(doc: Document, readings: list[tuple[tuple[LineItem, ...], int]], hint: str | None,
+                space_groups: bool) -> tuple[LineItem, ...]:
+    """Of the readings by each amount-like column, the one whose sum the document prints below the table as
+    its net total or subtotal, else the first whose sum it prints there at all, else the rightmost column's."""
+    printed = printed_amounts(doc, hint, space_groups)
+    nets = {a.value for h in doc.hits if h.field in (Field.NET_TOTAL, Field.LINE_TOTAL) and not h.below
+            for a in amounts_in(h.value, hint, space_groups)}
+    sums = [sum((i.net_amount for i in items if i.net_amount is not None), Decimal(0)) for items, _ in readings]
+    for wanted in (nets, set(printed)):
+        for (items, end), total in zip(readings, sums, strict=True):
+            if items and total in wanted and printed.get(total, -1) >= end:
+                return items
+    return readings[0][0]
+
+
+def _rows(doc: Document, start: int, columns: list[Column], hint: str | None, space_groups: bool
+          ) -> tuple[tuple[LineItem, ...], int]:
+    """The lines from a row on, read by the given columns, and the index of the row that ends them."""
+    items: list[LineItem] = []
+    for row in doc.rows[start:]:
+        if header(row) is not None:
             continue  # the header repeated on the next page
         if _is_end(doc, row):
-            break
+            return tuple(items), row.index
         item = _item(row, columns, hint, space_groups)
+        if item is not None and _sums_the_lines(item, items):
+            return tuple(items), row.index  # "Base  172,96": an unlabelled total under the table, not one more line
         if item is not None:
             items.append(item.model_copy(update={"line_id": str(len(items) + 1)}))
-    return tuple(items)
+    return tuple(items), len(doc.rows)

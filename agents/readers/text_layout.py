@@ -160,7 +160,7 @@ def _row_hits(row: Row, rows: Sequence[Row]) -> list[Hit]:
 
 
 def _label_hits(row: Row, rows: Sequence[Row]) -> list[Hit]:
-    found = [h for h in find_labels(row.text) if not is_weak(h) or _weak_ok(row, h)]
+    found = [h for h in _row_labels(row) if not is_weak(h) or _weak_ok(row, h)]
     out: list[Hit] = []
     for i, label in enumerate(found):
         end = len(row.text)
@@ -181,9 +181,31 @@ def _label_hits(row: Row, rows: Sequence[Row]) -> list[Hit]:
     return out
 
 
+def _row_labels(row: Row) -> tuple[LabelHit, ...]:
+    """The labels of a row; none spans a column gap ("Btw   Bedrag" heads two columns, it is not "btw-bedrag")."""
+    found = find_labels(row.text)
+    if len(row.segment_starts) == 1 or not any(_spans_gap(row, h) for h in found):
+        return found
+    out: list[LabelHit] = []
+    for a, b in row.segments():
+        out.extend(replace(h, start=h.start + a, end=h.end + a) for h in find_labels(row.text[a:b]))
+    return tuple(out)
+
+
+def _spans_gap(row: Row, hit: LabelHit) -> bool:
+    return any(hit.start < s < hit.end for s in row.segment_starts)
+
+
 def _weak_ok(row: Row, hit: LabelHit) -> bool:
-    """A one-word label counts where a segment begins, or right after a ':'-free separator."""
-    return row.starts_segment(hit.start) or row.text[: hit.start].rstrip().endswith(("|", "/"))
+    """A one-word label counts where a segment begins, right after a ':'-free separator, or after a rate
+    that opens its segment ("6% btw", "zzgl. 19 % MwSt.")."""
+    if row.starts_segment(hit.start) or row.text[: hit.start].rstrip().endswith(("|", "/")):
+        return True
+    start = max((s for s in row.segment_starts if s <= hit.start), default=0)
+    return bool(_RATE_FIRST.match(row.text[start : hit.start].strip()))
+
+
+_RATE_FIRST = re.compile(r"^(?:[^\d\s]+\s+)?\d{1,2}(?:[.,]\d{1,2})?\s?%$")
 
 
 def _clean_value(text: str) -> str:
@@ -203,7 +225,7 @@ def _values_below(row: Row, label: LabelHit, rows: Sequence[Row]) -> list[tuple[
     for nxt in rows[row.index + 1 : row.index + 1 + _BELOW_ROWS]:
         if nxt.page != row.page or nxt.y0 - last.y1 > 2.5 * unit:
             break
-        words = [w for w in nxt.words if w.x0 < x1 + 0.5 * unit and w.x1 > x0 - 0.5 * unit]
+        words = _under(nxt, x0 - 0.5 * unit, x1 + 0.5 * unit)
         if not words:
             if out:
                 break
@@ -215,6 +237,22 @@ def _values_below(row: Row, label: LabelHit, rows: Sequence[Row]) -> list[tuple[
         out.append((text, nxt))
         last = nxt
     return out
+
+
+def _under(row: Row, x0: float, x1: float) -> list[Word]:
+    """The words of a row under [x0, x1], and the words after them in their column segment while they are no
+    amount: a value wider than its header ("Scadenza" over "30 dicembre 2026") is read whole."""
+    inside = [i for i, w in enumerate(row.words) if w.x0 < x1 and w.x1 > x0]
+    if not inside:
+        return []
+    end = inside[-1] + 1
+    while (end < len(row.words) and row.spans[end][0] not in row.segment_starts
+           and not _AMOUNT_WORD.search(row.words[end].text)):
+        end += 1
+    return list(row.words[inside[0] : end])
+
+
+_AMOUNT_WORD = re.compile(r"\d[.,]\d{2}$")
 
 
 def hits_for(doc: Document, field: Field) -> list[Hit]:

@@ -13,16 +13,24 @@ in `_party_block`, and the guesses from the layout of the first page are in `_pa
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from agents.readers._party_block import PartyRead, block_address, column_text, name_from, standalone_labels
 from agents.readers._party_layout import address_window, top_company
 from agents.readers.labels import Field, normalise
 from agents.readers.text_fields import vat_ids_in
 from agents.readers.text_layout import Document, Hit, Row, hits_for
+from agents.readers.text_seller import seller_name_confidence, signed_company, spelled
 from schemas import Party
 
-__all__ = ["buyer", "labelled_buyer", "seller"]
+__all__ = ["buyer", "buyer_blocks", "labelled_buyer", "seller"]
 
 _MAX_BLOCK = 8
+_LETTERHEAD_ROWS = 2  # the first rows of page one: a company block there is a letterhead, not a window
+_SHIP_TO_CONFIDENCE = 0.6  # a buyer read under a ship-to heading: where the goods go, maybe not who pays
+# a heading with one of these names where goods go, not who pays: ship-to, Lieferadresse, adresse de livraison
+_SHIP_WORDS = ("ship", "deliver", "waren", "liefer", "livre", "livraison", "ontvanger", "consegn", "destinazione",
+               "entrega", "envi", "lever", "bezorg")
 
 
 def _block(doc: Document, hit: Hit) -> list[tuple[Row, str]]:
@@ -32,7 +40,7 @@ def _block(doc: Document, hit: Hit) -> list[tuple[Row, str]]:
     unit = row.height
     out: list[tuple[Row, str]] = []
     seg_end = next((b for a, b in row.segments() if a <= hit.label.start < b + 1), len(row.text))
-    rest = row.text[hit.label.end : seg_end].strip(" :.-")
+    rest = row.text[hit.label.end : seg_end].lstrip(" :.-").rstrip(" :-")  # "Bill to: ACME S.L." keeps its dot
     if rest and not standalone_labels(rest):
         out.append((row, rest))
     last = row
@@ -87,7 +95,7 @@ def _read(doc: Document, hit: Hit, confidence: float) -> PartyRead | None:
 
 def _buyer_rank(hit: Hit) -> int:
     phrase = normalise(hit.label.phrase)
-    if any(k in phrase for k in ("ship", "deliver", "waren", "liefer", "livre", "ontvanger")):
+    if any(k in phrase for k in _SHIP_WORDS):
         return 2
     if phrase in {"kunde", "customer", "client", "cliente", "klant", "recipient", "empfanger"}:
         return 1
@@ -110,23 +118,63 @@ def labelled_buyer(doc: Document) -> PartyRead | None:
     headings = (h for h in hits_for(doc, Field.BUYER) if _is_heading(h))
     hits = sorted(headings, key=lambda h: (_buyer_rank(h), h.row.index))
     for hit in hits:
-        read = _read(doc, hit, 0.85 if _buyer_rank(hit) < 2 else 0.6)
+        read = _read(doc, hit, 0.85 if _buyer_rank(hit) < 2 else _SHIP_TO_CONFIDENCE)
         if read is not None:
             return read
     return None
 
 
+def buyer_blocks(doc: Document) -> frozenset[int]:
+    """The rows of every block under a buyer heading: bill-to, customer and ship-to alike (none is the seller)."""
+    rows: set[int] = set()
+    for hit in hits_for(doc, Field.BUYER):
+        if _is_heading(hit):
+            rows.add(hit.row.index)
+            rows.update(row.index for row, _ in _block(doc, hit))
+    return frozenset(rows)
+
+
 def seller(doc: Document, buyer_rows: frozenset[int]) -> PartyRead | None:
-    """The seller from its heading, else the company at the top of the first page."""
+    """The seller from its heading, else the company at the top of the first page, unless the document does
+    not tie that one to the seller and signs with another (in its footer, beside its bank account or VAT id).
+
+    Args:
+        doc: The document's rows and label hits.
+        buyer_rows: Rows of the buyer's block, where the seller is not (nor in any ship-to block).
+    """
     for hit in hits_for(doc, Field.SELLER):
         if not _is_heading(hit) or hit.row.index in buyer_rows:
             continue
         read = _read(doc, hit, 0.85)
         if read is not None:
             return read
-    return top_company(doc, buyer_rows)
+    labelled_rows = buyer_rows
+    buyer_rows = buyer_rows | buyer_blocks(doc)
+    top = top_company(doc, buyer_rows)
+    signed = signed_company(doc, buyer_rows)
+    if top is not None and top.party.name:
+        top = replace(top, party=top.party.model_copy(update={"name": spelled(doc, top.party.name)}))
+    if signed is None or signed.party.name is None:
+        return top
+    if top is None or top.name_confidence < 0.6:  # no company at the top: a brand, a slogan, a heading
+        return signed
+    if normalise(top.party.name or "") == normalise(signed.party.name) or seller_name_confidence(
+            doc, top, buyer_rows) >= 0.9:
+        return top  # the top company is the one that signs, or the document ties it to the seller otherwise
+    window = address_window(doc, signed.rows)
+    if not labelled_rows and window is not None and window.rows & top.rows and min(top.rows) >= _LETTERHEAD_ROWS:
+        # the top company is the addressee in the window, below the page's first rows (where a letterhead
+        # stands), and another one signs with its bank account
+        return replace(signed, name_confidence=0.8, contested=True)
+    return replace(signed, name_confidence=0.75, contested=True)  # two companies, neither tied twice: a person looks
 
 
 def buyer(doc: Document, labelled: PartyRead | None, seller_rows: frozenset[int]) -> PartyRead | None:
-    """The labelled buyer, else the address block of the window envelope."""
-    return labelled if labelled is not None else address_window(doc, seller_rows)
+    """The labelled buyer, else the address block of the window envelope; a block under a ship-to heading is
+    the buyer only when no window holds another addressee above it."""
+    if labelled is not None and labelled.name_confidence > _SHIP_TO_CONFIDENCE:
+        return labelled
+    window = address_window(doc, seller_rows | (labelled.rows if labelled else frozenset()))
+    if labelled is None or (window is not None and min(window.rows) < min(labelled.rows)):
+        return window
+    return labelled

@@ -100,6 +100,9 @@ def choose_totals(
     # a deposit is printed as "-50,00" or "50,00"; BT-113 is its size
     read[prepaid_at] = _dedupe([Candidate(abs(c.value), c.score, row=c.row) for c in read[prepaid_at]])
     printed = printed_amounts(doc, decimal_hint, space_groups)
+    if not read[0]:
+        # no net label: the lines' sum, where the document prints it (an unlabelled "Base  172,96" row)
+        read[0] = [Candidate(v, 0.5, row=printed[v], alias=True) for v in sorted(lines.from_lines) if v in printed]
     options: list[Sequence[Candidate | None]] = [[*found, None] for found in _with_derived(read, printed)]
     best_combo: tuple[Candidate | None, ...] = (None,) * len(AMOUNT_FIELDS)
     best_score = float("-inf")

@@ -11,6 +11,8 @@ fill a directory from a plain script.
 plan, ``languages`` and ``base_date`` (default: today, so pass it explicitly for byte-identical reruns), but
 for the signature of ``fatturapa_p7m`` files: it is made with a key that lives only in the process and
 carries its signing time, so only the signed content is the same from run to run.
+``text_pdf_hard`` (in ``EXTRA_FORMATS``, never part of "all formats") draws text PDFs from the hard layouts of
+``_hard``, some of them held out from the text reader's tuning.
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ from ._cii import render_cii
 from ._i18n import LANGS
 from ._invoice import make_invoice
 from ._model import SampleInvoice
-from ._render import CREDIT_NOTE_RATIO, FORMATS, render_format
+from ._render import CREDIT_NOTE_RATIO, EXTRA_FORMATS, FORMATS, render_format, sample_invoice
 from ._truth import truth_row
 from ._ubl import render_ubl
 
-__all__ = ["FORMATS", "LANGS", "SampleInvoice", "generate_samples", "make_invoice", "plan_formats",
+__all__ = ["EXTRA_FORMATS", "FORMATS", "LANGS", "SampleInvoice", "generate_samples", "make_invoice", "plan_formats",
            "render_cii", "render_ubl"]
 
 
@@ -40,9 +42,9 @@ def plan_formats(formats: Sequence[str] | Mapping[str, float], count: int) -> li
         formats = (formats,)
     weights = ({name: float(w) for name, w in formats.items() if w > 0} if isinstance(formats, Mapping)
                else dict.fromkeys(formats, 1.0))
-    unknown = sorted(set(weights) - set(FORMATS))
+    unknown = sorted(set(weights) - set(FORMATS) - set(EXTRA_FORMATS))
     if unknown or not weights:
-        raise ValueError(f"formats must be a non-empty choice of {FORMATS}, got {sorted(weights)}")
+        raise ValueError(f"formats must be a non-empty choice of {FORMATS + EXTRA_FORMATS}, got {sorted(weights)}")
     total = sum(weights.values())
     credit = dict.fromkeys(weights, 0.0)
     plan: list[str] = []
@@ -89,6 +91,7 @@ def generate_samples(
             language = "it"  # FatturaPA is Italy's: an Italian seller
         inv = make_invoice(rng, index, base_date=base, language=language,
                            credit_note_ratio=CREDIT_NOTE_RATIO[fmt], pool_seed=seed)
+        inv = sample_invoice(fmt, inv, rng)
         if inv.number in numbers:
             raise RuntimeError(f"duplicate invoice number {inv.number!r} at index {index}")
         numbers.add(inv.number)

@@ -15,6 +15,7 @@ from typing import Final
 from ._cii import GUIDELINE_ID, render_cii
 from ._facturx import ATTACHMENT_NAME, make_hybrid
 from ._fatturapa import ORDINARY_TYPES, SIMPLIFIED_TYPES, ordinary_lines, plan_fattura, render_fatturapa
+from ._hard import HELD_OUT_ROUND, hard_invoice, layout_hard
 from ._i18n import label
 from ._image import draw_page, encode_image, image_pdf, pick_image_format, scanify
 from ._invoice import make_invoice
@@ -26,8 +27,10 @@ from ._truth import pdf_text, text_check
 from ._ubl import CUSTOMIZATION_ID, render_ubl
 
 FORMATS: Final = ("ubl", "cii", "hybrid_pdf", "text_pdf", "scan", "scan_pdf", "fatturapa", "fatturapa_p7m")
+# Families asked for by name only, never part of "all formats": the hard text-PDF layouts (`_hard`).
+EXTRA_FORMATS: Final = ("text_pdf_hard",)
 CREDIT_NOTE_RATIO: Final = {"ubl": 0.10, "cii": 0.05, "hybrid_pdf": 0.05, "text_pdf": 0.05, "scan": 0.04,
-                            "scan_pdf": 0.04, "fatturapa": 0.0, "fatturapa_p7m": 0.0}
+                            "scan_pdf": 0.04, "fatturapa": 0.0, "fatturapa_p7m": 0.0, "text_pdf_hard": 0.05}
 
 
 def _pdf_meta(inv: SampleInvoice) -> dict[str, str]:
@@ -47,6 +50,23 @@ def _text_pdf(inv: SampleInvoice, rng: random.Random, hybrid: bool) -> tuple[byt
     pages, text = pdf_text(data)
     extra.update({"pages": pages, "text_check": text_check(inv, text)})
     return data, extra
+
+
+def _hard_pdf(inv: SampleInvoice, rng: random.Random) -> tuple[bytes, dict[str, object]]:
+    layout = layout_hard(inv, rng)
+    data = render_pdf(layout, **_pdf_meta(inv))
+    name = layout.template.removeprefix("hard:")
+    extra: dict[str, object] = {"language": inv.language, "template": layout.template, "layout_family": "hard",
+                                "held_out_layout": HELD_OUT_ROUND[name] == max(HELD_OUT_ROUND.values()),
+                                "held_out_round": HELD_OUT_ROUND[name]}
+    pages, text = pdf_text(data)
+    extra.update({"pages": pages, "text_check": text_check(inv, text)})
+    return data, extra
+
+
+def sample_invoice(fmt: str, inv: SampleInvoice, rng: random.Random) -> SampleInvoice:
+    """The invoice a format shows: the hard text PDFs move some euro invoices to other currencies."""
+    return hard_invoice(inv, rng) if fmt == "text_pdf_hard" else inv
 
 
 def _scan(inv: SampleInvoice, rng: random.Random, as_pdf: bool) -> tuple[bytes, str, dict[str, object]]:
@@ -107,8 +127,11 @@ def render_format(fmt: str, inv: SampleInvoice, rng: random.Random) -> tuple[byt
     if fmt in ("text_pdf", "hybrid_pdf"):
         data, extra = _text_pdf(inv, rng, hybrid=fmt == "hybrid_pdf")
         return data, "pdf", extra
+    if fmt == "text_pdf_hard":
+        data, extra = _hard_pdf(inv, rng)
+        return data, "pdf", extra
     if fmt in ("scan", "scan_pdf"):
         return _scan(inv, rng, as_pdf=fmt == "scan_pdf")
     if fmt in ("fatturapa", "fatturapa_p7m"):
         return _fattura(inv, rng, signed=fmt == "fatturapa_p7m")
-    raise ValueError(f"unknown sample format {fmt!r}; known: {', '.join(FORMATS)}")
+    raise ValueError(f"unknown sample format {fmt!r}; known: {', '.join(FORMATS + EXTRA_FORMATS)}")

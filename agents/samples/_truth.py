@@ -18,7 +18,7 @@ from ._model import SampleInvoice
 
 TRUTH_FORMAT: Final = {"ubl": "ubl", "cii": "cii", "hybrid_pdf": "facturx-pdf", "text_pdf": "text-pdf",
                        "scan": "scan-image", "scan_pdf": "scan-pdf", "fatturapa": "fatturapa",
-                       "fatturapa_p7m": "fatturapa"}
+                       "fatturapa_p7m": "fatturapa", "text_pdf_hard": "text-pdf"}
 
 
 def _num(value: Decimal) -> float:

@@ -53,7 +53,7 @@ def _samples(sub: Sub) -> None:
     p.add_argument("dir", type=Path)
     p.add_argument("--count", type=int, default=20)
     p.add_argument("--formats", default="ubl", help="comma-separated: ubl,cii,hybrid_pdf,text_pdf,scan,scan_pdf,"
-                   "fatturapa,fatturapa_p7m")
+                   "fatturapa,fatturapa_p7m (and text_pdf_hard)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=lambda a: actions.samples(a.dir, a.count, a.formats.split(","), a.seed))
 

@@ -112,3 +112,32 @@ def test_text_only_scores_pdf_rows_on_visible_values(corpus: Path, tmp_path: Pat
     assert {r.extractor for r in result.rows} <= {"text", "none"}
     gross_scored = [r for r in result.rows if any(f == "total_gross" for f, _ in r.scored)]
     assert len(gross_scored) == 1
+
+
+def test_hard_layouts_get_a_column_and_the_self_check_split(tmp_path: Path) -> None:
+    from datetime import date
+
+    from agents.samples import generate_samples
+
+    generate_samples(tmp_path / "hard", 6, ("text_pdf_hard",), seed=7, base_date=date(2026, 3, 1))
+    generate_samples(tmp_path / "std", 3, ("text_pdf",), seed=2, base_date=date(2026, 3, 1))
+    report = run_eval(tmp_path)
+    held = sum(json.loads(line)["held_out_layout"] for line in (tmp_path / "hard" / "truth.jsonl").open())
+    assert 0 < held < 6
+    assert [s.format for s in report.by_format] == ["text_pdf", "text_pdf/hard", "text_pdf/hard/held-out"]
+    assert [s.rows for s in report.by_format] == [3, 6 - held, held]
+    hard = report.self_check("text_pdf/hard")
+    assert hard.accepted + hard.sent == 6 - held
+    assert hard.accepted_fields + hard.sent_fields == (6 - held) * len(KEY_FIELDS)
+    wrong = sum(not ok for r in report.rows if r.column == "text_pdf/hard" for _, ok in r.scored)
+    assert hard.accepted_wrong + hard.sent_wrong == wrong
+    assert all(r.escalated is not None for r in report.rows)  # every one was read by the text reader
+    table = format_report(report)
+    assert "text_pdf/hard" in table and "the self-check accepts" in table and "among sent on" in table
+    data = json.loads(report_to_json(report))
+    assert data["self_check"]["text_pdf/hard"]["accepted"] == hard.accepted
+
+
+def test_structured_rows_are_not_put_to_the_text_self_check(report: EvalReport) -> None:
+    assert all(r.escalated is None for r in report.rows if r.extractor in ("ubl", "cii"))
+    assert report.self_check().accepted + report.self_check().sent == 0

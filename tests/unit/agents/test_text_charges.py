@@ -4,25 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from agents.readers.pdf_text import TextLine, Word, line_from_words
+from _lines import page
+
 from agents.readers.text_charges import Adjustment, reachable_nets, reconcile
 from agents.readers.text_reader import read_text
 
 D = Decimal
 
 
-def _page(rows: list[list[tuple[float, str]]], size: float = 10.0) -> tuple[TextLine, ...]:
-    """Hand-made lines: each row is a list of (x, text) cells, one text line per cell."""
-    lines: list[TextLine] = []
-    for i, cells in enumerate(rows):
-        y = 50.0 + i * 1.4 * size
-        for x, text in cells:
-            words, pos = [], x
-            for token in text.split(" "):
-                words.append(Word(pos, y, pos + 0.5 * size * len(token), y + size, token))
-                pos += 0.5 * size * (len(token) + 1)
-            lines.append(line_from_words(0, words))
-    return tuple(lines)
+_page = page
 
 
 _HEAD: list[list[tuple[float, str]]] = [

@@ -8,9 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from _lines import page
 
 from agents.readers.labels import Field, find_labels, phrases, shared_fields
-from agents.readers.pdf_text import TextLine, Word, line_from_words, page_text, pdf_lines
+from agents.readers.pdf_text import page_text, pdf_lines
 from agents.readers.text_reader import read_text, read_text_pdf
 
 _KEY_FIELDS = ("invoice_number", "issue_date", "currency", "total_gross")
@@ -89,18 +90,7 @@ def test_pdf_lines_have_words_boxes_and_no_invented_spaces(corpus: Path) -> None
     assert all(w.x0 <= w.x1 and w.y0 < w.y1 for line in pages[0] for w in line.words)
 
 
-def _page(rows: list[list[tuple[float, str]]], size: float = 10.0) -> tuple[TextLine, ...]:
-    """Hand-made lines: each row is a list of (x, text) cells, one text line per cell."""
-    lines: list[TextLine] = []
-    for i, cells in enumerate(rows):
-        y = 50.0 + i * 1.4 * size
-        for x, text in cells:
-            words, pos = [], x
-            for token in text.split(" "):
-                words.append(Word(pos, y, pos + 0.5 * size * len(token), y + size, token))
-                pos += 0.5 * size * (len(token) + 1)
-            lines.append(line_from_words(0, words))
-    return tuple(lines)
+_page = page
 
 
 def test_french_layout_with_spaced_thousands_and_amount_due() -> None:
