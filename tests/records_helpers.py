@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from agents.bench_score import sample_extracted
 from agents.score import ScoreResult, scored_event
 from schemas import Decision, InvoiceScored, LineItem, Reason
+from tools.bench.score import sample_extracted
 
 RECORD_TABLES = ("invoices", "invoice_lines", "invoice_extractions", "decisions", "vendors")
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

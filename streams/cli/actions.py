@@ -63,7 +63,7 @@ def tail_topic(settings: Settings, name: str, dlq: bool) -> str:
 
 def samples(out_dir: Path, count: int, formats: Sequence[str], seed: int) -> int:
     """Generate `count` synthetic invoices into `out_dir` with their truth.jsonl."""
-    from agents.samples import generate_samples
+    from tools.samples import generate_samples
 
     rows = generate_samples(out_dir, count, formats=tuple(f.strip() for f in formats if f.strip()), seed=seed)
     sys.stderr.write(f"wrote {len(rows)} documents and truth.jsonl to {out_dir}\n")
@@ -165,8 +165,8 @@ def demo(settings: Settings, count: int, formats: Sequence[str], timeout_s: floa
 
 def evaluate(root: Sequence[Path], text_only: bool, as_json: bool) -> int:
     """Print the accuracy table (or JSON) of detect + local extraction against the truth files."""
-    from agents.eval_report import format_report, report_to_json
-    from agents.evaluate import run_eval
+    from tools.eval_report import format_report, report_to_json
+    from tools.evaluate import run_eval
 
     report = run_eval(root, text_only=text_only)
     sys.stdout.write((report_to_json(report) if as_json else format_report(report)) + "\n")
@@ -176,11 +176,11 @@ def evaluate(root: Sequence[Path], text_only: bool, as_json: bool) -> int:
 def bench(what: str, root: Path, repeat: int) -> int:
     """Print a micro-benchmark's figures."""
     if what == "detect":
-        from agents.bench_detect import bench_figures, format_bench
+        from tools.bench.detect import bench_figures, format_bench
 
         sys.stdout.write(format_bench(bench_figures(root, repeat)) + "\n")
     else:
-        from agents.bench_score import bench_score
+        from tools.bench.score import bench_score
 
         sys.stdout.write(f"score: median {bench_score(20_000):.1f} us per invoice (target < 200 us)\n")
     return 0
@@ -188,7 +188,7 @@ def bench(what: str, root: Path, repeat: int) -> int:
 
 def bench_records(settings: Settings, count: int, repeat: int) -> int:
     """Print the record-store and score benchmark figures."""
-    from agents.bench_records import bench_figures, format_figures
+    from tools.bench.records import bench_figures, format_figures
 
     figures = bench_figures(settings.postgres_dsn.get_secret_value(), count=count, repeat=repeat)
     sys.stdout.write(format_figures(figures) + "\n")
@@ -197,7 +197,7 @@ def bench_records(settings: Settings, count: int, repeat: int) -> int:
 
 def bench_paid(count: int, rate: int, latency: float) -> int:
     """Paid extraction through the endpoint pool against the local fake: one endpoint, then two."""
-    from streams.azure.bench import bench_paid_scaling, format_report
+    from tools.bench.paid_quota import bench_paid_scaling, format_report
 
     sys.stdout.write(format_report(asyncio.run(bench_paid_scaling(count, rate, latency))) + "\n")
     return 0
@@ -206,7 +206,7 @@ def bench_paid(count: int, rate: int, latency: float) -> int:
 def bench_api(settings: Settings, rate: float, duration_s: float, connections: int, query: str,
               writes_per_s: float) -> int:
     """Fill Redis with a tenant's day of metrics, serve the API on loopback, drive it at `rate`; print figures."""
-    from tools.bench_api import ApiBenchConfig, format_api_bench, run_api_bench
+    from tools.bench.api import ApiBenchConfig, format_api_bench, run_api_bench
 
     config = ApiBenchConfig(rate=rate, duration_s=duration_s, connections=connections, query=query,
                             writes_per_s=writes_per_s)

@@ -168,7 +168,7 @@ def _bench_e2e(kinds: Sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def run(args: argparse.Namespace) -> int:
-        from streams.cli.bench_e2e import config_from_args, run
+        from tools.bench.stages import config_from_args, run
 
         return run(Settings(), config_from_args(args))
 

@@ -24,12 +24,12 @@ from config.settings import Settings
 from config.topics import SCORED
 from schemas import InvoiceScored
 from streams.admin import ensure_topics, wait_for_workers
-from streams.bench import PAID_FORMATS, start_fake, stop_children
 from streams.codecs import decode
 from streams.publisher import Publisher, received_for_file
 from streams.reader import topic_reader
 from streams.sinks.redis import RedisStores, connect_redis
 from streams.topics import topic_name
+from tools.bench import PAID_FORMATS, start_fake, stop_children
 
 
 async def start_worker(env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
@@ -71,7 +71,7 @@ async def run_demo(settings: Settings, count: int, formats: Sequence[str], timeo
                    serve: bool = False) -> int:
     """Run the demo; exit code 0 when every invoice was scored in time. With `serve`, the worker and the API
     service then keep running, the dashboard's address printed, until Ctrl-C."""
-    from agents.samples import generate_samples
+    from tools.samples import generate_samples
 
     await ensure_topics(settings)
     out = Path(tempfile.mkdtemp(prefix="invoiceflow-demo-"))

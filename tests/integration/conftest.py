@@ -111,7 +111,7 @@ def settings(stack: None, run_id: str, tmp_path_factory: pytest.TempPathFactory)
 
 
 async def _delete_test_topics(settings: Settings) -> None:
-    from streams.bench._housekeeping import delete_topics
+    from tools.bench._housekeeping import delete_topics
 
     for prefix in (settings.topic_prefix, settings.app_id):
         await delete_topics(settings, prefix)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from agents.samples import generate_samples
 from config.settings import Settings
 from schemas import InvoiceReceived
 from streams.admin import ensure_topics, wait_for_workers
@@ -19,6 +18,7 @@ from streams.dlq import ReplayOptions, Selection, list_dead_letters, replay
 from streams.publisher import received_for_file
 from tests.integration.kafka_helpers import collect, produce
 from tests.integration.test_pipeline import _rows, _wait_for
+from tools.samples import generate_samples
 
 pytestmark = pytest.mark.integration
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from agents.samples import generate_samples
 from config.settings import Settings
 from schemas import InvoiceScored
 from streams.publisher import received_for_file
 from tests.integration.kafka_helpers import collect, produce
+from tools.samples import generate_samples
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from aiokafka.structs import TopicPartition
 
-from agents.samples import generate_samples
 from config.settings import Settings
 from config.topics import STAGES, retry_topic
 from schemas import InvoiceReceived
@@ -23,6 +22,7 @@ from streams.lanes import subscriptions
 from streams.publisher import received_for_file
 from tests.integration.kafka_helpers import collect, produce
 from tests.integration.test_pipeline import _rows, _wait_for
+from tools.samples import generate_samples
 
 pytestmark = pytest.mark.integration
 

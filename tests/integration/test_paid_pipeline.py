@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from agents.samples import generate_samples
 from config.settings import Settings
 from infra.fake_azure_di._fields import FakeDocument, invoice_fields
 from infra.fake_azure_di.server import FakeAzureDI, FakeConfig
@@ -19,6 +18,7 @@ from schemas import InvoiceScored
 from streams.deadletters import view_of
 from streams.publisher import received_for_file
 from tests.integration.kafka_helpers import collect, produce
+from tools.samples import generate_samples
 
 pytestmark = pytest.mark.integration
 

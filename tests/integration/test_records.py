@@ -16,9 +16,9 @@ import pytest_asyncio
 from agents.aggregate import vendors_learned
 from agents.vendors import vendor_facts
 from schemas import Decision, InvoiceScored
-from streams.sinks.bench import rows_of
 from streams.sinks.postgres import PostgresRecords
 from tests.records_helpers import RECORD_TABLES, dump, scored
+from tools.bench.sinks import rows_of
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from agents.samples import generate_samples
 from config.settings import Settings
 from streams.admin import ensure_topics
 from streams.cli import main
@@ -17,6 +16,7 @@ from streams.deadletters import view_of
 from streams.dlq import ReplayOptions, Selection, replay
 from streams.publisher import received_for_file
 from tests.integration.kafka_helpers import collect, produce
+from tools.samples import generate_samples
 
 pytestmark = pytest.mark.integration
 

@@ -19,11 +19,11 @@ import pytest_asyncio
 from agents.aggregate import aggregate, vendors_learned
 from config.settings import Settings
 from schemas import Decision, InvoiceScored
-from streams.sinks.bench import rows_of
 from streams.sinks.migrations import apply_migrations, migration_files
 from streams.sinks.postgres import PostgresRecords
 from streams.sinks.redis import RedisStores
 from tests.records_helpers import RECORD_TABLES, dump, scored
+from tools.bench.sinks import rows_of
 
 pytestmark = pytest.mark.integration
 

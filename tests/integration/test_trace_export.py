@@ -22,11 +22,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from agents.samples import generate_samples
 from config.settings import Settings
 from streams.admin import wait_for_workers
 from streams.publisher import Publisher, received_for_file
 from tests.integration.test_pipeline import _rows, _wait_for
+from tools.samples import generate_samples
 
 pytestmark = pytest.mark.integration
 

@@ -13,12 +13,12 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from agents.samples import generate_samples
 from config.settings import Settings
 from config.topics import STAGES
 from streams.admin import wait_for_workers
 from streams.publisher import Publisher, received_for_file
 from tests.integration.test_pipeline import _rows, _wait_for
+from tools.samples import generate_samples
 
 pytestmark = pytest.mark.integration
 

@@ -56,7 +56,7 @@ class Message:
 
 def documents(cache: Path, count: int, seed: int) -> list[Path]:
     """`count` generated documents, cached per (count, seed)."""
-    from agents.samples import generate_samples
+    from tools.samples import generate_samples
 
     root = cache / f"docs-{seed}-{count}"
     truth = root / "truth.jsonl"

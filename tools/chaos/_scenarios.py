@@ -20,7 +20,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from streams.admin import ensure_topics, wait_for_workers
-from streams.bench._housekeeping import delete_redis_keys, delete_rows, delete_topics
+from tools.bench._housekeeping import delete_redis_keys, delete_rows, delete_topics
 from tools.chaos._load import Message, Upstream, documents, hostile, invoices, publish_unreadable
 from tools.chaos._stack import ChaosStack
 from tools.chaos._tally import Tally, dead_letters, rows, scored_counters, tally

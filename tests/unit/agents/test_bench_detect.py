@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from agents.bench_detect import bench_detect, bench_figures, format_bench
+from tools.bench.detect import bench_detect, bench_figures, format_bench
 
 
 def test_bench_reports_a_median_per_detected_format(tmp_path: Path, corpus: Path) -> None:

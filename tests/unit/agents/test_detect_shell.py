@@ -6,7 +6,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from agents.detect import detect_agent
-from agents.samples import generate_samples
 from config.policy import PolicyReloader
 from config.settings import Settings
 from schemas import DocumentDetected, Route
@@ -16,6 +15,7 @@ from streams.fetch import DocumentFetcher
 from streams.publisher import received_for_file
 from streams.sinks.fakes import FakeDedupeIndex
 from streams.stage import Inbound, Outbound
+from tools.samples import generate_samples
 
 
 class _Resources:

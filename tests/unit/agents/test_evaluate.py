@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.eval_report import format_report, report_to_json
-from agents.evaluate import KEY_FIELDS, EvalReport, expected_doc_type, run_eval
 from schemas import DocType
+from tools.eval_report import format_report, report_to_json
+from tools.evaluate import KEY_FIELDS, EvalReport, expected_doc_type, run_eval
 
 ACCEPTANCE_FORMATS = ("ubl", "cii", "hybrid_pdf")
 
@@ -117,7 +117,7 @@ def test_text_only_scores_pdf_rows_on_visible_values(corpus: Path, tmp_path: Pat
 def test_hard_layouts_get_a_column_and_the_self_check_split(tmp_path: Path) -> None:
     from datetime import date
 
-    from agents.samples import generate_samples
+    from tools.samples import generate_samples
 
     generate_samples(tmp_path / "hard", 6, ("text_pdf_hard",), seed=7, base_date=date(2026, 3, 1))
     generate_samples(tmp_path / "std", 3, ("text_pdf",), seed=2, base_date=date(2026, 3, 1))

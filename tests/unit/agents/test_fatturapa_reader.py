@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from agents.detect import DetectLimits, detect, detected_events
-from agents.evaluate import run_eval
 from agents.extract import detection_of, extract_local
 from agents.readers.cades import EnvelopeError, looks_signed, unwrap_signed
-from agents.samples import generate_samples
-from agents.samples._p7m import sign_p7m
 from schemas import DocType, DocumentFormat, DocumentRef, InvoiceReceived, Route, part_invoice_id
+from tools.evaluate import run_eval
+from tools.samples import generate_samples
+from tools.samples._p7m import sign_p7m
 
 LIMITS = DetectLimits()
 NOW = datetime(2026, 6, 2, tzinfo=UTC)

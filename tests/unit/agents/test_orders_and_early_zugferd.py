@@ -14,12 +14,12 @@ import pytest
 from agents.detect import DetectLimits, detect
 from agents.extract import extract_local
 from agents.readers import pdf
-from agents.samples import SampleInvoice, make_invoice
-from agents.samples._facturx import make_hybrid
-from agents.samples._order_x import ORDER_RESPONSE, render_order_x
-from agents.samples._pdf import render_pdf
-from agents.samples._templates import layout_invoice
 from schemas import DocType, DocumentFormat, Route
+from tools.samples import SampleInvoice, make_invoice
+from tools.samples._facturx import make_hybrid
+from tools.samples._order_x import ORDER_RESPONSE, render_order_x
+from tools.samples._pdf import render_pdf
+from tools.samples._templates import layout_invoice
 
 LIMITS = DetectLimits()
 _RC_NAMESPACE = "urn:un:unece:uncefact:data:standard:CBFBUY:5"

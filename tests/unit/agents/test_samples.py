@@ -1,4 +1,4 @@
-"""Tests of the synthetic invoice generator (agents.samples): arithmetic, identifiers, formats, determinism."""
+"""Tests of the synthetic invoice generator (tools.samples): arithmetic, identifiers, formats, determinism."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from agents.samples import (
+from tools.samples import (
     FORMATS,
     SampleInvoice,
     generate_samples,
@@ -26,10 +26,10 @@ from agents.samples import (
     render_cii,
     render_ubl,
 )
-from agents.samples._checksums import make_iban, make_vat_id, valid_bic, valid_iban, valid_rf, valid_vat_id
-from agents.samples._invoice import invoice_number
-from agents.samples._parties import buyer_pool, seller_pool
-from agents.samples._words import COUNTRIES
+from tools.samples._checksums import make_iban, make_vat_id, valid_bic, valid_iban, valid_rf, valid_vat_id
+from tools.samples._invoice import invoice_number
+from tools.samples._parties import buyer_pool, seller_pool
+from tools.samples._words import COUNTRIES
 
 EN16931_FORMATS = ("ubl", "cii", "hybrid_pdf", "text_pdf", "scan", "scan_pdf")
 

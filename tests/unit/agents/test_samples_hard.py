@@ -1,4 +1,4 @@
-"""Tests of the hard text-PDF family of the generator (agents.samples._hard, _hard_words)."""
+"""Tests of the hard text-PDF family of the generator (tools.samples._hard, _hard_words)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from agents.samples import generate_samples, make_invoice
-from agents.samples._hard import HARD_TEMPLATES, HELD_OUT, HELD_OUT_ROUND, TUNED, layout_hard
-from agents.samples._hard_words import long_date, money, number_text, wording
-from agents.samples._layout import Text
-from agents.samples._model import q2
+from tools.samples import generate_samples, make_invoice
+from tools.samples._hard import HARD_TEMPLATES, HELD_OUT, HELD_OUT_ROUND, TUNED, layout_hard
+from tools.samples._hard_words import long_date, money, number_text, wording
+from tools.samples._layout import Text
+from tools.samples._model import q2
 
 BASE = date(2026, 3, 1)
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from agents.bench_score import bench_score, sample_extracted
 from agents.score import ScoreContext, ScoreResult, action_for, score, score_event, scored_event
 from config.policy import TenantPolicy, load_policy_book
 from schemas import (
@@ -24,6 +23,7 @@ from schemas import (
     Route,
     event_id_for,
 )
+from tools.bench.score import bench_score, sample_extracted
 
 NOW = datetime(2024, 5, 3, 9, 30, tzinfo=UTC)
 KNOWN = ScoreContext(vendor_known=True)
@@ -268,7 +268,7 @@ def test_a_sure_reading_is_approved_without_reasons() -> None:
 
 def test_every_decision_short_of_auto_approval_gives_a_reason(tmp_path: Path) -> None:
     """Synthetic text PDFs, read locally, then made doubtful field by field: never a silent review."""
-    samples = pytest.importorskip("agents.samples")
+    samples = pytest.importorskip("tools.samples")
     from agents.readers.text_reader import read_text_pdf
 
     rows = samples.generate_samples(tmp_path, 12, formats=("text_pdf",), seed=29, base_date=date(2026, 6, 1))

@@ -210,7 +210,7 @@ def test_labels_prefer_the_longest_phrase_and_cover_six_languages() -> None:
 
 
 def test_synthetic_text_pdfs(tmp_path: Path) -> None:
-    samples = pytest.importorskip("agents.samples")
+    samples = pytest.importorskip("tools.samples")
     rows = samples.generate_samples(tmp_path, 12, formats=("text_pdf",), seed=5, base_date=date(2026, 6, 1))
     hits = dict.fromkeys(_KEY_FIELDS, 0)
     sure = 0

@@ -12,14 +12,14 @@ import pytest
 
 from config.settings import Settings
 from schemas import InvoiceReceived
-from streams.bench import BenchConfig, PureCost, as_json, format_table, parse_mix, plan_stages
-from streams.bench._analyse import ceiling, outcome, stage_figures
-from streams.bench._collect import Arrival, ScoredCollector
-from streams.bench._figures import Figures, Latency, RunInfo, Series
-from streams.bench._monitor import OffsetSample
-from streams.bench._publish import prepare, stamp
-from streams.bench._stats import per_second, percentile, steady_window, sustained
 from streams.errors import ConfigError
+from tools.bench import BenchConfig, PureCost, as_json, format_table, parse_mix, plan_stages
+from tools.bench._analyse import ceiling, outcome, stage_figures
+from tools.bench._collect import Arrival, ScoredCollector
+from tools.bench._figures import Figures, Latency, RunInfo, Series
+from tools.bench._monitor import OffsetSample
+from tools.bench._publish import prepare, stamp
+from tools.bench._stats import per_second, percentile, steady_window, sustained
 
 
 def test_mix_classes_spread_over_their_formats_and_shares_sum_to_one() -> None:
@@ -134,7 +134,7 @@ def test_sustained_throughput_in_a_closed_loop_ignores_the_backlog_and_the_drain
 
 
 def test_the_pure_cost_is_bracketed_around_the_run_in_stage_order() -> None:
-    from streams.bench._run import bracket
+    from tools.bench._run import bracket
 
     before = PureCost({"detect": 0.001, "extract": 0.002}, codec_s=0.0002, documents=10)
     after = PureCost({"detect": 0.003, "extract": 0.002}, codec_s=0.0004, documents=10)

@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from agents.detect import DetectLimits, detect, detected_event
 from agents.extract import detection_of, extract_local, extracted_event, local_route
 from agents.paid import Extraction
-from agents.samples import generate_samples
 from agents.score import ScoreContext, score_event
 from config.policy import load_policy_book
 from config.settings import Settings
@@ -20,6 +19,7 @@ from schemas import DocumentDetected, DocumentRef, InvoiceExtracted, InvoiceRece
 from streams.codecs import decode, encode, peek_ids, remember_encoded
 from streams.errors import DecodeError, SchemaError
 from streams.publisher import received_for_file
+from tools.samples import generate_samples
 
 
 def _event() -> InvoiceReceived:

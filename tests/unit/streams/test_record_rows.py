@@ -19,9 +19,9 @@ from streams.sinks._record_rows import (
     vendor_master_columns,
 )
 from streams.sinks._record_sql import RECORD_BATCH, RECORD_PARAMETERS, VENDOR_MASTER
-from streams.sinks.bench import rows_of
 from streams.sinks.postgres import PostgresRecords
 from tests.records_helpers import scored
+from tools.bench.sinks import rows_of
 
 
 def test_latest_per_invoice_keeps_the_newest_event_of_each_invoice_in_first_seen_order() -> None:

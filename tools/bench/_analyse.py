@@ -18,12 +18,12 @@ from decimal import Decimal
 import psutil
 
 from config.topics import STAGES
-from streams.bench._ceiling import RawChain
-from streams.bench._collect import Arrival
-from streams.bench._config import PureCost
-from streams.bench._figures import Ceiling, Latency, ProcessFigure, Series, StageFigure
-from streams.bench._monitor import Group, OffsetSample
-from streams.bench._stats import latency_series, per_second, percentile
+from tools.bench._ceiling import RawChain
+from tools.bench._collect import Arrival
+from tools.bench._config import PureCost
+from tools.bench._figures import Ceiling, Latency, ProcessFigure, Series, StageFigure
+from tools.bench._monitor import Group, OffsetSample
+from tools.bench._stats import latency_series, per_second, percentile
 
 _MB = 1024 * 1024
 

@@ -1,6 +1,6 @@
 """The stage-side half of `invoiceflow bench e2e`: the generator, the pure stage functions, the vendor master.
 
-`streams.bench` is plumbing and may not import `agents/`; this module (in the CLI layer, the one place that
+`tools.bench` is plumbing and may not import `agents/`; this module (in the CLI layer, the one place that
 may) builds its `BenchHooks`. Ceiling (b) times each stage's pure work per invoice with the thread's CPU
 clock, exactly the calls a worker makes between decoding and encoding: detect and its event; the extract
 route (a hybrid PDF is detected again, as the agent does), the local reader and its event; score and its
@@ -17,18 +17,20 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import agents.samples
+import tools.samples
 from agents.aggregate import aggregate
 from agents.detect import DetectLimits, detect, detected_event
 from agents.extract import LocalExtraction, detection_of, extract_local, extracted_event, local_route
 from agents.paid import Extraction
-from agents.samples import generate_samples
 from agents.score import ScoreContext, score_event
 from agents.vendors import vendor_facts
 from config.policy import TenantPolicy, load_policy_book
 from config.settings import Settings
 from schemas import DocumentDetected, InvoiceExtracted, InvoiceReceived, InvoiceScored
-from streams.bench import (
+from streams.codecs import decode, encode
+from streams.publisher import received_for_file
+from streams.sinks.redis import RedisStores, connect_redis
+from tools.bench import (
     DEFAULT_COUNT,
     DEFAULT_PURE_SAMPLE,
     DEFAULT_WINDOW,
@@ -40,10 +42,8 @@ from streams.bench import (
     parse_mix,
     run_bench,
 )
-from streams.bench._config import Rows
-from streams.codecs import decode, encode
-from streams.publisher import received_for_file
-from streams.sinks.redis import RedisStores, connect_redis
+from tools.bench._config import Rows
+from tools.samples import generate_samples
 
 # a fixed "today" for the generator, so cached documents are byte-identical from one day to the next
 BASE_DATE = date(2025, 6, 30)
@@ -61,7 +61,7 @@ def generate(out_dir: Path, count: int, mix: Mapping[str, float], seed: int) -> 
 def generator_version() -> str:
     """A digest of the generator's source: its output changes only when this does."""
     digest = hashlib.sha256()
-    for path in sorted(Path(agents.samples.__file__).parent.glob("*.py")):
+    for path in sorted(Path(tools.samples.__file__).parent.glob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

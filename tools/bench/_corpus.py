@@ -15,8 +15,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.bench._config import BenchConfig, BenchHooks, Rows, mix_label
 from streams.errors import ConfigError
+from tools.bench._config import BenchConfig, BenchHooks, Rows, mix_label
 
 
 @dataclass(frozen=True, slots=True)

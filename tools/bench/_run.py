@@ -28,20 +28,20 @@ import orjson
 from config.settings import Settings
 from config.topics import DETECTED, EXTRACTED, RECEIVED, SCORED, STAGES, dead_letter_topic
 from streams.admin import ensure_topics
-from streams.bench import _analyse as an
-from streams.bench._ceiling import RawChain, capture, run_raw_chain
-from streams.bench._config import BenchConfig, BenchHooks, PureCost, mix_label
-from streams.bench._corpus import Corpus, load_or_generate
-from streams.bench._figures import Figures, RunInfo, as_json
-from streams.bench._housekeeping import clean_up
-from streams.bench._paid import check_wired, needs_paid, start_fake
-from streams.bench._pipeline import Pace, PipelineRun, Services, elapsed, run_pipeline
-from streams.bench._plot import write_plot
-from streams.bench._procs import plan_stages, stop_children
-from streams.bench._publish import prepare
-from streams.bench._stats import sustained
-from streams.bench._table import format_table
 from streams.topics import topic_name
+from tools.bench import _analyse as an
+from tools.bench._ceiling import RawChain, capture, run_raw_chain
+from tools.bench._config import BenchConfig, BenchHooks, PureCost, mix_label
+from tools.bench._corpus import Corpus, load_or_generate
+from tools.bench._figures import Figures, RunInfo, as_json
+from tools.bench._housekeeping import clean_up
+from tools.bench._paid import check_wired, needs_paid, start_fake
+from tools.bench._pipeline import Pace, PipelineRun, Services, elapsed, run_pipeline
+from tools.bench._plot import write_plot
+from tools.bench._procs import plan_stages, stop_children
+from tools.bench._publish import prepare
+from tools.bench._stats import sustained
+from tools.bench._table import format_table
 
 WARMUP_SHARE = 0.1  # latency percentiles leave out the first 10% of invoices sent (workers warming up)
 HOP_COST_S = 0.000_2  # a Faust hop's CPU per event (DEVELOPERS.md), added to each stage when splitting

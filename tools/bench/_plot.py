@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streams.bench._figures import Figures
+from tools.bench._figures import Figures
 
 
 def write_plot(figures: Figures, path: Path) -> None:

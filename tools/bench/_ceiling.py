@@ -18,14 +18,14 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 
 from config.settings import Settings
-from streams.bench._collect import KeyCollector, wait_done, window_gate
-from streams.bench._housekeeping import create_topics
-from streams.bench._monitor import ProcessSampler, find_servers
-from streams.bench._procs import start_child, stop_children, wait_for_group
-from streams.bench._publish import Prepared, TraceHeaders, make_producer, publish
-from streams.bench._rawhop import HopSpec
-from streams.bench._stats import sustained
 from streams.reader import topic_reader
+from tools.bench._collect import KeyCollector, wait_done, window_gate
+from tools.bench._housekeeping import create_topics
+from tools.bench._monitor import ProcessSampler, find_servers
+from tools.bench._procs import start_child, stop_children, wait_for_group
+from tools.bench._publish import Prepared, TraceHeaders, make_producer, publish
+from tools.bench._rawhop import HopSpec
+from tools.bench._stats import sustained
 
 CAPTURE_PER_TOPIC = 200
 
@@ -69,7 +69,7 @@ async def run_raw_chain(settings: Settings, prefix: str, payloads: Sequence[tupl
                    settings.producer_linger_ms, settings.producer_max_batch_bytes)
     spec_path = work_dir / "rawhop.json"
     spec.dump(spec_path)
-    children = [start_child(f"rawhop-{i}", ["streams.bench._rawhop", str(spec_path)], {}, work_dir)
+    children = [start_child(f"rawhop-{i}", ["tools.bench._rawhop", str(spec_path)], {}, work_dir)
                 for i in range(processes)]
     sampler = ProcessSampler()
     try:

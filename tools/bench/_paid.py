@@ -20,9 +20,9 @@ from pathlib import Path
 import aiohttp
 
 from config.settings import Settings
-from streams.bench._config import PAID_FORMATS
-from streams.bench._procs import Child
 from streams.errors import ConfigError, DependencyUnavailable
+from tools.bench._config import PAID_FORMATS
+from tools.bench._procs import Child
 
 ANALYZE_RPS = 15
 GET_RPS = 50

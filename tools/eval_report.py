@@ -1,6 +1,6 @@
 """Render an evaluation report: the table `invoiceflow eval` prints, and its `--json` form.
 
-Kept apart from the scoring in `agents.evaluate` so the numbers and their presentation change independently.
+Kept apart from the scoring in `tools.evaluate` so the numbers and their presentation change independently.
 The table has one column per format and one row per metric, each cell ``percent (correct/total)``, then the
 share routed to paid extraction, the rows the corpus marks invalid, and the first mismatches for diagnosis.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agents.evaluate import KEY_FIELDS, EvalReport, FormatScore, SelfCheck
+from tools.evaluate import KEY_FIELDS, EvalReport, FormatScore, SelfCheck
 
 __all__ = ["format_report", "report_to_dict", "report_to_json"]
 
@@ -30,7 +30,7 @@ def format_report(report: EvalReport) -> str:
     """Render the report as a plain-text table.
 
     Args:
-        report: The result of `agents.evaluate.run_eval`.
+        report: The result of `tools.evaluate.run_eval`.
 
     Returns:
         The table and notes, lines joined with newlines.

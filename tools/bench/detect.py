@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.detect import DetectLimits, detect
-from agents.evaluate import iter_truth
 from agents.extract import extract_local
+from tools.evaluate import iter_truth
 
 __all__ = ["BenchFigure", "bench_detect", "bench_figures", "format_bench"]
 

@@ -7,7 +7,7 @@ chain on the same broker and payloads, and reports our throughput as a share of 
 per invoice). It lives in `streams/` and borrows the stage code through `BenchHooks` from the CLI layer.
 """
 
-from streams.bench._config import (
+from tools.bench._config import (
     DEFAULT_COUNT,
     DEFAULT_PURE_SAMPLE,
     DEFAULT_WINDOW,
@@ -20,11 +20,11 @@ from streams.bench._config import (
     PureCost,
     parse_mix,
 )
-from streams.bench._figures import Figures, as_json
-from streams.bench._paid import PaidFake, start_fake
-from streams.bench._procs import plan_stages, stop_children
-from streams.bench._run import run_bench
-from streams.bench._table import format_table
+from tools.bench._figures import Figures, as_json
+from tools.bench._paid import PaidFake, start_fake
+from tools.bench._procs import plan_stages, stop_children
+from tools.bench._run import run_bench
+from tools.bench._table import format_table
 
 __all__ = [
     "DEFAULT_COUNT",

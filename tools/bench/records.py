@@ -3,7 +3,7 @@
 Two numbers decide whether the back half of the pipeline keeps up: how many rows per second reach
 PostgreSQL (the batch statement against one INSERT per row, same rows, same run; target at least 20x) and
 how long the pure score takes per invoice (target a median under 0.2 ms). Events are the typical invoice
-of `agents.bench_score` (five lines), scored auto_approve, written for a scratch tenant that is deleted
+of `tools.bench.score` (five lines), scored auto_approve, written for a scratch tenant that is deleted
 afterwards. Speed is printed, never asserted.
 """
 
@@ -15,11 +15,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from agents.bench_score import bench_score, sample_extracted
 from agents.score import ScoreResult, scored_event
 from schemas import Decision, InvoiceScored
-from streams.sinks.bench import RecordFigures, bench_records
 from streams.sinks.postgres import open_pool
+from tools.bench.score import bench_score, sample_extracted
+from tools.bench.sinks import RecordFigures, bench_records
 
 _T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

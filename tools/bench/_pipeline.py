@@ -24,12 +24,12 @@ from tqdm import tqdm
 
 from config.settings import Settings
 from config.topics import RECEIVED, SCORED, all_topics
-from streams.bench._collect import Arrival, ScoredCollector, wait_done, window_gate
-from streams.bench._monitor import Group, OffsetPoller, OffsetSample, ProcessSampler, find_servers
-from streams.bench._procs import start_workers, stop_children, wait_for_group
-from streams.bench._publish import Prepared, TraceHeaders, make_producer, publish
 from streams.reader import topic_reader
 from streams.topics import topic_name
+from tools.bench._collect import Arrival, ScoredCollector, wait_done, window_gate
+from tools.bench._monitor import Group, OffsetPoller, OffsetSample, ProcessSampler, find_servers
+from tools.bench._procs import start_workers, stop_children, wait_for_group
+from tools.bench._publish import Prepared, TraceHeaders, make_producer, publish
 
 _FINAL_OFFSETS_WAIT_S = 1.5  # the workers commit every second: one more poll sees the last commit
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from streams.bench._figures import (
+from tools.bench._figures import (
     OLD_PLATFORM_COST_USD,
     TARGET_EFFICIENCY,
     TARGET_P99_MS,

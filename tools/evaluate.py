@@ -317,7 +317,7 @@ def run_eval(
         limits: Detection limits; the defaults of `Settings` when None.
 
     Returns:
-        The report (see `agents.eval_report` for the table and JSON renderings).
+        The report (see `tools.eval_report` for the table and JSON renderings).
     """
     limits = limits or DetectLimits()
     roots = [root] if isinstance(root, Path) else list(root)
