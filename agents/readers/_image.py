@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from agents.readers._errors import RefusedError
+
 __all__ = ["IMAGE_MAGIC", "ImageProbe", "ImageRefusedError", "image_kind", "probe_image"]
 
 IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -24,13 +26,8 @@ IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
-class ImageRefusedError(Exception):
+class ImageRefusedError(RefusedError):
     """The image is refused; `code` is ``image_bomb``, ``image_corrupt`` or ``image_too_many_pages``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,22 +12,10 @@ from __future__ import annotations
 import time
 
 from agents.readers._detection import Detection, reason
+from agents.readers._errors import BudgetExceededError, RefusedError
 from schemas import DocType, DocumentFormat, Route
 
 __all__ = ["BudgetExceededError", "RefusedError", "check_budget", "invalid", "unsupported"]
-
-
-class RefusedError(Exception):
-    """A reader refused its input; `code` is the stable reason code (a Reason.code), `message` says why."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class BudgetExceededError(Exception):
-    """Detection ran past its deadline; `agents.detect.detect` turns this into ``time_budget_exceeded``."""
 
 
 def invalid(code: str, message: str, fmt: DocumentFormat = DocumentFormat.UNSUPPORTED) -> Detection:

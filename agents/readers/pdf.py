@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from agents.readers._errors import RefusedError
+
 __all__ = [
     "AttachmentInfo",
     "PdfRefusedError",
@@ -27,13 +29,8 @@ __all__ = [
 ]
 
 
-class PdfRefusedError(Exception):
+class PdfRefusedError(RefusedError):
     """The PDF cannot be read safely; `code` is the stable reason code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

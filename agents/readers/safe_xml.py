@@ -13,6 +13,8 @@ import threading
 
 from lxml import etree
 
+from agents.readers._errors import RefusedError
+
 __all__ = ["XmlRefusedError", "hardened_parser", "parse_xml", "scan_prolog"]
 
 _LOCAL = threading.local()
@@ -40,13 +42,8 @@ _UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff", b"<\x00?\x00", b"\x00<\x00?")
 _PROLOG_SCAN_LIMIT = 64 * 1024
 
 
-class XmlRefusedError(Exception):
+class XmlRefusedError(RefusedError):
     """The XML was refused; `code` is the stable reason code (a Reason.code)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _prolog_text(data: bytes) -> str:
