@@ -72,6 +72,18 @@ function line(svg, values) {
   svg.replaceChildren(p);
 }
 
+const WINDOW_S = { minute: 60, hour: 3600, day: 86400 };
+
+// Every bucket of [from, to), in order: the series lists only buckets that hold something (null elsewhere),
+// so a quiet hour shows as a gap in time, not as two neighbouring bars.
+function timeline(m) {
+  const step = WINDOW_S[m.window] * 1000;
+  const held = new Map(m.series.map((b) => [Date.parse(b.start), b]));
+  const out = [];
+  for (let t = Date.parse(m.from); t < Date.parse(m.to) && out.length < 2000; t += step) out.push(held.get(t) || null);
+  return out;
+}
+
 async function refreshMetrics() {
   const m = await api("/api/v1/metrics" + query({ tenant: state.tenant, window: state.window }));
   const t = m.totals;
@@ -82,8 +94,9 @@ async function refreshMetrics() {
   $("kpi-dead").textContent = number(t.dead_letters.total);
   $("kpi-latency").textContent = [t.latency.p50_ms, t.latency.p95_ms, t.latency.p99_ms].map(ms).join(" / ") + " ms";
   $("kpi-paid").textContent = number(t.paid_pages) + " / $" + (t.cost_micro_usd / 1e6).toFixed(2);
-  bars($("chart-throughput"), m.series.map((b) => b.scored));
-  line($("chart-latency"), m.series.map((b) => b.latency.p95_ms || 0));
+  const buckets = timeline(m);
+  bars($("chart-throughput"), buckets.map((b) => (b ? b.scored : 0)));
+  line($("chart-latency"), buckets.map((b) => (b ? b.latency.p95_ms || 0 : 0)));
   fill($("table-decisions"), t.decisions);
   fill($("table-routes"), t.routes);
   fill($("table-formats"), t.formats);
