@@ -13,7 +13,17 @@ import faust
 
 from config.settings import Settings
 from streams.topics import TopicRegistry
-from streams.tracing import make_tracing
+from streams.tracing import Headers, make_tracing
+
+
+class FaustProducer:
+    """The Faust app's producer, as the stage runner's `Producer`."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None, headers: Headers) -> object:
+        return await self._app.producer.send(topic, key, value, None, None, headers)
 
 
 def create_app(settings: Settings) -> Any:

@@ -43,7 +43,7 @@ from streams.errors import InvoiceflowError, OutputRejected, UnreadableRecord
 from streams.headers import latest_not_before
 from streams.intake import Intake
 from streams.kafka_clients import worker_consumer, worker_producer
-from streams.lanes import Lane, Pauses, Record, RunnerHost, subscriptions
+from streams.lanes import Lane, Pauses, Record, subscriptions
 from streams.offsets import OffsetBook
 from streams.parking import Parking
 from streams.sinks import DeadLetterFact
@@ -79,7 +79,6 @@ class KafkaStageWorker:
         self.producer = worker_producer(s)
         self.consumer = worker_consumer(s)
         self.tracing = make_tracing(s, "invoiceflow-worker", s.app_id)
-        self.host = RunnerHost(settings, self.tracing.tracer)
         self.lanes: dict[str, Lane] = {}
         self.topics: dict[str, str] = {}
         self.retry_topics: set[str] = set()

@@ -1,5 +1,5 @@
 """What the Kafka worker (`streams/kafka_worker.py`) is made of besides its clients (`streams.kafka_clients`):
-a lane per stage, the stage runner's host, the topics a stage reads, and why each partition is paused. The
+a lane per stage, the topics a stage reads, and why each partition is paused. The
 loop that drives them is there.
 """
 
@@ -9,7 +9,7 @@ import asyncio
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
@@ -20,14 +20,6 @@ from streams.stage import StageRunner
 from streams.topics import topic_name
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
-
-
-@dataclass(slots=True)
-class RunnerHost:
-    """What a `StageRunner` needs from its host: settings and a tracer (the worker sends what it routes)."""
-
-    invoiceflow_settings: Settings
-    invoiceflow_tracer: Any
 
 
 @dataclass(slots=True)

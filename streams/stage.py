@@ -24,10 +24,11 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry import trace
 
+from config.settings import Settings
 from config.topics import STAGES, dead_letter_topic, retry_topic
 from streams.codecs import M, decode, peek_ids
 from streams.deadletters import INVOICE_HEADER, TENANT_HEADER, Failure, Origin, dead_letter_headers
@@ -161,21 +162,29 @@ class StageStats:
     batch_seconds: Buckets = field(default_factory=lambda: Buckets(BATCH_SECONDS))
 
 
-class StageRunner:
-    """Consumes a stage's stream in batches and routes every outcome."""
+class Producer(Protocol):
+    """Where a runner that sends its own outputs (the Faust adapter) sends them."""
 
-    def __init__(self, app: Any, stage: str, handler: BatchHandler, *,
-                 retry_delays_s: Sequence[float] = (10.0, 60.0, 600.0), max_in_flight: int = 1,
-                 hold_outages: bool = False) -> None:
-        self.app = app
+    async def send(self, topic: str, key: bytes | None, value: bytes | None, headers: Headers) -> object: ...
+
+
+class StageRunner:
+    """Routes every outcome of a stage's batches: built from the settings, a tracer and, when it sends its
+    outputs itself (`process_messages`), a `Producer`; the Kafka worker routes (`route`) and sends through its
+    own outbox instead."""
+
+    def __init__(self, stage: str, handler: BatchHandler, *, settings: Settings, tracer: trace.Tracer,
+                 producer: Producer | None = None, retry_delays_s: Sequence[float] = (10.0, 60.0, 600.0),
+                 max_in_flight: int = 1, hold_outages: bool = False) -> None:
         self.stage = stage
         self.handler = handler
-        self.settings = app.invoiceflow_settings
+        self.settings = settings
+        self.producer = producer
         self.retry_delays_s = tuple(retry_delays_s)
         self.max_in_flight = max_in_flight
         self.hold_outages = hold_outages
         self.stats = StageStats()
-        self.tracer = app.invoiceflow_tracer
+        self.tracer = tracer
         self._span_name = f"invoiceflow.{stage}"
         self._prefix = self.settings.topic_prefix
         self._output = STAGES[stage][1]
@@ -220,9 +229,11 @@ class StageRunner:
 
     async def process_messages(self, messages: Sequence[Any]) -> None:
         """Handle one batch of consumed records (Faust messages or aiokafka records) and produce every outcome."""
+        if self.producer is None:
+            raise RuntimeError(f"stage {self.stage}: this runner has no producer (its host sends what it routes)")
         for routed in await self.route(messages):
             for out in routed.sends:
-                await self.app.producer.send(out.topic, out.key, out.value, None, None, out.headers)
+                await self.producer.send(out.topic, out.key, out.value, out.headers)
 
     async def route(self, messages: Sequence[Any]) -> list[Routed]:
         """Handle one batch of consumed records and say what becomes of each (nothing is sent here).

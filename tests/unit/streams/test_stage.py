@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 
 from config.settings import Settings
 from streams.deadletters import DeadLetterView, Origin, read_dead_letter
 from streams.errors import DecodeError, DependencyUnavailable, InvoiceflowError, SinkError, UnknownTenant
 from streams.headers import ATTEMPT_HEADER, NOT_BEFORE_HEADER
-from streams.stage import Inbound, Outbound, Outcome, StageRunner, per_event
-from streams.tracing import make_tracer
+from streams.stage import BatchHandler, Inbound, Outbound, Outcome, StageRunner, per_event
+from streams.tracing import Headers, make_tracer
 
 
 @dataclass
@@ -36,15 +37,21 @@ class FakeEvent:
 class FakeProducer:
     sent: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]] = field(default_factory=list)
 
-    async def send(self, topic: str, key: bytes, value: bytes, partition: Any, ts: Any, headers: Any) -> None:
-        self.sent.append((topic, key, value, headers))
+    async def send(self, topic: str, key: bytes | None, value: bytes | None, headers: Headers) -> None:
+        self.sent.append((topic, key or b"", value or b"", list(headers)))
 
 
+@dataclass
 class FakeApp:
-    def __init__(self) -> None:
-        self.invoiceflow_settings = Settings(topic_prefix="p.")
-        self.invoiceflow_tracer = make_tracer("test")
-        self.producer = FakeProducer()
+    """What a runner is built from, with the producer's sends kept."""
+
+    settings: Settings = field(default_factory=lambda: Settings(topic_prefix="p."))
+    tracer: trace.Tracer = field(default_factory=lambda: make_tracer("test"))
+    producer: FakeProducer = field(default_factory=FakeProducer)
+
+    def runner(self, stage: str, handler: BatchHandler, **options: Any) -> StageRunner:
+        return StageRunner(stage, handler, settings=self.settings, tracer=self.tracer, producer=self.producer,
+                           **options)
 
 
 def _letter(sent: tuple[str, bytes, bytes, list[tuple[str, bytes]]]) -> DeadLetterView:
@@ -61,7 +68,7 @@ async def _handler(msg: Inbound) -> Sequence[Outbound]:
 
 async def test_success_goes_to_output_with_trace_headers() -> None:
     app = FakeApp()
-    runner = StageRunner(app, "detect", per_event(_handler))
+    runner = app.runner("detect", per_event(_handler))
     parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     await runner.process([FakeEvent(FakeMessage(b"k", b"ok", [("traceparent", parent.encode())]))])
     [(topic, key, value, headers)] = app.producer.sent
@@ -74,7 +81,7 @@ async def test_success_goes_to_output_with_trace_headers() -> None:
 
 async def test_permanent_error_is_dead_lettered_and_batch_continues() -> None:
     app = FakeApp()
-    runner = StageRunner(app, "detect", per_event(_handler))
+    runner = app.runner("detect", per_event(_handler))
     await runner.process([FakeEvent(FakeMessage(b"a", b"bad", [])), FakeEvent(FakeMessage(b"b", b"ok", []))])
     topics = [s[0] for s in app.producer.sent]
     assert topics == ["p.invoices.detect.dlq", "p.invoices.detected"]
@@ -95,7 +102,7 @@ async def test_retriable_error_goes_through_the_retry_tiers_then_to_the_dead_let
     import time
 
     app = FakeApp()
-    runner = StageRunner(app, "detect", per_event(_handler), retry_delays_s=(10.0, 60.0))
+    runner = app.runner("detect", per_event(_handler), retry_delays_s=(10.0, 60.0))
     began = time.time()
     await runner.process([FakeEvent(FakeMessage(b"a", b"later", []))])
     topic, _, value, headers = app.producer.sent[-1]
@@ -124,7 +131,7 @@ async def test_batch_handler_outcomes_line_up_with_messages() -> None:
     async def whole_batch(batch: Sequence[Inbound]) -> Sequence[Outcome]:
         return [InvoiceflowError("x") if m.value == b"x" else () for m in batch]
 
-    runner = StageRunner(app, "aggregate", whole_batch)
+    runner = app.runner("aggregate", whole_batch)
     await runner.process([FakeEvent(FakeMessage(b"1", b"ok", [])), FakeEvent(FakeMessage(b"2", b"x", []))])
     assert [s[0] for s in app.producer.sent] == ["p.invoices.aggregate.dlq"]
     assert app.producer.sent[0][1] == b"2"
@@ -159,7 +166,7 @@ async def test_windowed_mode_overlaps_slow_events_and_acks_each_when_produced() 
         in_flight -= 1
         return [Outbound("invoices.extracted", msg.key or b"", msg.value or b"")]
 
-    runner = StageRunner(app, "extract", per_event(slow), max_in_flight=4)
+    runner = app.runner("extract", per_event(slow), max_in_flight=4)
     events = [FakeEvent(FakeMessage(str(i).encode(), b"v", [], offset=i)) for i in range(12)]
     stream = FakeStream([events[:5], events[5:]])
     started = time.perf_counter()
@@ -179,7 +186,7 @@ async def test_a_forged_attempt_header_is_dead_lettered_before_the_stage_sees_it
         seen.append(msg.value)
         return await _handler(msg)
 
-    runner = StageRunner(app, "detect", per_event(handler))
+    runner = app.runner("detect", per_event(handler))
     await runner.process([FakeEvent(FakeMessage(b"a", b"ok", [(ATTEMPT_HEADER, b"abc")])),
                           FakeEvent(FakeMessage(b"b", b"ok", []))])
     assert seen == [b"ok"]  # only the second
@@ -191,7 +198,7 @@ async def test_a_not_before_far_in_the_future_does_not_hold_its_batch() -> None:
     import time
 
     app = FakeApp()
-    runner = StageRunner(app, "detect", per_event(_handler), retry_delays_s=(5.0,))
+    runner = app.runner("detect", per_event(_handler), retry_delays_s=(5.0,))
     began = time.perf_counter()
     await runner.process([FakeEvent(FakeMessage(b"a", b"ok", [(NOT_BEFORE_HEADER, b"1e30")])),
                           FakeEvent(FakeMessage(b"b", b"ok", []))])
@@ -205,14 +212,14 @@ async def _sink_down(batch: Sequence[Inbound]) -> Sequence[Outcome]:
 
 async def test_a_batch_handler_whose_sink_is_down_fails_its_records_instead_of_the_worker() -> None:
     app = FakeApp()
-    runner = StageRunner(app, "detect", _sink_down)
+    runner = app.runner("detect", _sink_down)
     await runner.process([FakeEvent(FakeMessage(b"a", b"x", [])), FakeEvent(FakeMessage(b"b", b"y", []))])
     assert [s[0] for s in app.producer.sent] == ["p.invoices.detect.retry"] * 2
 
 
 async def test_an_outage_is_held_in_place_when_the_host_holds_records() -> None:
     app = FakeApp()
-    runner = StageRunner(app, "detect", _sink_down, hold_outages=True)
+    runner = app.runner("detect", _sink_down, hold_outages=True)
     routed = await runner.route([FakeMessage(b"a", b"x", []), FakeMessage(b"b", b"y", [])])
     assert [r.sends for r in routed] == [(), ()]
     assert all(isinstance(r.held, SinkError) for r in routed)
@@ -221,10 +228,10 @@ async def test_an_outage_is_held_in_place_when_the_host_holds_records() -> None:
 
 async def test_the_runner_counts_failures_by_reason_held_records_and_batch_times() -> None:
     app = FakeApp()
-    held = StageRunner(app, "aggregate", _sink_down, hold_outages=True)
+    held = app.runner("aggregate", _sink_down, hold_outages=True)
     await held.route([FakeMessage(b"a", b"x", []), FakeMessage(b"b", b"y", [])])
     assert (held.stats.held, held.stats.failures) == (2, {"sink_error": 2})
-    runner = StageRunner(app, "detect", per_event(_handler))
+    runner = app.runner("detect", per_event(_handler))
     await runner.process([FakeEvent(FakeMessage(b"a", b"bad", [])), FakeEvent(FakeMessage(b"b", b"later", [])),
                           FakeEvent(FakeMessage(b"c", b"ok", []))])
     stats = runner.stats
@@ -237,7 +244,7 @@ async def test_a_dead_letter_or_retry_log_line_carries_the_trace_id(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     app = FakeApp()
-    runner = StageRunner(app, "detect", per_event(_handler))
+    runner = app.runner("detect", per_event(_handler))
     parent = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
     with caplog.at_level(logging.WARNING, logger="invoiceflow.stage"):
         await runner.process([FakeEvent(FakeMessage(b"inv-7", b"later", [("traceparent", parent)])),
@@ -255,7 +262,7 @@ async def test_the_ids_of_a_readable_record_reach_its_log_line(caplog: pytest.Lo
     async def refuse(msg: Inbound) -> Sequence[Outbound]:
         raise UnknownTenant("tenant 'acme' has no policy")
 
-    runner = StageRunner(app, "detect", per_event(refuse))
+    runner = app.runner("detect", per_event(refuse))
     value = b'{"invoice_id": "inv-9", "tenant_id": "acme", "seller": "Secret GmbH"}'
     with caplog.at_level(logging.WARNING, logger="invoiceflow.stage"):
         await runner.process([FakeEvent(FakeMessage(b"inv-9", value, []))])
