@@ -26,8 +26,18 @@ from typing import Any
 
 from aiohttp import web
 
+from infra.fake_azure_di._custom import (
+    BuildFailed,
+    LearnedModel,
+    learn,
+    model_details,
+    read_training_set,
+    read_with,
+    valid_model_id,
+)
 from infra.fake_azure_di._fields import API_VERSION, FakeDocument, analyze_result, generic_document
 from infra.fake_azure_di._limits import FailurePlan, SlidingWindow, retry_after_header
+from infra.fake_azure_di._pdf_words import pdf_pages
 
 _BASE = "/documentintelligence/documentModels"
 _MAGIC = (b"%PDF", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"PK\x03\x04")
@@ -51,6 +61,7 @@ class FakeConfig:
     failure_statuses: tuple[int, ...] = (500, 503, 429)
     models: frozenset[str] | None = None
     seed: int = 0
+    build_latency_s: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,17 @@ class _Operation:
     document: FakeDocument
     sha256: str | None
     result: dict[str, Any] | None = None
+    data: bytes = b""
+
+
+@dataclass(slots=True)
+class _Build:
+    """A build-model operation: its model once learned, or the service's error."""
+
+    model_id: str
+    created: float
+    created_wall: float
+    task: asyncio.Task[LearnedModel]
 
 
 def _error(status: int, code: str, message: str, inner: tuple[str, str] | None = None) -> web.Response:
@@ -114,6 +136,8 @@ class FakeAzureDI:
         self.failures = FailurePlan(self.config.failure_rates, self.config.failure_statuses, self.config.seed)
         self.requests: list[RequestRecord] = []
         self._ops: dict[str, _Operation] = {}
+        self._builds: dict[str, _Build] = {}
+        self.models: dict[str, LearnedModel] = {}
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         self._clock = clock
         self._runner: web.AppRunner | None = None
@@ -125,6 +149,9 @@ class FakeAzureDI:
         app = web.Application(client_max_size=600 * 1024 * 1024)
         app.router.add_post(_BASE + "/{model_id}:analyze", self._analyze)
         app.router.add_get(_BASE + "/{model_id}/analyzeResults/{result_id}", self._get_result)
+        app.router.add_post(_BASE + ":build", self._build)
+        app.router.add_get(_BASE + "/{model_id}", self._get_model)
+        app.router.add_get("/documentintelligence/operations/{operation_id}", self._get_operation)
         app.router.add_get("/_fake/requests", self._list_requests)
         app.router.add_post("/_fake/truth", self._put_truth)
         app.router.add_post("/_fake/inject", self._inject)
@@ -237,12 +264,13 @@ class FakeAzureDI:
                 "Invalid request.",
                 ("InvalidContent", "The file is corrupted or format is unsupported."),
             )
-        if self.config.models is not None and model_id not in self.config.models:
+        unknown_custom = not model_id.startswith("prebuilt-") and model_id not in self.models
+        if (self.config.models is not None and model_id not in self.config.models) or unknown_custom:
             self._record(request, arrived, "analyze", key, 404, sha256=sha, model_id=model_id)
             return _error(404, "NotFound", "Resource not found.", ("ModelNotFound", "Model not found."))
         op_id = str(uuid.uuid4())
         self._ops[op_id] = _Operation(
-            model_id, self._clock(), time.time(), self._document_for(sha, data), sha
+            model_id, self._clock(), time.time(), self._document_for(sha, data), sha, data=data
         )
         self._record(request, arrived, "analyze", key, 202, sha256=sha, model_id=model_id, operation_id=op_id)
         path = f"{_BASE}/{model_id}/analyzeResults/{op_id}"
@@ -279,11 +307,116 @@ class FakeAzureDI:
         body: dict[str, Any] = {"status": "running", "createdDateTime": _iso(op.created_wall)}
         if now - op.created >= self.latency_s:
             if op.result is None:
-                op.result = analyze_result(op.model_id, op.document)
+                op.result = self._result(op)
             body.update(status="succeeded", analyzeResult=op.result)
         body["lastUpdatedDateTime"] = _iso(time.time())
         self._record(request, arrived, "get", key, 200, sha256=op.sha256, model_id=op.model_id, operation_id=op_id)
         return web.json_response(body, headers={"apim-request-id": str(uuid.uuid4())})
+
+    def _result(self, op: _Operation) -> dict[str, Any]:
+        """The analyzeResult: prebuilt models answer from the truth given; layout and custom models read the
+        PDF's text layer (words and their places; a custom model then reads the fields it learned)."""
+        custom = self.models.get(op.model_id)
+        if op.model_id != "prebuilt-layout" and custom is None:
+            return analyze_result(op.model_id, op.document)
+        pages = pdf_pages(op.data) if op.data.startswith(b"%PDF") else None
+        fields = read_with(custom, pages or ()) if custom is not None else {}
+        result = analyze_result(op.model_id, FakeDocument(fields=fields, pages=len(pages or ()) or 1,
+                                                          confidence=0.9 if fields else 0.1))
+        if pages:
+            result["pages"] = pages
+        return result
+
+    async def _build(self, request: web.Request) -> web.Response:
+        """POST documentModels:build: check the request now, read and learn the container in the background."""
+        arrived = self._clock()
+        key, refused = self._gate(request, arrived, "build")
+        if refused is not None:
+            self._record(request, arrived, "build", key, refused.status)
+            return refused
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        source = body.get("azureBlobSource") if isinstance(body, dict) else None
+        model_id = str(body.get("modelId", "")) if isinstance(body, dict) else ""
+        mode = body.get("buildMode") if isinstance(body, dict) else None
+        problem = None
+        if not valid_model_id(model_id):
+            problem = ("InvalidParameter", "The model id is invalid.")
+        elif mode not in ("template", "neural"):
+            problem = ("InvalidParameter", "buildMode must be template or neural.")
+        elif not isinstance(source, dict) or not isinstance(source.get("containerUrl"), str):
+            problem = ("InvalidParameter", "azureBlobSource.containerUrl is required.")
+        if problem is not None:
+            self._record(request, arrived, "build", key, 400, model_id=model_id or None)
+            return _error(400, "InvalidRequest", "Invalid request.", problem)
+        if model_id in self.models or model_id in {b.model_id for b in self._builds.values()}:
+            self._record(request, arrived, "build", key, 409, model_id=model_id)
+            return _error(409, "Conflict", "Resource already exists.", ("ModelExists", "Model already exists."))
+        assert isinstance(source, dict)
+        op_id = str(uuid.uuid4())
+        created_wall = time.time()
+        task = asyncio.create_task(self._learn(model_id, str(mode), body.get("description"), _iso(created_wall),
+                                               source["containerUrl"], str(source.get("prefix") or "")))
+        self._builds[op_id] = _Build(model_id, self._clock(), created_wall, task)
+        self._record(request, arrived, "build", key, 202, model_id=model_id, operation_id=op_id)
+        location = f"{request.url.origin()}/documentintelligence/operations/{op_id}?api-version={API_VERSION}"
+        return web.Response(status=202, headers={"Operation-Location": location,
+                                                 "apim-request-id": str(uuid.uuid4())})
+
+    async def _learn(self, model_id: str, mode: str, description: str | None, created: str, container_url: str,
+                     prefix: str) -> LearnedModel:
+        files = await read_training_set(container_url, prefix)
+        return learn(model_id, mode, description, created, files)
+
+    async def _get_operation(self, request: web.Request) -> web.Response:
+        """GET operations/{id}: a build's progress; once done, its model (and `resourceLocation`) or its error."""
+        arrived = self._clock()
+        op_id = request.match_info["operation_id"]
+        key, refused = self._gate(request, arrived, "get")
+        if refused is not None:
+            self._record(request, arrived, "get", key, refused.status, operation_id=op_id)
+            return refused
+        build = self._builds.get(op_id)
+        if build is None:
+            self._record(request, arrived, "get", key, 404, operation_id=op_id)
+            return _error(404, "NotFound", "Resource not found.", ("OperationNotFound", "No such operation."))
+        body: dict[str, Any] = {
+            "operationId": op_id, "status": "running", "percentCompleted": 50, "kind": "documentModelBuild",
+            "createdDateTime": _iso(build.created_wall), "lastUpdatedDateTime": _iso(time.time()),
+            "resourceLocation": f"{request.url.origin()}{_BASE}/{build.model_id}?api-version={API_VERSION}",
+            "apiVersion": API_VERSION,
+        }
+        if build.task.done() and self._clock() - build.created >= self.config.build_latency_s:
+            failure = build.task.exception()
+            if isinstance(failure, BuildFailed):
+                body.update(status="failed", error={"code": "InvalidRequest", "message": "Invalid request.",
+                                                    "innererror": {"code": failure.inner,
+                                                                   "message": failure.message}})
+            elif failure is not None:
+                body.update(status="failed", error={"code": "InternalServerError",
+                                                    "message": "An unexpected error occurred."})
+            else:
+                model = build.task.result()
+                self.models.setdefault(model.model_id, model)
+                body.update(status="succeeded", percentCompleted=100, result=model_details(model, API_VERSION))
+        self._record(request, arrived, "get", key, 200, model_id=build.model_id, operation_id=op_id)
+        return web.json_response(body, headers={"apim-request-id": str(uuid.uuid4())})
+
+    async def _get_model(self, request: web.Request) -> web.Response:
+        arrived = self._clock()
+        model_id = request.match_info["model_id"]
+        key, refused = self._gate(request, arrived, "get")
+        if refused is not None:
+            self._record(request, arrived, "get", key, refused.status, model_id=model_id)
+            return refused
+        model = self.models.get(model_id)
+        if model is None:
+            self._record(request, arrived, "get", key, 404, model_id=model_id)
+            return _error(404, "NotFound", "Resource not found.", ("ModelNotFound", "Model not found."))
+        self._record(request, arrived, "get", key, 200, model_id=model_id)
+        return web.json_response(model_details(model, API_VERSION), headers={"apim-request-id": str(uuid.uuid4())})
 
     async def _list_requests(self, request: web.Request) -> web.Response:
         return web.json_response([asdict(r) for r in self.requests])
