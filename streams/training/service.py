@@ -79,8 +79,9 @@ def _rejected(exc: HttpResponseError, what: str) -> TrainingRejected:
     body = exc.response.text() if exc.response is not None else None
     error = parse_error(body)
     code = error.most_specific or "no error code"
-    return TrainingRejected(f"{what}: HTTP {exc.status_code} {code}: {error.message or exc.message}",
-                            service_code=error.most_specific)
+    said = error.inner_message or error.message or exc.message
+    how = "failed" if exc.status_code == 200 else f"refused (HTTP {exc.status_code})"  # 200: the operation failed
+    return TrainingRejected(f"{what} {how}: {code}: {said}", service_code=error.most_specific)
 
 
 class DocumentService:
