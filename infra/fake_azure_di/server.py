@@ -1,4 +1,4 @@
-"""A local fake of Azure AI Document Intelligence's analyze REST API, for tests and benchmarks.
+"""A local fake of Azure AI Document Intelligence's REST API (analyze; custom models in `_admin.py`).
 
 It speaks exactly what the azure-ai-documentintelligence SDK sends and expects for `begin_analyze_document`:
 `POST {endpoint}/documentintelligence/documentModels/{modelId}:analyze` (raw bytes, or JSON with
@@ -7,7 +7,8 @@ answers `running` until the configured latency has passed, then `succeeded` with
 real resource it checks Ocp-Apim-Subscription-Key, limits analyze and get-result calls per key over 1 s
 windows (429 + Retry-After), rejects undecodable content with 400 InvalidContent, and forgets results after
 24 h (404). Failures can be scripted or drawn at random, and every request is recorded so a test can prove
-what the client did: in-process via `requests`, or over HTTP at `GET /_fake/requests`.
+what the client did: in-process via `requests`, or over HTTP at `GET /_fake/requests`. prebuilt-layout and
+custom models read a PDF's text layer (words and their places) instead of answering from the truth given.
 """
 
 from __future__ import annotations
@@ -26,15 +27,8 @@ from typing import Any
 
 from aiohttp import web
 
-from infra.fake_azure_di._custom import (
-    BuildFailed,
-    LearnedModel,
-    learn,
-    model_details,
-    read_training_set,
-    read_with,
-    valid_model_id,
-)
+from infra.fake_azure_di._admin import BuildOperation, ModelAdmin, error_response, iso
+from infra.fake_azure_di._custom import LearnedModel, read_with
 from infra.fake_azure_di._fields import API_VERSION, FakeDocument, analyze_result, generic_document
 from infra.fake_azure_di._limits import FailurePlan, SlidingWindow, retry_after_header
 from infra.fake_azure_di._pdf_words import pdf_pages
@@ -91,36 +85,15 @@ class _Operation:
     data: bytes = b""
 
 
-@dataclass(slots=True)
-class _Build:
-    """A build-model operation: its model once learned, or the service's error."""
-
-    model_id: str
-    created: float
-    created_wall: float
-    task: asyncio.Task[LearnedModel]
-
-
-def _error(status: int, code: str, message: str, inner: tuple[str, str] | None = None) -> web.Response:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if inner is not None:
-        error["innererror"] = {"code": inner[0], "message": inner[1]}
-    return web.json_response({"error": error}, status=status, headers={"apim-request-id": str(uuid.uuid4())})
-
-
 def _injected(status: int) -> web.Response:
     if status == 429:
-        resp = _error(429, "429", "Rate limit is exceeded. Try again in 1 seconds.")
+        resp = error_response(429, "429", "Rate limit is exceeded. Try again in 1 seconds.")
         resp.headers["Retry-After"] = "1"
         return resp
-    return _error(status, "InternalServerError", "An unexpected error occurred.")
+    return error_response(status, "InternalServerError", "An unexpected error occurred.")
 
 
-def _iso(wall: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall))
-
-
-class FakeAzureDI:
+class FakeAzureDI(ModelAdmin):
     """The fake resource: an aiohttp app plus the state tests inspect and steer."""
 
     def __init__(
@@ -136,7 +109,7 @@ class FakeAzureDI:
         self.failures = FailurePlan(self.config.failure_rates, self.config.failure_statuses, self.config.seed)
         self.requests: list[RequestRecord] = []
         self._ops: dict[str, _Operation] = {}
-        self._builds: dict[str, _Build] = {}
+        self._builds: dict[str, BuildOperation] = {}
         self.models: dict[str, LearnedModel] = {}
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         self._clock = clock
@@ -207,7 +180,7 @@ class FakeAzureDI:
         """Key check, injected failure, quota: the checks every API call passes, in the service's order."""
         key = request.headers.get("Ocp-Apim-Subscription-Key")
         if key not in self.config.keys:
-            return key, _error(401, "401", _AUTH_MESSAGE)
+            return key, error_response(401, "401", _AUTH_MESSAGE)
         injected = self.failures.next_failure(kind)
         if injected is not None:
             return key, _injected(injected)
@@ -215,7 +188,7 @@ class FakeAzureDI:
         window = self._windows.setdefault((key or "", kind), SlidingWindow(limit))
         wait = window.admit(arrived)
         if wait is not None:
-            resp = _error(
+            resp = error_response(
                 429,
                 "429",
                 "Requests to the Analyze Document operation under Document Intelligence API have exceeded "
@@ -225,13 +198,22 @@ class FakeAzureDI:
             return key, resp
         return key, None
 
+    def _admit(self, request: web.Request, kind: str,
+               **extra: Any) -> tuple[float, str | None, web.Response | None]:
+        """`_gate` with the refusal recorded: (arrival time, key, the refusal or None)."""
+        arrived = self._clock()
+        key, refused = self._gate(request, arrived, kind)
+        if refused is not None:
+            self._record(request, arrived, kind, key, refused.status, **extra)
+        return arrived, key, refused
+
     async def _read_document(self, request: web.Request) -> bytes | str | web.Response:
         if request.content_type != "application/json":
             return await request.read()
         try:
             body = await request.json()
         except ValueError:
-            return _error(400, "InvalidRequest", "Invalid request.", ("InvalidJson", "Body is not JSON."))
+            return error_response(400, "InvalidRequest", "Invalid request.", ("InvalidJson", "Body is not JSON."))
         if isinstance(body, dict) and isinstance(body.get("base64Source"), str):
             try:
                 return base64.b64decode(body["base64Source"], validate=True)
@@ -241,7 +223,7 @@ class FakeAzureDI:
             url: str = body["urlSource"]
             return self.documents_by_url.get(url, url)
         inner = ("InvalidParameter", "urlSource or base64Source needed.")
-        return _error(400, "InvalidRequest", "Invalid request.", inner)
+        return error_response(400, "InvalidRequest", "Invalid request.", inner)
 
     async def _analyze(self, request: web.Request) -> web.Response:
         arrived = self._clock()
@@ -258,7 +240,7 @@ class FakeAzureDI:
         sha = hashlib.sha256(data).hexdigest()
         if isinstance(source, bytes) and not data.startswith(_MAGIC):
             self._record(request, arrived, "analyze", key, 400, sha256=sha, model_id=model_id)
-            return _error(
+            return error_response(
                 400,
                 "InvalidRequest",
                 "Invalid request.",
@@ -267,7 +249,7 @@ class FakeAzureDI:
         unknown_custom = not model_id.startswith("prebuilt-") and model_id not in self.models
         if (self.config.models is not None and model_id not in self.config.models) or unknown_custom:
             self._record(request, arrived, "analyze", key, 404, sha256=sha, model_id=model_id)
-            return _error(404, "NotFound", "Resource not found.", ("ModelNotFound", "Model not found."))
+            return error_response(404, "NotFound", "Resource not found.", ("ModelNotFound", "Model not found."))
         op_id = str(uuid.uuid4())
         self._ops[op_id] = _Operation(
             model_id, self._clock(), time.time(), self._document_for(sha, data), sha, data=data
@@ -303,13 +285,13 @@ class FakeAzureDI:
             op = None
         if op is None or op.model_id != request.match_info["model_id"]:
             self._record(request, arrived, "get", key, 404, operation_id=op_id)
-            return _error(404, "NotFound", "Resource not found.", ("OperationNotFound", "No such result."))
-        body: dict[str, Any] = {"status": "running", "createdDateTime": _iso(op.created_wall)}
+            return error_response(404, "NotFound", "Resource not found.", ("OperationNotFound", "No such result."))
+        body: dict[str, Any] = {"status": "running", "createdDateTime": iso(op.created_wall)}
         if now - op.created >= self.latency_s:
             if op.result is None:
                 op.result = self._result(op)
             body.update(status="succeeded", analyzeResult=op.result)
-        body["lastUpdatedDateTime"] = _iso(time.time())
+        body["lastUpdatedDateTime"] = iso(time.time())
         self._record(request, arrived, "get", key, 200, sha256=op.sha256, model_id=op.model_id, operation_id=op_id)
         return web.json_response(body, headers={"apim-request-id": str(uuid.uuid4())})
 
@@ -326,97 +308,6 @@ class FakeAzureDI:
         if pages:
             result["pages"] = pages
         return result
-
-    async def _build(self, request: web.Request) -> web.Response:
-        """POST documentModels:build: check the request now, read and learn the container in the background."""
-        arrived = self._clock()
-        key, refused = self._gate(request, arrived, "build")
-        if refused is not None:
-            self._record(request, arrived, "build", key, refused.status)
-            return refused
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        source = body.get("azureBlobSource") if isinstance(body, dict) else None
-        model_id = str(body.get("modelId", "")) if isinstance(body, dict) else ""
-        mode = body.get("buildMode") if isinstance(body, dict) else None
-        problem = None
-        if not valid_model_id(model_id):
-            problem = ("InvalidParameter", "The model id is invalid.")
-        elif mode not in ("template", "neural"):
-            problem = ("InvalidParameter", "buildMode must be template or neural.")
-        elif not isinstance(source, dict) or not isinstance(source.get("containerUrl"), str):
-            problem = ("InvalidParameter", "azureBlobSource.containerUrl is required.")
-        if problem is not None:
-            self._record(request, arrived, "build", key, 400, model_id=model_id or None)
-            return _error(400, "InvalidRequest", "Invalid request.", problem)
-        if model_id in self.models or model_id in {b.model_id for b in self._builds.values()}:
-            self._record(request, arrived, "build", key, 409, model_id=model_id)
-            return _error(409, "Conflict", "Resource already exists.", ("ModelExists", "Model already exists."))
-        assert isinstance(source, dict)
-        op_id = str(uuid.uuid4())
-        created_wall = time.time()
-        task = asyncio.create_task(self._learn(model_id, str(mode), body.get("description"), _iso(created_wall),
-                                               source["containerUrl"], str(source.get("prefix") or "")))
-        self._builds[op_id] = _Build(model_id, self._clock(), created_wall, task)
-        self._record(request, arrived, "build", key, 202, model_id=model_id, operation_id=op_id)
-        location = f"{request.url.origin()}/documentintelligence/operations/{op_id}?api-version={API_VERSION}"
-        return web.Response(status=202, headers={"Operation-Location": location,
-                                                 "apim-request-id": str(uuid.uuid4())})
-
-    async def _learn(self, model_id: str, mode: str, description: str | None, created: str, container_url: str,
-                     prefix: str) -> LearnedModel:
-        files = await read_training_set(container_url, prefix)
-        return learn(model_id, mode, description, created, files)
-
-    async def _get_operation(self, request: web.Request) -> web.Response:
-        """GET operations/{id}: a build's progress; once done, its model (and `resourceLocation`) or its error."""
-        arrived = self._clock()
-        op_id = request.match_info["operation_id"]
-        key, refused = self._gate(request, arrived, "get")
-        if refused is not None:
-            self._record(request, arrived, "get", key, refused.status, operation_id=op_id)
-            return refused
-        build = self._builds.get(op_id)
-        if build is None:
-            self._record(request, arrived, "get", key, 404, operation_id=op_id)
-            return _error(404, "NotFound", "Resource not found.", ("OperationNotFound", "No such operation."))
-        body: dict[str, Any] = {
-            "operationId": op_id, "status": "running", "percentCompleted": 50, "kind": "documentModelBuild",
-            "createdDateTime": _iso(build.created_wall), "lastUpdatedDateTime": _iso(time.time()),
-            "resourceLocation": f"{request.url.origin()}{_BASE}/{build.model_id}?api-version={API_VERSION}",
-            "apiVersion": API_VERSION,
-        }
-        if build.task.done() and self._clock() - build.created >= self.config.build_latency_s:
-            failure = build.task.exception()
-            if isinstance(failure, BuildFailed):
-                body.update(status="failed", error={"code": "InvalidRequest", "message": "Invalid request.",
-                                                    "innererror": {"code": failure.inner,
-                                                                   "message": failure.message}})
-            elif failure is not None:
-                body.update(status="failed", error={"code": "InternalServerError",
-                                                    "message": "An unexpected error occurred."})
-            else:
-                model = build.task.result()
-                self.models.setdefault(model.model_id, model)
-                body.update(status="succeeded", percentCompleted=100, result=model_details(model, API_VERSION))
-        self._record(request, arrived, "get", key, 200, model_id=build.model_id, operation_id=op_id)
-        return web.json_response(body, headers={"apim-request-id": str(uuid.uuid4())})
-
-    async def _get_model(self, request: web.Request) -> web.Response:
-        arrived = self._clock()
-        model_id = request.match_info["model_id"]
-        key, refused = self._gate(request, arrived, "get")
-        if refused is not None:
-            self._record(request, arrived, "get", key, refused.status, model_id=model_id)
-            return refused
-        model = self.models.get(model_id)
-        if model is None:
-            self._record(request, arrived, "get", key, 404, model_id=model_id)
-            return _error(404, "NotFound", "Resource not found.", ("ModelNotFound", "Model not found."))
-        self._record(request, arrived, "get", key, 200, model_id=model_id)
-        return web.json_response(model_details(model, API_VERSION), headers={"apim-request-id": str(uuid.uuid4())})
 
     async def _list_requests(self, request: web.Request) -> web.Response:
         return web.json_response([asdict(r) for r in self.requests])
