@@ -104,14 +104,30 @@ async def _registry_row(settings: Settings, model_id: str) -> Any:
         await pool.close()
 
 
+async def _scored_one(settings: Settings, tmp_path: Path, row: dict[str, Any], tenant: str) -> InvoiceScored:
+    """Publish one document and wait for its scored event."""
+    ev = received_for_file(tmp_path / str(row["file"]), tenant, settings)
+    await produce(settings, f"{settings.topic_prefix}invoices.received",
+                  [(ev.invoice_id.encode(), ev.model_dump_json().encode())])
+    recs = await collect(settings, f"{settings.topic_prefix}invoices.scored",
+                         lambda rs: any(r.key == ev.invoice_id.encode() for r in rs), timeout_s=90)
+    return next(InvoiceScored.model_validate_json(r.value) for r in recs if r.key == ev.invoice_id.encode())
+
+
 async def test_train_uploads_builds_registers_and_the_vendors_next_invoice_uses_the_model(
         blob: Settings, worker_factory: Any, tmp_path: Path, run_id: str) -> None:
-    rows = generate_vendor_series(tmp_path, 9, seed=11, base_date=BASE_DATE)
+    rows = generate_vendor_series(tmp_path, 10, seed=11, base_date=BASE_DATE)
     vendor, tenant = str(rows[0]["seller_vat_id"]), f"cm-{run_id}"
     write_examples_jsonl(tmp_path, rows[:8])
     async with fake_on_own_thread(FAKE) as fake:
-        done = await _cli(_env(blob, fake), "train", "--tenant", tenant, "--vendor", vendor, "--examples",
-                          str(tmp_path))
+        env = _env(blob, fake)
+        worker_factory(INVOICEFLOW_AZURE_ENDPOINTS=env["INVOICEFLOW_AZURE_ENDPOINTS"],
+                       INVOICEFLOW_POLICY_FILE=str(_policy(tmp_path / "policy.yaml", tenant)),
+                       INVOICEFLOW_CUSTOM_MODELS_REFRESH_S="1")
+        before = await _scored_one(blob, tmp_path, rows[8], tenant)
+        assert before.extractor == "azure:prebuilt-invoice"  # a running worker, no model yet
+
+        done = await _cli(env, "train", "--tenant", tenant, "--vendor", vendor, "--examples", str(tmp_path))
         assert done.returncode == 0, done.stderr
         line = done.stdout.splitlines()[1].split()
         model_id = line[0]
@@ -126,14 +142,8 @@ async def test_train_uploads_builds_registers_and_the_vendors_next_invoice_uses_
         row = await _registry_row(blob, model_id)
         assert (row.training_size, row.held_back, row.accuracy, row.prebuilt_accuracy) == (6, 2, 1.0, 0.0)
 
-        worker_factory(INVOICEFLOW_AZURE_ENDPOINTS=_env(blob, fake)["INVOICEFLOW_AZURE_ENDPOINTS"],
-                       INVOICEFLOW_POLICY_FILE=str(_policy(tmp_path / "policy.yaml", tenant)))
-        nxt = rows[8]
-        ev = received_for_file(tmp_path / str(nxt["file"]), tenant, blob)
-        await produce(blob, f"{blob.topic_prefix}invoices.received",
-                      [(ev.invoice_id.encode(), ev.model_dump_json().encode())])
-        recs = await collect(blob, f"{blob.topic_prefix}invoices.scored", lambda rs: len(rs) >= 1, timeout_s=90)
-        scored = InvoiceScored.model_validate_json(recs[0].value)
+        nxt = rows[9]
+        scored = await _scored_one(blob, tmp_path, nxt, tenant)  # the same worker: its routes reloaded
         assert scored.extractor == f"azure:{model_id}"
         assert scored.invoice is not None and scored.invoice.invoice_number == nxt["invoice_number"]
         assert scored.invoice.total_incl_vat == Decimal(str(nxt["total_incl_vat"])).quantize(Decimal("0.01"))
