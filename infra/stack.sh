@@ -520,9 +520,11 @@ azurite_up() {
     key="${INVOICEFLOW_BLOB_KEY:-$(env_default INVOICEFLOW_BLOB_KEY)}"
     mkdir -p "$AZURITE_DIR/data"
     say "azurite: starting the blob service on $BLOB_HOST:$BLOB_PORT"
-    # The account and key go through the environment (never the command line, which ps shows).
+    # The account and key go through the environment (never the command line, which ps shows); --silent: no
+    # access log, whose request URLs would carry the SAS signatures the service is handed; --disableTelemetry:
+    # Azurite would otherwise report to Microsoft (a local stack sends nothing out).
     AZURITE_ACCOUNTS="$BLOB_ACCOUNT:$key" setsid "$bin" --blobHost "$BLOB_HOST" --blobPort "$BLOB_PORT" \
-        --location "$AZURITE_DIR/data" --skipApiVersionCheck --loose \
+        --location "$AZURITE_DIR/data" --skipApiVersionCheck --loose --silent --disableTelemetry \
         </dev/null >"$AZURITE_DIR/azurite.log" 2>&1 9>&- &
     echo $! >"$AZURITE_DIR/azurite.pid"
     record_started "azurite native"
