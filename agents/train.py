@@ -23,7 +23,7 @@ import orjson
 from agents.readers.azure_map import map_analyze_result
 from config.settings import Settings
 from schemas import InvoiceData
-from streams.errors import ConfigError, TrainingRejected
+from streams.errors import ConfigError, InvoiceflowError
 from streams.sinks.postgres import open_pool
 from streams.training import (
     TRAINABLE_FIELDS,
@@ -106,8 +106,7 @@ async def train(settings: Settings, source: ExampleSource, tenant: str, vendor: 
     if not examples:
         raise ConfigError(f"no labelled examples for tenant {tenant!r}" + (f", vendor {vendor}" if vendor else ""))
     training, held = split_examples(examples, settings.training_held_back)
-    model_id = model_id_for(tenant, vendor)
-    prefix = f"{model_id}"
+    model_id = model_id_for(tenant, vendor)  # also the set's folder in the container
     storage = TrainingStorage(settings)
     pool = await open_pool(settings.postgres_dsn.get_secret_value(), 1)
     try:
@@ -116,17 +115,17 @@ async def train(settings: Settings, source: ExampleSource, tenant: str, vendor: 
             layouts = [await service.analyze("prebuilt-layout", e.content or b"") for e in training]
             when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             tset = build_training_set(list(zip(training, layouts, strict=True)), when, orjson.dumps)
-            await storage.upload(prefix, tset.files)
+            await storage.upload(model_id, tset.files)
             await registry.add_building(CustomModel(model_id, tenant, vendor, mode, tset.fields, len(training),
                                                     len(held), "building"))
             try:
-                await service.build(model_id, mode, storage.container_sas_url(), prefix,
+                await service.build(model_id, mode, storage.container_sas_url(), model_id,
                                     f"invoiceflow {tenant} {vendor or 'all vendors'}")
-            except TrainingRejected as exc:
-                await registry.fail(model_id, str(exc))
+                custom = await accuracy(service, model_id, held, tset.fields)
+                prebuilt = await accuracy(service, settings.azure_model, held, tset.fields)
+            except InvoiceflowError as exc:  # refused, failed, or not measurable: never left `building`
+                await registry.fail(model_id, f"{exc.code}: {exc}")
                 raise
-            custom = await accuracy(service, model_id, held, tset.fields)
-            prebuilt = await accuracy(service, settings.azure_model, held, tset.fields)
         model = await registry.finish(model_id, custom, prebuilt)
     finally:
         await pool.close()
