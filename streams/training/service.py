@@ -25,7 +25,7 @@ from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 from azure.storage.blob.aio import ContainerClient
 
 from config.settings import AzureEndpoint, Settings
-from streams.azure._http import parse_error
+from streams.azure import parse_error
 from streams.errors import ConfigError, DependencyUnavailable, TrainingRejected
 
 _SAS_HOURS = 24
