@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 export INVOICEFLOW_STATE_DIR ?= $(HOME)/.cache/invoiceflow/state
 export INVOICEFLOW_KAFKA_CACHE ?= $(HOME)/.cache/invoiceflow/kafka
 
-.PHONY: setup system-deps venv kafka-jars stack stack-down run demo test lint check unit integration bench chaos eval eval-hard clean
+.PHONY: setup system-deps venv kafka-jars azurite stack stack-down run demo test lint check unit integration bench chaos eval eval-hard clean
 
-setup: system-deps venv kafka-jars  ## idempotent: system packages, .venv, Kafka jars
+setup: system-deps venv kafka-jars azurite  ## idempotent: system packages, .venv, Kafka jars, Azurite
 
 system-deps:
 	@bash infra/install-system-deps.sh
@@ -24,7 +24,10 @@ $(VENV)/.installed: pyproject.toml
 kafka-jars:
 	@bash infra/kafka-jars.sh
 
-stack:  ## start Kafka, Redis and PostgreSQL unless they already answer
+azurite:  ## the Azure Storage emulator (npm, pinned) into ~/.cache/invoiceflow/azurite
+	@bash infra/azurite.sh
+
+stack:  ## start Kafka, Redis, PostgreSQL and Azurite unless they already answer
 	@bash infra/stack.sh up
 
 stack-down:  ## stop only what `make stack` started

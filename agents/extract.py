@@ -212,7 +212,8 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
         extractor = await ctx.resources.paid_extractor(ctx.page_budgets)
         if extractor is None:
             return None
-        model = model_for(policy, local, ctx.settings.azure_model)
+        custom = await (await ctx.resources.model_routes()).for_tenant(detected.tenant_id)
+        model = model_for(policy, local, ctx.settings.azure_model, custom)
         with child_span(ctx.tracer, span, "invoiceflow.paid_extraction", trace.SpanKind.CLIENT) as call:
             outcome = await read_paid(extractor, detected, content, model, ctx.settings.azure_time_budget_s)
             describe(call, detected, **_paid_attributes(outcome))

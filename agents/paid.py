@@ -8,12 +8,14 @@ to the service, inside the quota and time budget the extractor enforces, never p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from agents.readers.azure_map import map_analyze_result
 from config.policy import TenantPolicy
 from schemas import Cost, DocumentDetected, InvoiceData, Reason
 from streams.azure import AnalyzeOutcome, AzureExtractor, ResumeAction
+from streams.training import vendor_key
 
 _SELF_CHECK_FAILURES = frozenset({"text_totals_mismatch", "text_lines_mismatch", "text_empty"})
 
@@ -51,14 +53,27 @@ def escalation_reason(invoice: InvoiceData | None, reasons: tuple[Reason, ...], 
     return None
 
 
-def model_for(policy: TenantPolicy, local: InvoiceData | None, default_model: str) -> str:
-    """The paid model: the seller's custom model if the tenant has one, else the tenant's, else the default."""
-    vat = local.seller.vat_id if local else None
-    if vat:
-        custom = policy.paid_models_by_vendor.get(vat.replace(" ", "").upper())
-        if custom:
-            return custom
-    return policy.paid_model or default_model
+def model_for(policy: TenantPolicy, local: InvoiceData | None, default_model: str,
+              custom: Mapping[str, str] | None = None) -> str:
+    """The paid model for one document.
+
+    Args:
+        policy: The tenant's policy: a model named per seller or for the tenant there wins (the operator's word).
+        local: The local reading, whose seller VAT id names the vendor (None: the vendor is unknown).
+        default_model: The model for tenants that choose none (settings).
+        custom: The tenant's active custom models by vendor (`invoiceflow train`; '' is tenant-wide).
+
+    Returns:
+        The policy's model for the seller, else the seller's active custom model, else the policy's model for
+        the tenant, else a tenant-wide custom model, else the default.
+    """
+    routes = custom or {}
+    vendor = vendor_key(local.seller.vat_id if local else None)
+    if vendor:
+        chosen = policy.paid_models_by_vendor.get(vendor) or routes.get(vendor)
+        if chosen:
+            return chosen
+    return policy.paid_model or routes.get("") or default_model
 
 
 def paid_extraction(outcome: AnalyzeOutcome, local: InvoiceData | None, why: Reason | None) -> Extraction:

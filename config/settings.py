@@ -189,6 +189,31 @@ class Settings(BaseSettings):
         "every quota (the shared quota's fallback).",
     )
 
+    # Custom models (`invoiceflow train`): the blob container training sets are uploaded to, and routing
+    custom_models_refresh_s: float = Field(
+        default=30.0, gt=0,
+        description="How often the extract stage reloads which vendors have an active custom model (one query for "
+        "all tenants; no lookup per invoice): a promoted or retired model takes effect within this.",
+    )
+    blob_url: str = Field(
+        default="http://127.0.0.1:10000/devstoreaccount1",
+        description="Blob service URL of the storage account training sets go to (the local stack: Azurite).",
+    )
+    blob_account: str = Field(default="devstoreaccount1", description="Storage account name (signs the SAS).")
+    blob_key: SecretStr | None = Field(
+        default=None,
+        description="Storage account key (base64). Unset: `invoiceflow train` refuses to run. The local stack's "
+        "emulator key is in infra/azurite.env.",
+    )
+    blob_container: str = Field(default="invoiceflow-training", description="Container for training sets.")
+    training_held_back: float = Field(
+        default=0.2, ge=0, lt=1,
+        description="Share of a vendor's labelled examples held back from training to measure the custom model "
+        "against prebuilt (at least one when there are six or more).",
+    )
+    training_poll_interval_s: float = Field(default=2.0, gt=0, description="Build-model polling interval.")
+    training_timeout_s: float = Field(default=3600.0, gt=0, description="Longest a model build may take.")
+
     # Policy
     policy_file: Path | None = Field(default=None, description="Tenant policy YAML; built-in default if unset.")
     refuse_unknown_tenants: bool = Field(default=False, description="Dead-letter tenants not in the policy.")

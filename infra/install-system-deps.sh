@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the system tools the local stack and the pipeline need, only those that are missing:
 #   java (openjdk-17-jre-headless), mvn (maven), redis-server, PostgreSQL server, kcat, openssl,
-#   tesseract (tesseract-ocr + deu/fra/ita/spa/nld packs), pdftoppm (poppler-utils), chromium (the dashboard's
+#   node and npm (Azurite), tesseract (tesseract-ocr + deu/fra/ita/spa/nld packs), pdftoppm (poppler-utils), chromium (the dashboard's
 #   browser test drives it headless through Playwright).
 # Idempotent and a fast no-op when everything is present. Installs with apt-get only when running as
 # root on Debian; anywhere else it names what is missing and exits 1.
@@ -19,6 +19,9 @@ have openssl      || missing+=(openssl)
 have tesseract    || missing+=(tesseract-ocr)
 have pdftoppm     || missing+=(poppler-utils)
 have chromium     || missing+=(chromium)
+# Azurite (the Azure Storage emulator, infra/azurite.sh) is an npm package
+have node         || missing+=(nodejs)
+have npm          || missing+=(npm)
 # the sample generator draws its PDFs and scans with DejaVu (embedded, so the text layer keeps accents)
 [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=(fonts-dejavu-core)
 # OCR language packs for the six invoice languages (English ships with tesseract-ocr)

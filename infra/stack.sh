@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Local stack for invoiceflow: Kafka, Redis and PostgreSQL.
+# Local stack for invoiceflow: Kafka, Redis, PostgreSQL and Azurite (the Azure Storage emulator's blob service).
 #
 #   infra/stack.sh up [SERVICE...]      use each service if it already answers, otherwise start it (see below)
 #   infra/stack.sh down [SERVICE...]    stop only the services that this script started (recorded in the state dir)
 #   infra/stack.sh status               one line per service; exit 1 if any does not answer
 #   infra/stack.sh kill SERVICE...      crash a service this script started (SIGKILL; PostgreSQL: immediate stop)
 #   infra/stack.sh freeze|thaw SERVICE... stop a started service's processes dead (SIGSTOP) or let them go on
-# SERVICE is kafka, redis or postgres (all three when none is named). kill, freeze and thaw are for the chaos
+# SERVICE is kafka, redis, postgres or azurite (all four when none is named). kill, freeze and thaw are for the chaos
 # suite (`invoiceflow chaos`), which runs its own stack beside yours (its own state dir and ports).
 #
 # Kafka:      INVOICEFLOW_KAFKA_BOOTSTRAP (127.0.0.1:9092). If it does not answer: Docker compose when a Docker
@@ -18,6 +18,9 @@
 #             Else a private cluster (initdb once, pg_ctl start) with the DSN's role and database; if a
 #             local cluster already listens on the port (e.g. Debian's own) and we can be its superuser,
 #             the role and database are created in it instead.
+# Azurite:    INVOICEFLOW_BLOB_URL (http://127.0.0.1:10000/devstoreaccount1). Else azurite-blob from the npm package
+#             that infra/azurite.sh installs, with the account and key of INVOICEFLOW_BLOB_ACCOUNT/_KEY (default:
+#             the emulator's own, in infra/azurite.env); blobs kept in the state dir.
 # State, data and logs: INVOICEFLOW_STATE_DIR ($HOME/.cache/invoiceflow/state). Idempotent; fast when up.
 set -euo pipefail
 
@@ -55,6 +58,20 @@ was_started() {      # was_started <service>  -> prints the recorded line, if an
 
 # Hide the password of a URL in messages.
 mask() { sed -E 's#(://[^:/@]*:)[^@]*@#\1***@#' <<<"$1"; }
+
+stop_daemon() {      # stop_daemon <service> <pid file> <what>: SIGTERM, up to 10 s to go, then SIGKILL
+    local pid i
+    pid="$(cat "$2" 2>/dev/null || true)"
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+        say "$1: stopping $3 (pid $pid)"
+        kill -TERM "$pid"
+        for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid" 2>/dev/null || true; }
+    else
+        say "$1: $3 was not running"
+    fi
+    rm -f "$2"
+}
 
 tail_log() {         # tail_log <file>: the last errors and last lines of a log, to explain a failure
     [[ -s "$1" ]] || return 0
@@ -344,18 +361,8 @@ redis_up() {
 }
 
 redis_down() {
-    local pid i
     if [[ -z "$(was_started redis)" ]]; then say "redis: not started by this script, left alone"; return; fi
-    pid="$(cat "$REDIS_DIR/redis.pid" 2>/dev/null || true)"
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-        say "redis: stopping redis-server (pid $pid)"
-        kill -TERM "$pid"
-        for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-        kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid" 2>/dev/null || true; }
-    else
-        say "redis: redis-server was not running"
-    fi
-    rm -f "$REDIS_DIR/redis.pid"
+    stop_daemon redis "$REDIS_DIR/redis.pid" redis-server
 }
 
 redis_status() {
@@ -487,6 +494,61 @@ pg_status() {
     if pg_answers; then echo "postgres  up    $(mask "$PG_DSN") ($how)"; else echo "postgres  DOWN  $(mask "$PG_DSN")"; return 1; fi
 }
 
+# ============================================================================================== Azurite
+AZURITE_DIR="$STATE/azurite"
+env_default() { sed -n "s/^$1=//p" "$HERE/azurite.env"; }   # the emulator's settings in infra/azurite.env
+BLOB_URL="${INVOICEFLOW_BLOB_URL:-$(env_default INVOICEFLOW_BLOB_URL)}"
+BLOB_ACCOUNT="${INVOICEFLOW_BLOB_ACCOUNT:-$(env_default INVOICEFLOW_BLOB_ACCOUNT)}"
+if [[ "$BLOB_URL" =~ ^https?://([^:/]+)(:([0-9]+))?(/.*)?$ ]]; then
+    BLOB_HOST="${BASH_REMATCH[1]}"; BLOB_PORT="${BASH_REMATCH[3]:-10000}"
+else
+    die "cannot parse INVOICEFLOW_BLOB_URL=$BLOB_URL (expected http://host:port/account)"
+fi
+
+azurite_answers() {  # the blob service answers with Azurite's (or Azure Storage's) headers
+    curl -s -o /dev/null -D - --max-time 2 "http://$BLOB_HOST:$BLOB_PORT/$BLOB_ACCOUNT?comp=list" 2>/dev/null \
+        | grep -qi '^x-ms-request-id:'
+}
+
+azurite_up() {
+    if azurite_answers; then say "azurite: up at $BLOB_URL"; return; fi
+    port_open "$BLOB_HOST" "$BLOB_PORT" \
+        && die "azurite: something listens on $BLOB_HOST:$BLOB_PORT but is no blob service; stop it or set INVOICEFLOW_BLOB_URL"
+    is_local_host "$BLOB_HOST" || die "azurite: $BLOB_URL does not answer and is not local: cannot start it here"
+    local bin key
+    bin="$(bash "$HERE/azurite.sh" bin)" || die "azurite: could not install it (infra/azurite.sh)"
+    key="${INVOICEFLOW_BLOB_KEY:-$(env_default INVOICEFLOW_BLOB_KEY)}"
+    mkdir -p "$AZURITE_DIR/data"
+    say "azurite: starting the blob service on $BLOB_HOST:$BLOB_PORT"
+    # The account and key go through the environment (never the command line, which ps shows); --silent: no
+    # access log, whose request URLs would carry the SAS signatures the service is handed; --disableTelemetry:
+    # Azurite would otherwise report to Microsoft (a local stack sends nothing out).
+    AZURITE_ACCOUNTS="$BLOB_ACCOUNT:$key" setsid "$bin" --blobHost "$BLOB_HOST" --blobPort "$BLOB_PORT" \
+        --location "$AZURITE_DIR/data" --skipApiVersionCheck --loose --silent --disableTelemetry \
+        </dev/null >"$AZURITE_DIR/azurite.log" 2>&1 9>&- &
+    echo $! >"$AZURITE_DIR/azurite.pid"
+    record_started "azurite native"
+    local deadline=$((SECONDS + WAIT_SECONDS))
+    until azurite_answers; do
+        kill -0 "$(cat "$AZURITE_DIR/azurite.pid")" 2>/dev/null \
+            || { tail_log "$AZURITE_DIR/azurite.log"; die "azurite: exited during startup (log: $AZURITE_DIR/azurite.log)"; }
+        ((SECONDS < deadline)) || { tail_log "$AZURITE_DIR/azurite.log"; die "azurite: no answer after ${WAIT_SECONDS}s"; }
+        sleep 0.2
+    done
+    say "azurite: up at $BLOB_URL"
+}
+
+azurite_down() {
+    if [[ -z "$(was_started azurite)" ]]; then say "azurite: not started by this script, left alone"; return; fi
+    stop_daemon azurite "$AZURITE_DIR/azurite.pid" "the blob service"
+}
+
+azurite_status() {
+    local how="external"
+    [[ -n "$(was_started azurite)" ]] && how="started by stack.sh, log $AZURITE_DIR/azurite.log"
+    if azurite_answers; then echo "azurite   up    $BLOB_URL ($how)"; else echo "azurite   DOWN  $BLOB_URL"; return 1; fi
+}
+
 # ============================================================================================== main
 # One up/down at a time per state dir. Every server started below gets `9>&-` so that it does not inherit
 # (and hold forever) this lock.
@@ -502,6 +564,7 @@ service_pids() {     # service_pids <service>
     case "$1" in
         kafka) kafka_native_pid || true ;;
         redis) cat "$REDIS_DIR/redis.pid" 2>/dev/null || true ;;
+        azurite) cat "$AZURITE_DIR/azurite.pid" 2>/dev/null || true ;;
         postgres)    # the postmaster and its children
             line="$(was_started postgres)"; data="${line#postgres native }"
             if [[ -n "$line" && -f "$data/postmaster.pid" ]]; then
@@ -511,11 +574,11 @@ service_pids() {     # service_pids <service>
     esac
 }
 
-services() {         # services [name...]: the named services, checked, or all three
+services() {         # services [name...]: the named services, checked, or all four
     local s
-    (($# > 0)) || set -- kafka redis postgres
+    (($# > 0)) || set -- kafka redis postgres azurite
     for s in "$@"; do
-        case "$s" in kafka|redis|postgres) echo "$s" ;; *) die "unknown service '$s' (kafka, redis or postgres)" ;; esac
+        case "$s" in kafka|redis|postgres|azurite) echo "$s" ;; *) die "unknown service '$s' (kafka, redis, postgres or azurite)" ;; esac
     done
 }
 
@@ -557,6 +620,7 @@ case "$action" in
         kafka_status || rc=1
         redis_status || rc=1
         pg_status || rc=1
+        azurite_status || rc=1
         exit "$rc"
         ;;
     kill)
@@ -570,7 +634,7 @@ case "$action" in
         for s in $(services "$@"); do signal_service "$([[ $action == freeze ]] && echo STOP || echo CONT)" "$s"; done
         ;;
     *)
-        echo "usage: $0 up|down [kafka|redis|postgres ...] | status | kill|freeze|thaw SERVICE..." >&2
+        echo "usage: $0 up|down [kafka|redis|postgres|azurite ...] | status | kill|freeze|thaw SERVICE..." >&2
         exit 2
         ;;
 esac

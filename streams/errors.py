@@ -24,6 +24,8 @@ InvoiceflowError                 code              retriable
 │   ├── SinkError                sink_error        yes, held (PostgreSQL or Redis down: see `outage`)
 │   └── PaidServiceUnavailable   paid_unavailable  yes
 │       └── AzureTimeBudgetExceeded paid_time_budget yes (not finished within the per-document budget)
+├── TrainingRejected             training_rejected no    (a custom model build refused or failed, with the
+│                                                        service's code: `invoiceflow train`)
 └── ConfigError                  config_error      no    (refuse to start)
 ```
 A stage routes a retriable error to its retry topic and any other `InvoiceflowError` to its dead-letter
@@ -161,6 +163,16 @@ class ConfigError(InvoiceflowError):
     code = "config_error"
 
 
+class TrainingRejected(InvoiceflowError):
+    """Document Intelligence refused or failed a custom model build (e.g. too few labelled documents)."""
+
+    code = "training_rejected"
+
+    def __init__(self, message: str, *, service_code: str | None = None) -> None:
+        super().__init__(message)
+        self.service_code = service_code
+
+
 ERROR_CODES: frozenset[str] = frozenset(
     cls.code
     for cls in (
@@ -168,5 +180,6 @@ ERROR_CODES: frozenset[str] = frozenset(
         UnreadableDeadLetter, DocumentError,
         DocumentNotFound, DocumentTooLarge, DocumentIntegrityError, DocumentNotAllowed, UnknownTenant,
         PaidExtractionError, BudgetExhausted, DependencyUnavailable, SinkError, PaidServiceUnavailable, ConfigError,
+        TrainingRejected,
     )
 )

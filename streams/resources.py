@@ -21,6 +21,7 @@ from streams.sinks import CounterStore, DeadLetterFact, DeadLetterStore, DedupeI
 from streams.sinks.dead_letters import PostgresDeadLetters
 from streams.sinks.postgres import PostgresRecords, open_pool
 from streams.sinks.redis import RedisStores, connect_redis
+from streams.training.registry import ModelRegistry, ModelRoutes
 
 
 class Resources:
@@ -34,6 +35,7 @@ class Resources:
         self._redis_stores: RedisStores | None = None
         self._paid: AzureExtractor | None = None
         self._fetcher: DocumentFetcher | None = None
+        self._routes: ModelRoutes | None = None
         self._lock = asyncio.Lock()
 
     async def _open(self) -> None:
@@ -102,6 +104,13 @@ class Resources:
         if self._paid is None and self.settings.azure_endpoints:
             self._paid = build_extractor(self.settings, self.pool, page_budgets, self.redis)
         return self._paid
+
+    async def model_routes(self) -> ModelRoutes:
+        """The active custom models by tenant and vendor, cached (reloaded every `custom_models_refresh_s`)."""
+        await self._open()
+        if self._routes is None:
+            self._routes = ModelRoutes(ModelRegistry(self.pool).routes, self.settings.custom_models_refresh_s)
+        return self._routes
 
     def fetcher(self) -> DocumentFetcher:
         """The https:// document fetcher (one pooled session, opened on its first fetch), built once."""

@@ -1,4 +1,4 @@
-"""A local fake of Azure AI Document Intelligence's analyze REST API, for tests and benchmarks.
+"""A local fake of Azure AI Document Intelligence's REST API (analyze; custom models in `_admin.py`).
 
 It speaks exactly what the azure-ai-documentintelligence SDK sends and expects for `begin_analyze_document`:
 `POST {endpoint}/documentintelligence/documentModels/{modelId}:analyze` (raw bytes, or JSON with
@@ -7,7 +7,8 @@ answers `running` until the configured latency has passed, then `succeeded` with
 real resource it checks Ocp-Apim-Subscription-Key, limits analyze and get-result calls per key over 1 s
 windows (429 + Retry-After), rejects undecodable content with 400 InvalidContent, and forgets results after
 24 h (404). Failures can be scripted or drawn at random, and every request is recorded so a test can prove
-what the client did: in-process via `requests`, or over HTTP at `GET /_fake/requests`.
+what the client did: in-process via `requests`, or over HTTP at `GET /_fake/requests`. prebuilt-layout and
+custom models read a PDF's text layer (words and their places) instead of answering from the truth given.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from typing import Any
 
 from aiohttp import web
 
+from infra.fake_azure_di._admin import BuildOperation, ModelAdmin, error_response, iso
+from infra.fake_azure_di._custom import LearnedModel, read_with
 from infra.fake_azure_di._fields import API_VERSION, FakeDocument, analyze_result, generic_document
 from infra.fake_azure_di._limits import FailurePlan, SlidingWindow, retry_after_header
+from infra.fake_azure_di._pdf_words import pdf_pages
 
 _BASE = "/documentintelligence/documentModels"
 _MAGIC = (b"%PDF", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"PK\x03\x04")
@@ -51,6 +55,7 @@ class FakeConfig:
     failure_statuses: tuple[int, ...] = (500, 503, 429)
     models: frozenset[str] | None = None
     seed: int = 0
+    build_latency_s: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,28 +82,18 @@ class _Operation:
     document: FakeDocument
     sha256: str | None
     result: dict[str, Any] | None = None
-
-
-def _error(status: int, code: str, message: str, inner: tuple[str, str] | None = None) -> web.Response:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if inner is not None:
-        error["innererror"] = {"code": inner[0], "message": inner[1]}
-    return web.json_response({"error": error}, status=status, headers={"apim-request-id": str(uuid.uuid4())})
+    data: bytes = b""
 
 
 def _injected(status: int) -> web.Response:
     if status == 429:
-        resp = _error(429, "429", "Rate limit is exceeded. Try again in 1 seconds.")
+        resp = error_response(429, "429", "Rate limit is exceeded. Try again in 1 seconds.")
         resp.headers["Retry-After"] = "1"
         return resp
-    return _error(status, "InternalServerError", "An unexpected error occurred.")
+    return error_response(status, "InternalServerError", "An unexpected error occurred.")
 
 
-def _iso(wall: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall))
-
-
-class FakeAzureDI:
+class FakeAzureDI(ModelAdmin):
     """The fake resource: an aiohttp app plus the state tests inspect and steer."""
 
     def __init__(
@@ -114,6 +109,8 @@ class FakeAzureDI:
         self.failures = FailurePlan(self.config.failure_rates, self.config.failure_statuses, self.config.seed)
         self.requests: list[RequestRecord] = []
         self._ops: dict[str, _Operation] = {}
+        self._builds: dict[str, BuildOperation] = {}
+        self.models: dict[str, LearnedModel] = {}
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         self._clock = clock
         self._runner: web.AppRunner | None = None
@@ -125,6 +122,9 @@ class FakeAzureDI:
         app = web.Application(client_max_size=600 * 1024 * 1024)
         app.router.add_post(_BASE + "/{model_id}:analyze", self._analyze)
         app.router.add_get(_BASE + "/{model_id}/analyzeResults/{result_id}", self._get_result)
+        app.router.add_post(_BASE + ":build", self._build)
+        app.router.add_get(_BASE + "/{model_id}", self._get_model)
+        app.router.add_get("/documentintelligence/operations/{operation_id}", self._get_operation)
         app.router.add_get("/_fake/requests", self._list_requests)
         app.router.add_post("/_fake/truth", self._put_truth)
         app.router.add_post("/_fake/inject", self._inject)
@@ -180,7 +180,7 @@ class FakeAzureDI:
         """Key check, injected failure, quota: the checks every API call passes, in the service's order."""
         key = request.headers.get("Ocp-Apim-Subscription-Key")
         if key not in self.config.keys:
-            return key, _error(401, "401", _AUTH_MESSAGE)
+            return key, error_response(401, "401", _AUTH_MESSAGE)
         injected = self.failures.next_failure(kind)
         if injected is not None:
             return key, _injected(injected)
@@ -188,7 +188,7 @@ class FakeAzureDI:
         window = self._windows.setdefault((key or "", kind), SlidingWindow(limit))
         wait = window.admit(arrived)
         if wait is not None:
-            resp = _error(
+            resp = error_response(
                 429,
                 "429",
                 "Requests to the Analyze Document operation under Document Intelligence API have exceeded "
@@ -198,13 +198,22 @@ class FakeAzureDI:
             return key, resp
         return key, None
 
+    def _admit(self, request: web.Request, kind: str,
+               **extra: Any) -> tuple[float, str | None, web.Response | None]:
+        """`_gate` with the refusal recorded: (arrival time, key, the refusal or None)."""
+        arrived = self._clock()
+        key, refused = self._gate(request, arrived, kind)
+        if refused is not None:
+            self._record(request, arrived, kind, key, refused.status, **extra)
+        return arrived, key, refused
+
     async def _read_document(self, request: web.Request) -> bytes | str | web.Response:
         if request.content_type != "application/json":
             return await request.read()
         try:
             body = await request.json()
         except ValueError:
-            return _error(400, "InvalidRequest", "Invalid request.", ("InvalidJson", "Body is not JSON."))
+            return error_response(400, "InvalidRequest", "Invalid request.", ("InvalidJson", "Body is not JSON."))
         if isinstance(body, dict) and isinstance(body.get("base64Source"), str):
             try:
                 return base64.b64decode(body["base64Source"], validate=True)
@@ -214,7 +223,7 @@ class FakeAzureDI:
             url: str = body["urlSource"]
             return self.documents_by_url.get(url, url)
         inner = ("InvalidParameter", "urlSource or base64Source needed.")
-        return _error(400, "InvalidRequest", "Invalid request.", inner)
+        return error_response(400, "InvalidRequest", "Invalid request.", inner)
 
     async def _analyze(self, request: web.Request) -> web.Response:
         arrived = self._clock()
@@ -231,18 +240,19 @@ class FakeAzureDI:
         sha = hashlib.sha256(data).hexdigest()
         if isinstance(source, bytes) and not data.startswith(_MAGIC):
             self._record(request, arrived, "analyze", key, 400, sha256=sha, model_id=model_id)
-            return _error(
+            return error_response(
                 400,
                 "InvalidRequest",
                 "Invalid request.",
                 ("InvalidContent", "The file is corrupted or format is unsupported."),
             )
-        if self.config.models is not None and model_id not in self.config.models:
+        unknown_custom = not model_id.startswith("prebuilt-") and model_id not in self.models
+        if (self.config.models is not None and model_id not in self.config.models) or unknown_custom:
             self._record(request, arrived, "analyze", key, 404, sha256=sha, model_id=model_id)
-            return _error(404, "NotFound", "Resource not found.", ("ModelNotFound", "Model not found."))
+            return error_response(404, "NotFound", "Resource not found.", ("ModelNotFound", "Model not found."))
         op_id = str(uuid.uuid4())
         self._ops[op_id] = _Operation(
-            model_id, self._clock(), time.time(), self._document_for(sha, data), sha
+            model_id, self._clock(), time.time(), self._document_for(sha, data), sha, data=data
         )
         self._record(request, arrived, "analyze", key, 202, sha256=sha, model_id=model_id, operation_id=op_id)
         path = f"{_BASE}/{model_id}/analyzeResults/{op_id}"
@@ -275,15 +285,29 @@ class FakeAzureDI:
             op = None
         if op is None or op.model_id != request.match_info["model_id"]:
             self._record(request, arrived, "get", key, 404, operation_id=op_id)
-            return _error(404, "NotFound", "Resource not found.", ("OperationNotFound", "No such result."))
-        body: dict[str, Any] = {"status": "running", "createdDateTime": _iso(op.created_wall)}
+            return error_response(404, "NotFound", "Resource not found.", ("OperationNotFound", "No such result."))
+        body: dict[str, Any] = {"status": "running", "createdDateTime": iso(op.created_wall)}
         if now - op.created >= self.latency_s:
             if op.result is None:
-                op.result = analyze_result(op.model_id, op.document)
+                op.result = self._result(op)
             body.update(status="succeeded", analyzeResult=op.result)
-        body["lastUpdatedDateTime"] = _iso(time.time())
+        body["lastUpdatedDateTime"] = iso(time.time())
         self._record(request, arrived, "get", key, 200, sha256=op.sha256, model_id=op.model_id, operation_id=op_id)
         return web.json_response(body, headers={"apim-request-id": str(uuid.uuid4())})
+
+    def _result(self, op: _Operation) -> dict[str, Any]:
+        """The analyzeResult: prebuilt models answer from the truth given; layout and custom models read the
+        PDF's text layer (words and their places; a custom model then reads the fields it learned)."""
+        custom = self.models.get(op.model_id)
+        if op.model_id != "prebuilt-layout" and custom is None:
+            return analyze_result(op.model_id, op.document)
+        pages = pdf_pages(op.data) if op.data.startswith(b"%PDF") else None
+        fields = read_with(custom, pages or ()) if custom is not None else {}
+        result = analyze_result(op.model_id, FakeDocument(fields=fields, pages=len(pages or ()) or 1,
+                                                          confidence=0.9 if fields else 0.1))
+        if pages:
+            result["pages"] = pages
+        return result
 
     async def _list_requests(self, request: web.Request) -> web.Response:
         return web.json_response([asdict(r) for r in self.requests])

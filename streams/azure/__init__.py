@@ -3,9 +3,10 @@
 The surface the extract stage uses: an `EndpointPool` of resources with their quotas (shared by all worker
 processes through Redis: `SharedQuotas`) and circuit breakers, an `AzureExtractor` that analyzes a document
 inside that quota and a time budget without ever paying twice (operations remembered in an
-`OperationStore`), and `cost_usd` for the bill.
+`OperationStore`), `cost_usd` for the bill, and `parse_error` for the service's error bodies.
 """
 
+from streams.azure._http import ServiceError, parse_error
 from streams.azure._sdk import AnalyzeOutcome, ExtractorConfig, build_client
 from streams.azure.breaker import BreakerPolicy, BreakerState, Phase
 from streams.azure.client import AzureExtractor
@@ -55,6 +56,7 @@ __all__ = [
     "Phase",
     "PostgresOperationStore",
     "ResumeAction",
+    "ServiceError",
     "SharedAdmission",
     "SharedQuota",
     "SharedQuotas",
@@ -63,6 +65,7 @@ __all__ = [
     "choose_endpoint",
     "compact_result",
     "cost_usd",
+    "parse_error",
     "price_per_page",
     "resume_action",
 ]

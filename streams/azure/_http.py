@@ -30,6 +30,7 @@ class ServiceError:
     code: str | None
     inner_code: str | None
     message: str
+    inner_message: str = ""
 
     @property
     def most_specific(self) -> str | None:
@@ -49,11 +50,13 @@ def parse_error(body: bytes | str | Mapping[str, Any] | None) -> ServiceError:
         return ServiceError(None, None, "")
     inner = error.get("innererror")
     inner_code = inner.get("code") if isinstance(inner, Mapping) else None
+    inner_message = inner.get("message", "") if isinstance(inner, Mapping) else ""
     code = error.get("code")
     return ServiceError(
         code if isinstance(code, str) else None,
         inner_code if isinstance(inner_code, str) else None,
         str(error.get("message", ""))[:300],
+        str(inner_message)[:300],
     )
 
 

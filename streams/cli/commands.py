@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from streams.cli import actions, dlq, service
+from streams.cli import actions, dlq, models, service
 
 Sub = Any  # argparse's private _SubParsersAction
 
@@ -197,4 +197,5 @@ def _print_json(obj: object) -> int:
 REGISTRY: tuple[Callable[[Sub], None], ...] = (
     _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _index, _eval, _bench, dlq.register,
     dlq.register_alias, _demo, _chaos, service.register_serve, service.register_tokens,
+    models.register_train, models.register_models,
 )

@@ -57,3 +57,12 @@ def test_paid_extraction_keeps_the_local_reading_and_the_cost() -> None:
     assert got.cost.pages == 2 and got.cost.usd == Decimal("0.02")
     assert [r.code for r in got.reasons] == ["escalated_low_confidence", "paid_result_reused"]
     assert got.invoice is not None and got.invoice.invoice_number
+
+
+def test_an_active_custom_model_routes_its_vendor_but_the_policy_file_wins() -> None:
+    custom = {"DE123": "trained-1", "": "tenant-wide"}
+    assert model_for(POLICY, _reading(), "prebuilt-invoice", custom) == "trained-1"
+    assert model_for(POLICY, None, "prebuilt-invoice", custom) == "tenant-wide"
+    assert model_for(POLICY, None, "prebuilt-invoice", {"DE123": "trained-1"}) == "prebuilt-invoice"
+    explicit = POLICY.model_copy(update={"paid_models_by_vendor": {"DE123": "custom-x"}})
+    assert model_for(explicit, _reading(), "prebuilt-invoice", custom) == "custom-x"

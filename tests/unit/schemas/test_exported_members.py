@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("package", ["schemas", "streams", "streams.service", "streams.sinks"])
+@pytest.mark.parametrize("package", ["schemas", "streams", "streams.service", "streams.sinks", "streams.training"])
 def test_all_matches_public_names(package: str) -> None:
     module = importlib.import_module(package)
     public = {name for name in vars(module) if not name.startswith("_") and not _is_module(getattr(module, name))}

@@ -17,6 +17,14 @@ def test_parse_error_prefers_the_inner_code() -> None:
     assert parse_error(None).code is None
 
 
+def test_parse_error_keeps_the_inner_message_that_says_what_was_wrong() -> None:
+    body = {"status": "failed", "error": {"code": "InvalidRequest", "message": "Invalid request.", "innererror": {
+        "code": "TrainingContentMissing", "message": "Training data is missing: no fields.json."}}}
+    error = parse_error(body)
+    assert (error.message, error.inner_message) == ("Invalid request.", "Training data is missing: no fields.json.")
+    assert parse_error(INVALID).inner_message == ""
+
+
 def test_retry_after_forms() -> None:
     assert retry_after_s({"Retry-After": "2"}) == 2.0
     assert retry_after_s({"retry-after-ms": "250"}) == 0.25
