@@ -7,7 +7,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from infra.fake_azure_di import FakeAzureDI, FakeConfig, RequestRecord
+from tools.fake_azure import FakeAzureDI, FakeConfig, RequestRecord
 
 
 @asynccontextmanager

@@ -21,7 +21,6 @@ from azure.core.exceptions import HttpResponseError
 from pydantic import SecretStr
 
 from agents.readers.azure_map import map_analyze_result
-from infra.fake_azure_di import FakeAzureDI, FakeConfig, FakeDocument, FakeLine, invoice_fields
 from streams.azure import (
     AzureExtractor,
     AzureInvalidDocument,
@@ -38,6 +37,7 @@ from streams.azure import (
 )
 from streams.errors import SinkError
 from tests.integration.fake_azure_helpers import analyses, fake_on_own_thread, max_in_any_window
+from tools.fake_azure import FakeAzureDI, FakeConfig, FakeDocument, FakeLine, invoice_fields
 
 pytestmark = pytest.mark.integration
 

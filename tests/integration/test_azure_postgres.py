@@ -12,7 +12,6 @@ import pytest
 from pydantic import SecretStr
 
 from config.settings import Settings
-from infra.fake_azure_di import FakeAzureDI, FakeConfig
 from streams.azure import (
     AzureExtractor,
     EndpointConfig,
@@ -23,6 +22,7 @@ from streams.azure import (
 )
 from streams.errors import SinkError
 from streams.sinks.postgres import open_pool
+from tools.fake_azure import FakeAzureDI, FakeConfig
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,6 @@ from azure.storage.blob.aio import ContainerClient
 
 from agents.train import train
 from config.settings import Settings
-from infra.fake_azure_di import FakeAzureDI, FakeConfig, FakeDocument, invoice_fields
 from schemas import InvoiceScored
 from streams.errors import TrainingRejected
 from streams.publisher import received_for_file
@@ -29,6 +28,7 @@ from tests.integration.conftest import REPO, env_for
 from tests.integration.fake_azure_helpers import fake_on_own_thread
 from tests.integration.kafka_helpers import collect, produce
 from tests.labelled_examples import MemoryExamples, labelled_example, write_examples_jsonl
+from tools.fake_azure import FakeAzureDI, FakeConfig, FakeDocument, invoice_fields
 from tools.samples import generate_vendor_series
 
 pytestmark = pytest.mark.integration

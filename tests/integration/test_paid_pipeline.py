@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from infra.fake_azure_di._fields import FakeDocument, invoice_fields
-from infra.fake_azure_di.server import FakeAzureDI, FakeConfig
 from schemas import InvoiceScored
 from streams.deadletters import view_of
 from streams.publisher import received_for_file
 from tests.integration.kafka_helpers import collect, produce
+from tools.fake_azure._fields import FakeDocument, invoice_fields
+from tools.fake_azure.server import FakeAzureDI, FakeConfig
 from tools.samples import generate_samples
 
 pytestmark = pytest.mark.integration

@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from infra.fake_azure_di import FakeAzureDI, FakeConfig
 from streams.azure import AzureExtractor, SharedQuotas
 from streams.azure._quota_math import quota_id, quota_keys
 from streams.azure.factory import build_extractor
 from streams.sinks.postgres import open_pool
 from streams.sinks.redis import connect_redis
 from tests.integration.fake_azure_helpers import analyses, fake_on_own_thread, max_in_any_window, until
+from tools.fake_azure import FakeAzureDI, FakeConfig
 
 pytestmark = pytest.mark.integration
 

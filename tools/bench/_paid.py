@@ -121,7 +121,7 @@ def quota_use(requests: list[dict[str, object]], configured_rps: float) -> dict[
 def _spawn(log_path: Path, keys: list[str]) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "infra.fake_azure_di", "--port", "0", "--rate", str(ANALYZE_RPS), "--get-rate",
+            [sys.executable, "-m", "tools.fake_azure", "--port", "0", "--rate", str(ANALYZE_RPS), "--get-rate",
              str(GET_RPS), "--latency", str(LATENCY_S), *[a for k in keys for a in ("--key", k)]],
             cwd=_REPO, stdout=subprocess.PIPE, stderr=log,  # it prints one line (its URL), then only logs
         )
@@ -129,7 +129,7 @@ def _spawn(log_path: Path, keys: list[str]) -> subprocess.Popen[bytes]:
 
 
 async def start_fake(work_dir: Path, endpoints: int = 1) -> PaidFake:
-    """Start the fake (`python -m infra.fake_azure_di`) on a free port; its URL is its first output line."""
+    """Start the fake (`python -m tools.fake_azure`) on a free port; its URL is its first output line."""
     log_path = work_dir / "fake-azure.log"
     proc = _spawn(log_path, fake_keys(endpoints))
     assert proc.stdout is not None

@@ -67,7 +67,7 @@ class _InlineFake:
     """The fake in this process: same event loop as the client (its stalls become the fake's)."""
 
     def __init__(self, keys: list[str], rate: int, get_rate: int, latency: float) -> None:
-        from infra.fake_azure_di import FakeAzureDI, FakeConfig  # a dev tool, not a dependency
+        from tools.fake_azure import FakeAzureDI, FakeConfig  # a dev tool, not a dependency
 
         config = FakeConfig(keys=tuple(keys), analyze_rps=rate, get_rps=get_rate, latency_s=latency)
         self._fake = FakeAzureDI(config)
@@ -83,7 +83,7 @@ class _InlineFake:
 
 
 class _ProcessFake:
-    """The fake as its own process (`python -m infra.fake_azure_di`), like a remote service."""
+    """The fake as its own process (`python -m tools.fake_azure`), like a remote service."""
 
     def __init__(self, keys: list[str], rate: int, get_rate: int, latency: float) -> None:
         self._args = ["--rate", str(rate), "--get-rate", str(get_rate), "--latency", str(latency)]
@@ -93,7 +93,7 @@ class _ProcessFake:
 
     async def start(self) -> str:
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "infra.fake_azure_di", "--port", "0", *self._args,
+            sys.executable, "-m", "tools.fake_azure", "--port", "0", *self._args,
             stdout=asyncio.subprocess.PIPE, cwd=_REPO,
         )  # fmt: skip
         assert self._proc.stdout is not None
@@ -102,7 +102,7 @@ class _ProcessFake:
         return self._url
 
     async def records(self) -> list[Any]:
-        from infra.fake_azure_di import RequestRecord
+        from tools.fake_azure import RequestRecord
 
         async with aiohttp.ClientSession() as http, http.get(f"{self._url}/_fake/requests") as resp:
             return [RequestRecord(**r) for r in await resp.json()]  # monotonic clock: shared on Linux

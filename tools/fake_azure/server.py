@@ -27,11 +27,11 @@ from typing import Any
 
 from aiohttp import web
 
-from infra.fake_azure_di._admin import BuildOperation, ModelAdmin, error_response, iso
-from infra.fake_azure_di._custom import LearnedModel, read_with
-from infra.fake_azure_di._fields import API_VERSION, FakeDocument, analyze_result, generic_document
-from infra.fake_azure_di._limits import FailurePlan, SlidingWindow, retry_after_header
-from infra.fake_azure_di._pdf_words import pdf_pages
+from tools.fake_azure._admin import BuildOperation, ModelAdmin, error_response, iso
+from tools.fake_azure._custom import LearnedModel, read_with
+from tools.fake_azure._fields import API_VERSION, FakeDocument, analyze_result, generic_document
+from tools.fake_azure._limits import FailurePlan, SlidingWindow, retry_after_header
+from tools.fake_azure._pdf_words import pdf_pages
 
 _BASE = "/documentintelligence/documentModels"
 _MAGIC = (b"%PDF", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"PK\x03\x04")

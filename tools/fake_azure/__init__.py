@@ -1,10 +1,10 @@
 """A local fake of Azure AI Document Intelligence, so tests and benchmarks drive the real SDK offline.
 
-Run it alone with `python -m infra.fake_azure_di --port 8765 --rate 15 --latency 2.0`, or embed it:
+Run it alone with `python -m tools.fake_azure --port 8765 --rate 15 --latency 2.0`, or embed it:
 `fake = FakeAzureDI(FakeConfig(...)); url = await fake.start()`.
 """
 
-from infra.fake_azure_di._fields import (
+from tools.fake_azure._fields import (
     API_VERSION,
     FakeDocument,
     FakeLine,
@@ -15,7 +15,7 @@ from infra.fake_azure_di._fields import (
     invoice_fields,
     string_field,
 )
-from infra.fake_azure_di.server import FakeAzureDI, FakeConfig, RequestRecord
+from tools.fake_azure.server import FakeAzureDI, FakeConfig, RequestRecord
 
 __all__ = [
     "API_VERSION",

@@ -7,11 +7,11 @@ import asyncio
 import contextlib
 import sys
 
-from infra.fake_azure_di.server import FakeAzureDI, FakeConfig
+from tools.fake_azure.server import FakeAzureDI, FakeConfig
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m infra.fake_azure_di", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.fake_azure", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on start)")
     parser.add_argument("--rate", type=int, default=15, help="analyze requests per second per key")

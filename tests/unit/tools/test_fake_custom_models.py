@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from infra.fake_azure_di._custom import BuildFailed, check_training_set, learn, read_with
+from tools.fake_azure._custom import BuildFailed, check_training_set, learn, read_with
 
 WORDS = [  # an invoice line "Rechnungsnummer R-1", a buyer "USt-IdNr.: NL1" and a footer "USt-IdNr. DE9"
     {"content": "Rechnungsnummer", "polygon": [1, 1, 3, 1, 3, 1.2, 1, 1.2]},

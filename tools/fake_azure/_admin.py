@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from infra.fake_azure_di._custom import (
+from tools.fake_azure._custom import (
     BuildFailed,
     LearnedModel,
     learn,
@@ -26,7 +26,7 @@ from infra.fake_azure_di._custom import (
     read_training_set,
     valid_model_id,
 )
-from infra.fake_azure_di._fields import API_VERSION
+from tools.fake_azure._fields import API_VERSION
 
 _BASE = "/documentintelligence/documentModels"
 
