@@ -18,13 +18,15 @@ RECEIVED = "invoices.received"
 DETECTED = "invoices.detected"
 EXTRACTED = "invoices.extracted"
 SCORED = "invoices.scored"
+REVIEWED = "invoices.reviewed"
 
-# stage name -> (input topic, output topic)
+# stage name -> (input topic, output topic); review records what reviewers say (labelled examples)
 STAGES: dict[str, tuple[str, str | None]] = {
     "detect": (RECEIVED, DETECTED),
     "extract": (DETECTED, EXTRACTED),
     "score": (EXTRACTED, SCORED),
     "aggregate": (SCORED, None),
+    "review": (REVIEWED, None),
 }
 
 
@@ -50,7 +52,7 @@ def dead_letter_topic(stage: str) -> str:
 
 
 _PAYLOADS = {RECEIVED: "InvoiceReceived", DETECTED: "DocumentDetected", EXTRACTED: "InvoiceExtracted",
-             SCORED: "InvoiceScored"}
+             SCORED: "InvoiceScored", REVIEWED: "InvoiceReviewed"}
 
 
 def all_topics(retry_tiers: int = 3) -> tuple[TopicSpec, ...]:
