@@ -1,19 +1,23 @@
 """Threshold calibration: the auto-approve threshold reviews show to be safe for a tenant.
 
 Each reviewed invoice is evidence: its score, and whether approving it untouched would have been wrong (the
-reviewer rejected it, or corrected one of the policy's critical fields). For a threshold t, the invoices
-with score >= t are the ones it would have auto-approved; the suggestion is the lowest t (the most touchless)
-whose wrong share among those stays at or under the tenant's target, with at least `min_evidence` invoices
-above it: fewer could not show a rate that small (one wrong in 100 is 1%), so thin evidence is refused with
-a clear message rather than answered with a guess. Pure: the CLI reads the outcomes and prints the result.
+reviewer rejected it, or corrected one of the policy's critical fields). An invoice a rule held at review
+(a new vendor, a duplicate, an amount over the limit...) is no evidence: no threshold would have approved it.
+For a threshold t, the invoices with score >= t are the ones it would have auto-approved; the suggestion is
+the lowest t (the most touchless) whose wrong share among those stays at or under the tenant's target, with
+at least `min_evidence` invoices above it: fewer could not show a rate that small (one wrong in 100 is 1%),
+so thin evidence is refused with a clear message rather than answered with a guess. Pure: the CLI reads the
+outcomes and prints the result.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from agents.score import action_for
+from config.policy import TenantPolicy
 from streams.errors import ThinEvidence
 
 DEFAULT_TARGET = 0.005
@@ -52,17 +56,37 @@ class Suggestion:
         return self.wrong / self.approved
 
 
-def evidence_of(score: float, decision: str, fields_right: dict[str, bool], key_fields: Iterable[str]) -> Evidence:
-    """One review as evidence: wrong when rejected or when a key field was corrected.
+def held_by_rule(reason_codes: Sequence[str], policy: TenantPolicy) -> bool:
+    """Whether one of the reasons holds the invoice at review (or rejects it) under `policy`, whatever its score."""
+    return any(action_for(code, policy) in ("review", "reject") for code in reason_codes)
+
+
+def evidence_of(score: float, decision: str, fields_right: dict[str, bool], reason_codes: Sequence[str],
+                policy: TenantPolicy) -> Evidence | None:
+    """One review as evidence: wrong when rejected or when a critical field was corrected; None when a rule
+    would have held the invoice at review whatever the threshold.
 
     Args:
         score: The score the invoice had when reviewed.
         decision: The reviewer's decision, approve or reject.
         fields_right: Each field read or corrected -> whether the reviewer left it unchanged.
-        key_fields: The fields whose correction makes an untouched approval wrong (the critical fields).
+        reason_codes: The reason codes of the decision reviewed.
+        policy: The tenant's policy in force (its rule actions and critical fields).
     """
-    corrected_key = any(fields_right.get(name) is False for name in key_fields)
+    if held_by_rule(reason_codes, policy):
+        return None
+    corrected_key = any(fields_right.get(name) is False for name in policy.critical_fields)
     return Evidence(score, decision == "reject" or corrected_key)
+
+
+def touchless_share(threshold: float, scored: Sequence[tuple[float, Sequence[str]]],
+                    policy: TenantPolicy) -> float | None:
+    """Share of invoices (score, reason codes) that `threshold` would auto-approve: at or above it, no rule
+    holding them (None without invoices)."""
+    if not scored:
+        return None
+    passed = sum(1 for score, codes in scored if score >= threshold and not held_by_rule(codes, policy))
+    return passed / len(scored)
 
 
 def min_evidence_for(target: float) -> int:

@@ -48,6 +48,7 @@ def review(event: InvoiceReviewed, recorded: RecordedExtraction) -> LabelledExam
         extracted=read.model_dump(mode="json", exclude_none=True),
         corrections=event.corrections.model_dump(mode="json", exclude_none=True),
         fields_right=right, decision=event.decision.value, reviewer=event.reviewer, reviewed_at=event.reviewed_at,
+        reason_codes=recorded.reasons,
     )
 
 

@@ -15,10 +15,11 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agents.calibrate import DEFAULT_TARGET, Suggestion, evidence_of, suggest_threshold
+from agents.calibrate import DEFAULT_TARGET, Suggestion, evidence_of, suggest_threshold, touchless_share
 from config.policy import TenantPolicy, load_policy_book
 from config.settings import Settings
 from config.topics import REVIEWED
@@ -126,17 +127,35 @@ async def suggest(settings: Settings, tenant: str, target: float, min_evidence: 
         raise UnknownTenant(f"tenant {tenant!r} has no policy and unknown tenants are refused")
     pool, reviews = await _reviews(settings)
     try:
-        outcomes = await reviews.outcomes(tenant)
+        outcomes, scored = await reviews.outcomes(tenant), await reviews.scored(tenant)
     finally:
         await pool.close()
-    evidence = [evidence_of(o.score, o.decision, o.fields_right, policy.critical_fields) for o in outcomes]
+    weighed = [evidence_of(o.score, o.decision, o.fields_right, o.reason_codes, policy) for o in outcomes]
+    evidence = [e for e in weighed if e is not None]
     found = suggest_threshold(evidence, target, min_evidence)
     where = str(settings.policy_file or "INVOICEFLOW_POLICY_FILE (the built-in default is in force)")
-    sys.stdout.write(format_suggestion(tenant, found, policy, where) + "\n")
+    overall = Overall(len(outcomes) - len(evidence), len(scored), touchless_share(found.threshold, scored, policy),
+                      touchless_share(policy.auto_approve_threshold, scored, policy))
+    sys.stdout.write(format_suggestion(tenant, found, policy, where, overall) + "\n")
     return 0
 
 
-def format_suggestion(tenant: str, found: Suggestion, policy: TenantPolicy, where: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Overall:
+    """What the suggestion means beyond the evidence: reviews left out, and the tenant's whole record."""
+
+    held: int
+    """Reviewed invoices left out because a rule held them at review."""
+    scored: int
+    """The tenant's scored invoices."""
+    touchless: float | None
+    """Share of them the suggested threshold would auto-approve."""
+    touchless_now: float | None
+    """Share of them the threshold in force auto-approves (by the same rule)."""
+
+
+def format_suggestion(tenant: str, found: Suggestion, policy: TenantPolicy, where: str,
+                      overall: Overall | None = None) -> str:
     """What `policy suggest` prints: the threshold, its evidence, and the YAML snippet to apply it."""
     snippet = ["tenants:", f"  {tenant}:", f"    auto_approve_threshold: {found.threshold:g}"]
     if policy.reject_threshold > found.threshold:  # the file refuses a reject threshold above auto-approve
@@ -147,8 +166,12 @@ def format_suggestion(tenant: str, found: Suggestion, policy: TenantPolicy, wher
         f"  wrong auto-approvals: {found.wrong} of {found.approved} ({found.wrong_rate:.2%}; target "
         f"{found.target:.2%}; wrong = rejected, or one of {', '.join(policy.critical_fields) or 'no field'} "
         "corrected)",
-        f"  expected touchless rate: {found.touchless_rate:.1%} of the reviewed invoices",
-        f"  evidence: {found.evidence} reviewed invoice(s)",
+        f"  expected touchless rate: {found.touchless_rate:.1%} of the reviewed invoices" + (
+            f"; {overall.touchless:.1%} of the tenant's {overall.scored} scored invoice(s) (threshold in force: "
+            f"{overall.touchless_now or 0:.1%})" if overall and overall.touchless is not None else ""),
+        f"  evidence: {found.evidence} reviewed invoice(s)" + (
+            f" ({overall.held} more left out: a rule held them at review whatever their score)"
+            if overall and overall.held else ""),
         f"to apply it, put this in {where} (nothing was changed):",
         *snippet,
     ])

@@ -2,7 +2,7 @@
 --
 -- Each row ties a review to the document (its SHA-256) and to the extraction it corrects: the scored event
 -- recorded for the invoice when the review was stored (`extraction_event_id`), its extractor, seller key,
--- decision and score, and the field values as extracted. `corrections` holds the corrected values by field
+-- decision, score and reason codes, and the field values as extracted. `corrections` holds the corrected values by field
 -- name, `fields_right` each field that was read or corrected -> whether the reviewer left it unchanged (what
 -- field accuracy counts). A resent review (same event id) changes nothing; a different, later review of the
 -- same invoice replaces the example (the latest word wins).
@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS reviews (
     seller_key          text,
     scored_decision     text        NOT NULL,
     score               double precision NOT NULL,
+    reason_codes        text[]      NOT NULL DEFAULT '{}',
     extracted           jsonb       NOT NULL,
     corrections         jsonb       NOT NULL,
     fields_right        jsonb       NOT NULL,

@@ -95,6 +95,8 @@ class RecordedExtraction:
     score: float
     invoice_json: str | None
     """The extracted fields (InvoiceData as JSON), None when nothing was read."""
+    reasons: tuple[str, ...] = ()
+    """The reason codes of the decision, each once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,8 @@ class LabelledExample:
     decision: str
     reviewer: str
     reviewed_at: datetime
+    reason_codes: tuple[str, ...] = ()
+    """The reason codes of the decision the review corrects (calibration leaves out invoices a rule held)."""
 
 
 class RecordStore(Protocol):

@@ -36,25 +36,29 @@ __all__ = ["PostgresReviews", "ReviewOutcome", "accuracy_response", "latest_per_
 
 _EXTRACTIONS = """
 SELECT i.tenant_id, i.invoice_id, i.event_id, i.extractor, i.document_sha256, i.decision, i.score,
-       i.invoice::text AS invoice
+       i.invoice::text AS invoice, ARRAY(SELECT DISTINCT r->>'code' FROM jsonb_array_elements(i.reasons) AS r
+                                         ORDER BY 1) AS reasons
 FROM unnest($1::text[], $2::text[]) AS k(tenant_id, invoice_id)
 JOIN invoices i ON i.tenant_id = k.tenant_id AND i.invoice_id = k.invoice_id
 """
 
 _WRITE = """
 INSERT INTO reviews AS r (tenant_id, invoice_id, event_id, document_sha256, extraction_event_id, extractor,
-  seller_key, scored_decision, score, extracted, corrections, fields_right, decision, reviewer, reviewed_at)
-SELECT t, i, e, d, x, ex, sk, sd, sc, xj::jsonb, cj::jsonb, fj::jsonb, dec, rv, at
+  seller_key, scored_decision, score, extracted, corrections, fields_right, decision, reviewer, reviewed_at,
+  reason_codes)
+SELECT t, i, e, d, x, ex, sk, sd, sc, xj::jsonb, cj::jsonb, fj::jsonb, dec, rv, at,
+       coalesce(ARRAY(SELECT jsonb_array_elements_text(rj::jsonb)), '{}')
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-            $9::float8[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[])
-  AS u(t, i, e, d, x, ex, sk, sd, sc, xj, cj, fj, dec, rv, at)
+            $9::float8[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[],
+            $16::text[])
+  AS u(t, i, e, d, x, ex, sk, sd, sc, xj, cj, fj, dec, rv, at, rj)
 ON CONFLICT (tenant_id, invoice_id) DO UPDATE SET
   event_id = EXCLUDED.event_id, document_sha256 = EXCLUDED.document_sha256,
   extraction_event_id = EXCLUDED.extraction_event_id, extractor = EXCLUDED.extractor,
   seller_key = EXCLUDED.seller_key, scored_decision = EXCLUDED.scored_decision, score = EXCLUDED.score,
   extracted = EXCLUDED.extracted, corrections = EXCLUDED.corrections, fields_right = EXCLUDED.fields_right,
   decision = EXCLUDED.decision, reviewer = EXCLUDED.reviewer, reviewed_at = EXCLUDED.reviewed_at,
-  recorded_at = now()
+  reason_codes = EXCLUDED.reason_codes, recorded_at = now()
 WHERE r.event_id <> EXCLUDED.event_id AND (EXCLUDED.reviewed_at, EXCLUDED.event_id) > (r.reviewed_at, r.event_id)
 """
 
@@ -83,7 +87,14 @@ FROM (SELECT tenant_id, extractor, seller_key, count(*) AS reviews FROM mine GRO
 ORDER BY g.tenant_id, g.extractor, g.seller_key NULLS LAST
 """
 
-_OUTCOMES = "SELECT score, decision, fields_right::text AS fields_right FROM reviews WHERE tenant_id = $1"
+_OUTCOMES = """
+SELECT score, decision, fields_right::text AS fields_right, reason_codes FROM reviews WHERE tenant_id = $1
+"""
+
+_SCORED = """
+SELECT score, ARRAY(SELECT DISTINCT r->>'code' FROM jsonb_array_elements(reasons) AS r ORDER BY 1) AS reasons
+FROM invoices WHERE tenant_id = $1
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +104,8 @@ class ReviewOutcome:
     score: float
     decision: str
     fields_right: dict[str, bool]
+    reason_codes: tuple[str, ...]
+    """The reason codes of the decision the review corrected."""
 
 
 class PostgresReviews:
@@ -108,7 +121,7 @@ class PostgresReviews:
         rows = await self._fetch(_EXTRACTIONS, [t for t, _ in keys], [i for _, i in keys])
         return {(r["tenant_id"], r["invoice_id"]): RecordedExtraction(
             r["tenant_id"], r["invoice_id"], r["event_id"], r["extractor"], r["document_sha256"], r["decision"],
-            r["score"], r["invoice"]) for r in rows}
+            r["score"], r["invoice"], tuple(r["reasons"])) for r in rows}
 
     async def write_examples(self, examples: Sequence[LabelledExample]) -> int:
         """Store a batch of examples (the latest per invoice); returns how many rows changed."""
@@ -121,7 +134,7 @@ class PostgresReviews:
             [e.extractor for e in latest], [e.seller_key for e in latest], [e.scored_decision for e in latest],
             [e.score for e in latest], [_json(e.extracted) for e in latest], [_json(e.corrections) for e in latest],
             [_json(e.fields_right) for e in latest], [e.decision for e in latest], [e.reviewer for e in latest],
-            [e.reviewed_at for e in latest]]
+            [e.reviewed_at for e in latest], [_json(list(e.reason_codes)) for e in latest]]
         try:
             async with self.pool.acquire() as conn:
                 status = await conn.execute(_WRITE, *columns)
@@ -143,7 +156,12 @@ class PostgresReviews:
     async def outcomes(self, tenant_id: str) -> list[ReviewOutcome]:
         """Every review of the tenant as calibration evidence."""
         rows = await self._fetch(_OUTCOMES, tenant_id)
-        return [ReviewOutcome(r["score"], r["decision"], orjson.loads(r["fields_right"])) for r in rows]
+        return [ReviewOutcome(r["score"], r["decision"], orjson.loads(r["fields_right"]), tuple(r["reason_codes"]))
+                for r in rows]
+
+    async def scored(self, tenant_id: str) -> list[tuple[float, tuple[str, ...]]]:
+        """The score and reason codes of each of the tenant's invoices (their latest decision)."""
+        return [(r["score"], tuple(r["reasons"])) for r in await self._fetch(_SCORED, tenant_id)]
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         try:

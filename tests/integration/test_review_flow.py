@@ -77,6 +77,7 @@ async def test_reviews_are_stored_once_tied_to_their_extraction_and_bad_ones_are
     right = json.loads(row["fields_right"])
     assert right["invoice_number"] is False and right["amount_due"] is True and right["seller.name"] is True
     assert row["decision"] == "approve" and row["reviewer"] == "ana" and row["seller_key"] == "vat:DE136695976"
+    assert row["reason_codes"] == ["new_vendor"] and row["score"] == a.score and row["scored_decision"] == "review"
 
     topic = topic_name(settings, REVIEWED)
     again = InvoiceReviewed(invoice_id=a.invoice_id, tenant_id=tenant, decision="approve", reviewer="ana",
@@ -112,11 +113,13 @@ def test_a_review_with_a_bad_field_is_refused_before_anything_is_sent(settings: 
     assert "unknown field 'colour'; correctable fields: invoice_number" in done.stderr and not done.stdout
 
 
-def _examples(tenant: str, made: list[tuple[float, str, dict[str, bool]]]) -> list[LabelledExample]:
+def _examples(tenant: str, made: list[tuple[float, str, dict[str, bool]]], held: bool = False,
+              first: int = 0) -> list[LabelledExample]:
     at = datetime(2026, 11, 1, tzinfo=UTC)
+    codes = ("new_vendor",) if held else ()
     return [LabelledExample(tenant, f"inv-{i}", f"ev-{i}", "0" * 64, f"sc-{i}", "text", "vat:DE1", "review", score,
-                            {}, {}, fields, decision, "synthetic", at) for i, (score, decision, fields) in
-            enumerate(made)]
+                            {}, {}, fields, decision, "synthetic", at, codes)
+            for i, (score, decision, fields) in enumerate(made, start=first)]
 
 
 async def test_policy_suggest_prints_the_known_best_threshold_and_leaves_the_policy_file_alone(
@@ -124,6 +127,10 @@ async def test_policy_suggest_prints_the_known_best_threshold_and_leaves_the_pol
     tenant, thin = f"cal-{run_id}", f"thin-{run_id}"
     store = PostgresReviews(pool)
     await store.write_examples(_examples(tenant, outcomes(7, 1)))
+    rejected_but_held = [(0.99, "reject", {})] * 50  # a rule held these at review: no threshold approves them
+    await store.write_examples(_examples(tenant, rejected_but_held, held=True, first=5000))
+    await PostgresRecords(pool).write_scored([scored(f"{run_id}-{n}", tenant) for n in range(3)]
+                                             + [scored(f"{run_id}-3", tenant, decision=Decision.REVIEW)])
     await store.write_examples(_examples(thin, outcomes(8, 1)[:120]))
     policy = tmp_path / "policy.yaml"
     policy.write_text((REPO / "config" / "default_policy.yaml").read_text())
@@ -135,8 +142,10 @@ async def test_policy_suggest_prints_the_known_best_threshold_and_leaves_the_pol
         best = expected_threshold(0.005, 1)
         assert f"suggested auto_approve_threshold {best:g} (in force: 0.85)" in done.stdout
         assert "wrong auto-approvals: 2 of 401 (0.50%; target 0.50%" in done.stdout
-        assert "expected touchless rate: 40.1% of the reviewed invoices" in done.stdout
-        assert "evidence: 1000 reviewed invoice(s)" in done.stdout
+        assert ("expected touchless rate: 40.1% of the reviewed invoices; 75.0% of the tenant's 4 scored invoice(s) "
+                "(threshold in force: 75.0%)") in done.stdout  # 3 approved at 0.95, one held by new_vendor
+        assert ("evidence: 1000 reviewed invoice(s) (50 more left out: a rule held them at review whatever their "
+                "score)") in done.stdout
         assert f"tenants:\n  {tenant}:\n    auto_approve_threshold: {best:g}\n" in done.stdout
         looser = _cli(settings, "policy", "suggest", "--tenant", tenant, "--target", "0.01",
                       INVOICEFLOW_POLICY_FILE=str(policy))
@@ -148,6 +157,7 @@ async def test_policy_suggest_prints_the_known_best_threshold_and_leaves_the_pol
     finally:
         async with pool.acquire() as conn:
             await conn.execute("DELETE FROM reviews WHERE tenant_id = ANY($1::text[])", [tenant, thin])
+        await PostgresRecords(pool).delete_tenant(tenant)
 
 
 async def test_field_accuracy_per_extractor_and_vendor_from_stored_reviews(settings: Settings, pool: Any,

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from agents.calibrate import Evidence, evidence_of, min_evidence_for, suggest_threshold
+from agents.calibrate import Evidence, evidence_of, min_evidence_for, suggest_threshold, touchless_share
+from config.policy import TenantPolicy
 from streams.errors import ThinEvidence
 from tests.review_helpers import KEY, expected_threshold, outcomes
+
+POLICY = TenantPolicy(critical_fields=KEY)
 
 
 @pytest.mark.parametrize(("seed", "target", "wrong_above"), [(1, 0.005, 1), (2, 0.01, 1), (3, 0.01, 0),
                                                              (4, 0.02, 5), (5, 0.005, 0)])
 def test_the_suggestion_is_the_known_best_threshold(seed: int, target: float, wrong_above: int) -> None:
-    evidence = [evidence_of(s, d, f, KEY) for s, d, f in outcomes(seed, wrong_above)]
+    evidence = [e for s, d, f in outcomes(seed, wrong_above) if (e := evidence_of(s, d, f, (), POLICY))]
+    assert len(evidence) == 1000
     got = suggest_threshold(evidence, target)
     assert got.threshold == pytest.approx(expected_threshold(target, wrong_above))
     assert got.evidence == 1000 and got.approved == round(1000 - got.threshold * 1000)
@@ -21,9 +25,21 @@ def test_the_suggestion_is_the_known_best_threshold(seed: int, target: float, wr
 
 
 def test_only_a_rejection_or_a_corrected_key_field_makes_an_approval_wrong() -> None:
-    assert evidence_of(0.9, "reject", {}, KEY).wrong
-    assert evidence_of(0.9, "approve", {"currency": False}, KEY).wrong
-    assert not evidence_of(0.9, "approve", {"payment_terms": False, "currency": True}, KEY).wrong
+    assert (e := evidence_of(0.9, "reject", {}, (), POLICY)) and e.wrong
+    assert (e := evidence_of(0.9, "approve", {"currency": False}, (), POLICY)) and e.wrong
+    assert (e := evidence_of(0.9, "approve", {"payment_terms": False, "currency": True}, ("note_only",), POLICY))
+    assert not e.wrong
+
+
+def test_an_invoice_a_rule_held_at_review_is_no_evidence_and_never_touchless() -> None:
+    assert evidence_of(0.99, "approve", {}, ("new_vendor",), POLICY) is None
+    assert evidence_of(0.99, "approve", {}, ("duplicate",), POLICY) is None
+    lenient = TenantPolicy(critical_fields=KEY, rule_actions={"amount_over_limit": "note"})
+    assert evidence_of(0.99, "approve", {}, ("amount_over_limit",), POLICY) is None
+    assert evidence_of(0.99, "approve", {}, ("amount_over_limit",), lenient) is not None  # the tenant let it pass
+    scored = [(0.95, ()), (0.95, ("new_vendor",)), (0.7, ()), (0.3, ())]
+    assert touchless_share(0.6, scored, POLICY) == 0.5 and touchless_share(0.96, scored, POLICY) == 0.0
+    assert touchless_share(0.6, [], POLICY) is None
 
 
 def test_thin_evidence_is_refused_with_what_is_needed() -> None:

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from agents.review import review, review_agent
-from schemas import FieldCorrections, InvoiceReviewed, InvoiceScored
+from schemas import Decision, FieldCorrections, InvoiceReviewed, InvoiceScored
 from streams.codecs import encode
 from streams.errors import SchemaError, SinkError, UnknownInvoice
 from streams.sinks import RecordedExtraction
@@ -25,7 +25,8 @@ AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 def recorded(ev: InvoiceScored) -> RecordedExtraction:
     assert ev.invoice is not None
     return RecordedExtraction(ev.tenant_id, ev.invoice_id, ev.event_id, ev.extractor, ev.document_sha256,
-                              ev.decision.value, ev.score, ev.invoice.model_dump_json())
+                              ev.decision.value, ev.score, ev.invoice.model_dump_json(),
+                              tuple(r.code for r in ev.reasons))
 
 
 def reviewed(invoice_id: str, tenant: str, decision: str = "approve", at: datetime = AT,
@@ -49,6 +50,8 @@ def test_a_field_is_right_when_left_alone_or_set_to_what_was_read() -> None:
     assert example.extraction_event_id == ev.event_id and example.document_sha256 == ev.document_sha256
     assert example.extractor == ev.extractor and example.scored_decision == "auto_approve"
     assert example.decision == "approve" and example.reviewer == "ana" and example.reviewed_at == AT
+    held = review(reviewed("a", "t"), recorded(scored("a", "t", decision=Decision.REVIEW)))
+    assert held.reason_codes == ("new_vendor",) and example.reason_codes == ()
 
 
 def test_a_field_extraction_missed_counts_as_wrong_and_the_vendor_is_the_corrected_seller() -> None:
