@@ -28,6 +28,8 @@ STAGES: dict[str, tuple[str, str | None]] = {
     "aggregate": (SCORED, None),
     "review": (REVIEWED, None),
 }
+INVOICE_STAGES: tuple[str, ...] = ("detect", "extract", "score", "aggregate")
+"""The stages every invoice passes through, in order (review is fed by reviewers, not by the chain)."""
 
 
 @dataclass(frozen=True, slots=True)
