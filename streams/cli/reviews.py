@@ -42,8 +42,8 @@ def register_review(sub: Sub) -> None:
                    help="a corrected field (extraction's names, nested ones dotted: seller.name); repeat")
     p.add_argument("--decision", required=True, choices=["approve", "reject"])
     p.add_argument("--reviewer", default=None, help="who reviewed it (default: cli:<login name>)")
-    p.set_defaults(func=lambda a: asyncio.run(publish_review(
-        Settings(), review_of(a.invoice_id, a.tenant, a.sets, a.decision, a.reviewer or f"cli:{getpass.getuser()}"))))
+    p.set_defaults(func=lambda a: asyncio.run(publish_review(Settings(), a.invoice_id, a.tenant, a.sets, a.decision,
+                                                             a.reviewer or f"cli:{getpass.getuser()}")))
 
 
 def register_policy(sub: Sub) -> None:
@@ -72,8 +72,10 @@ def review_of(invoice_id: str, tenant: str, sets: Sequence[str], decision: str, 
     return decode(InvoiceReviewed, json.dumps(body).encode())
 
 
-async def publish_review(settings: Settings, event: InvoiceReviewed) -> int:
-    """Publish one review and say what was sent."""
+async def publish_review(settings: Settings, invoice_id: str, tenant: str, sets: Sequence[str], decision: str,
+                         reviewer: str) -> int:
+    """Check and publish one review (nothing is sent when it is refused), and say what was sent."""
+    event = review_of(invoice_id, tenant, sets, decision, reviewer)
     async with Publisher(settings, REVIEWED) as pub:
         await pub.publish([event])
         topic = pub.topic
