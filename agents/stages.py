@@ -18,9 +18,10 @@ from agents.aggregate import aggregate_agent
 from agents.context import StageContext
 from agents.detect import detect_agent
 from agents.extract import extract_agent
+from agents.review import review_agent
 from agents.score import score_agent
 from config.settings import Settings
-from schemas import DocumentDetected, InvoiceExtracted, InvoiceReceived, InvoiceScored
+from schemas import DocumentDetected, InvoiceExtracted, InvoiceReceived, InvoiceReviewed, InvoiceScored
 from streams.stage import BatchHandler
 
 
@@ -71,6 +72,7 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("score", score_agent, InvoiceExtracted, InvoiceScored, ("history",)),
     Stage("aggregate", aggregate_agent, InvoiceScored, None, ("records", "counters", "history"),
           linger_s=_sink_linger),
+    Stage("review", review_agent, InvoiceReviewed, None, ("reviews",)),
 )}
 
 

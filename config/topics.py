@@ -18,14 +18,18 @@ RECEIVED = "invoices.received"
 DETECTED = "invoices.detected"
 EXTRACTED = "invoices.extracted"
 SCORED = "invoices.scored"
+REVIEWED = "invoices.reviewed"
 
-# stage name -> (input topic, output topic)
+# stage name -> (input topic, output topic); review records what reviewers say (labelled examples)
 STAGES: dict[str, tuple[str, str | None]] = {
     "detect": (RECEIVED, DETECTED),
     "extract": (DETECTED, EXTRACTED),
     "score": (EXTRACTED, SCORED),
     "aggregate": (SCORED, None),
+    "review": (REVIEWED, None),
 }
+INVOICE_STAGES: tuple[str, ...] = ("detect", "extract", "score", "aggregate")
+"""The stages every invoice passes through, in order (review is fed by reviewers, not by the chain)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +54,7 @@ def dead_letter_topic(stage: str) -> str:
 
 
 _PAYLOADS = {RECEIVED: "InvoiceReceived", DETECTED: "DocumentDetected", EXTRACTED: "InvoiceExtracted",
-             SCORED: "InvoiceScored"}
+             SCORED: "InvoiceScored", REVIEWED: "InvoiceReviewed"}
 
 
 def all_topics(retry_tiers: int = 3) -> tuple[TopicSpec, ...]:

@@ -1,10 +1,10 @@
 """The event contracts of every topic, version 1.
 
-`invoices.received -> invoices.detected -> invoices.extracted -> invoices.scored`, plus the dead-letter
-envelope. Each event carries the document reference forward so any stage can be replayed on its own, and
-`received_at` so end-to-end latency is measurable at the last hop; the later events also carry the earlier
-stages' times (optional, so events written before they were carried still decode), so the scored record
-holds the invoice's whole journey.
+`invoices.received -> invoices.detected -> invoices.extracted -> invoices.scored`, reviews on
+`invoices.reviewed` (`schemas.review`), plus the dead-letter envelope. Each event carries the document
+reference forward so any stage can be replayed on its own, and `received_at` so end-to-end latency is
+measurable at the last hop; the later events also carry the earlier stages' times (optional, so events
+written before they were carried still decode), so the scored record holds the invoice's whole journey.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pydantic import Field
 from schemas._base import Contract, Event
 from schemas._common import Decision, DocType, DocumentFormat, DocumentRef, Reason, Route
 from schemas.invoice import InvoiceData
+from schemas.review import InvoiceReviewed
 
 
 class InvoiceReceived(Event):
@@ -144,5 +145,6 @@ EVENT_TYPES: tuple[type[Contract], ...] = (
     DocumentDetected,
     InvoiceExtracted,
     InvoiceScored,
+    InvoiceReviewed,
     DeadLetter,
 )

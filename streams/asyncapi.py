@@ -98,7 +98,8 @@ def asyncapi_document(settings: Settings) -> dict[str, Any]:
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "invoiceflow", "version": "1.0.0",
-                 "description": "Invoice events: received -> detected -> extracted -> scored, keyed by invoice id."},
+                 "description": "Invoice events: received -> detected -> extracted -> scored, and reviews; keyed by "
+                                "invoice id."},
         "defaultContentType": "application/json",
         "servers": {"local": {"host": settings.kafka_bootstrap, "protocol": "kafka"}},
         "channels": channels,

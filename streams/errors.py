@@ -14,6 +14,7 @@ InvoiceflowError                 code              retriable
 │   ├── DocumentIntegrityError   document_digest   no    (sha256 or size mismatch)
 │   └── DocumentNotAllowed       document_not_allowed no (outside the file roots or fetch allow-list)
 ├── UnknownTenant                unknown_tenant    no
+├── UnknownInvoice               unknown_invoice   no    (a review of an invoice the records do not hold)
 ├── PaidExtractionError          paid_error        no    (the service refused the document)
 │   └── AzureRejected            paid_rejected     no    (streams/azure/errors.py: 4xx, with the service code)
 │       ├── AzureInvalidDocument paid_invalid_document no (400 InvalidContent)
@@ -26,6 +27,7 @@ InvoiceflowError                 code              retriable
 │       └── AzureTimeBudgetExceeded paid_time_budget yes (not finished within the per-document budget)
 ├── TrainingRejected             training_rejected no    (a custom model build refused or failed, with the
 │                                                        service's code: `invoiceflow train`)
+├── ThinEvidence                 thin_evidence     no    (too few reviews to calibrate a threshold)
 └── ConfigError                  config_error      no    (refuse to start)
 ```
 A stage routes a retriable error to its retry topic and any other `InvoiceflowError` to its dead-letter
@@ -124,6 +126,12 @@ class UnknownTenant(InvoiceflowError):
     code = "unknown_tenant"
 
 
+class UnknownInvoice(InvoiceflowError):
+    """A review names an invoice the tenant's records do not hold (not scored yet, or never sent)."""
+
+    code = "unknown_invoice"
+
+
 class PaidExtractionError(InvoiceflowError):
     """The paid service refused the document for good (e.g. 400 invalid content)."""
 
@@ -155,6 +163,12 @@ class PaidServiceUnavailable(DependencyUnavailable):
     """The paid extraction service is throttling or failing past the time budget."""
 
     code = "paid_unavailable"
+
+
+class ThinEvidence(InvoiceflowError):
+    """Too few reviewed invoices to calibrate an auto-approve threshold for the target asked."""
+
+    code = "thin_evidence"
 
 
 class ConfigError(InvoiceflowError):

@@ -1,8 +1,9 @@
-"""Publish documents as `InvoiceReceived` events with a plain aiokafka producer.
+"""Publish documents as `InvoiceReceived` events (and reviews as `InvoiceReviewed`) with a plain aiokafka
+producer.
 
-Used by `invoiceflow publish`, the demo and the benchmark. A document travels by reference (`file://` with
-its sha256 and size) unless asked inline and small enough; every event is keyed by its invoice id and opens
-a new trace whose context rides in the headers.
+Used by `invoiceflow publish`, the demo, the benchmark, `invoiceflow review` and the service's review
+endpoint. A document travels by reference (`file://` with its sha256 and size) unless asked inline and small
+enough; every event is keyed by its invoice id and opens a new trace whose context rides in the headers.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
 
 from config.settings import Settings
 from config.topics import RECEIVED
-from schemas import DocumentRef, InvoiceReceived, event_id_for
+from schemas import DocumentRef, Event, InvoiceReceived, event_id_for
 from streams.codecs import encode
 from streams.errors import DependencyUnavailable, DocumentNotFound, DocumentTooLarge
 from streams.kafka_clients import edge_producer
@@ -28,6 +30,7 @@ from streams.topics import topic_name
 from streams.tracing import Headers, describe, headers_for, make_tracing
 
 _SKIP = {"truth.jsonl", "LICENSE", "README.md"}
+E = TypeVar("E", bound=Event)
 
 
 def iter_documents(paths: Sequence[Path]) -> Iterator[Path]:
@@ -78,11 +81,14 @@ def received_for_bytes(data: bytes, tenant: str, settings: Settings, *, inline: 
 
 
 class Publisher:
-    """A started aiokafka producer that publishes received events (use as an async context manager)."""
+    """A started aiokafka producer that publishes events to one topic (use as an async context manager).
 
-    def __init__(self, settings: Settings) -> None:
+    The topic is `invoices.received` unless another (base name) is given, e.g. `invoices.reviewed`.
+    """
+
+    def __init__(self, settings: Settings, topic: str = RECEIVED) -> None:
         self.settings = settings
-        self.topic = topic_name(settings, RECEIVED)
+        self.topic = topic_name(settings, topic)
         self._tracing = make_tracing(settings, "invoiceflow-publisher", "invoiceflow.publisher")
         self._producer = edge_producer(settings)
 
@@ -99,15 +105,14 @@ class Publisher:
         finally:
             await self._tracing.aclose()
 
-    def _headers(self, event: InvoiceReceived) -> Headers:
+    def _headers(self, event: Event) -> Headers:
         span = self._tracing.tracer.start_span("invoiceflow.publish", kind=trace.SpanKind.PRODUCER)
         describe(span, event)
         headers = headers_for(trace.set_span_in_context(span))
         span.end()
         return headers
 
-    async def publish(self, events: Iterable[InvoiceReceived],
-                      on_sent: Callable[[InvoiceReceived], object] | None = None) -> int:
+    async def publish(self, events: Iterable[E], on_sent: Callable[[E], object] | None = None) -> int:
         """Send every event (batched by the producer), wait for all acks; returns the count."""
         futures = []
         for ev in events:

@@ -17,10 +17,19 @@ from streams.azure.client import AzureExtractor
 from streams.azure.factory import build_extractor
 from streams.counters import Retention
 from streams.fetch import DocumentFetcher
-from streams.sinks import CounterStore, DeadLetterFact, DeadLetterStore, DedupeIndex, HistoryIndex, RecordStore
+from streams.sinks import (
+    CounterStore,
+    DeadLetterFact,
+    DeadLetterStore,
+    DedupeIndex,
+    HistoryIndex,
+    RecordStore,
+    ReviewStore,
+)
 from streams.sinks.dead_letters import PostgresDeadLetters
 from streams.sinks.postgres import PostgresRecords, open_pool
 from streams.sinks.redis import RedisStores, connect_redis
+from streams.sinks.reviews import PostgresReviews
 from streams.training.registry import ModelRegistry, ModelRoutes
 
 
@@ -79,6 +88,10 @@ class Resources:
     async def dead_letters(self) -> DeadLetterStore:
         """The PostgreSQL dead-letter record."""
         return PostgresDeadLetters(await self.postgres_pool())
+
+    async def reviews(self) -> ReviewStore:
+        """The PostgreSQL reviews (labelled examples) and the extractions they correct."""
+        return PostgresReviews(await self.postgres_pool())
 
     async def note_dead_letters(self, letters: Sequence[DeadLetterFact]) -> None:
         """Record a batch's dead letters and count them in the metrics tables, each once per origin (so a

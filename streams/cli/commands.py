@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from streams.cli import actions, dlq, models, service
+from config.topics import STAGES
+from streams.cli import actions, dlq, models, reviews, service
 
 Sub = Any  # argparse's private _SubParsersAction
 
 
 def _worker(sub: Sub) -> None:
     p = sub.add_parser("worker", help="run pipeline stages (an aiokafka worker; INVOICEFLOW_TRANSPORT=faust: Faust)")
-    p.add_argument("--stages", default="detect,extract,score,aggregate", help="comma-separated stages")
+    p.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated stages (default {','.join(STAGES)})")
 
     def run(args: argparse.Namespace) -> int:
         from streams.cli.worker import run_worker
@@ -70,9 +71,12 @@ def _metrics(sub: Sub) -> None:
     p.add_argument("--window", choices=["minute", "hour", "day"], default=None, help="figures per bucket instead")
     p.add_argument("--from", dest="start", default=None, help="with --window: epoch s or ISO 8601 (default: 60 back)")
     p.add_argument("--to", dest="end", default=None, help="with --window: excluded end (default: now)")
-    p.set_defaults(func=lambda a: _print_json(asyncio.run(
-        actions.metrics(Settings(), a.tenant) if a.window is None
-        else actions.metrics_window(Settings(), a.tenant, a.window, a.start, a.end))))
+    p.add_argument("--accuracy", action="store_true", help="field accuracy per extractor and vendor, from reviews")
+    p.add_argument("--json", action="store_true", help="with --accuracy: the API's JSON instead of a table")
+    p.set_defaults(func=lambda a: asyncio.run(reviews.print_accuracy(Settings(), a.tenant, a.json)) if a.accuracy
+                   else _print_json(asyncio.run(
+                       actions.metrics(Settings(), a.tenant) if a.window is None
+                       else actions.metrics_window(Settings(), a.tenant, a.window, a.start, a.end))))
 
 
 def _schemas(sub: Sub) -> None:
@@ -197,5 +201,5 @@ def _print_json(obj: object) -> int:
 REGISTRY: tuple[Callable[[Sub], None], ...] = (
     _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _index, _eval, _bench, dlq.register,
     dlq.register_alias, _demo, _chaos, service.register_serve, service.register_tokens,
-    models.register_train, models.register_models,
+    models.register_train, models.register_models, reviews.register_review, reviews.register_policy,
 )

@@ -20,6 +20,8 @@ from fastapi.staticfiles import StaticFiles
 from config.settings import Settings
 from streams.errors import InvoiceflowError
 from streams.service._prometheus import RequestMetrics, ServiceMetrics
+from streams.service._reviews import ReviewDesk
+from streams.service._reviews import router as reviews_router
 from streams.service._routes import router
 from streams.service._state import ServiceState
 
@@ -31,6 +33,7 @@ def create_service(settings: Settings) -> FastAPI:
     """A new app serving the API for `settings` (its state opens when the app's lifespan starts)."""
     state = ServiceState(settings)
     metrics = ServiceMetrics(state.tokens)
+    desk = ReviewDesk(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -38,13 +41,16 @@ def create_service(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await desk.close()
             await state.stop()
 
     app = FastAPI(title="invoiceflow", summary="Metrics and invoice journeys of the invoiceflow pipeline.",
                   version="1", lifespan=lifespan)
     app.state.invoiceflow = state
     app.state.metrics = metrics
+    app.state.reviews = desk
     app.include_router(router)
+    app.include_router(reviews_router)
     app.mount("/static", StaticFiles(directory=DASHBOARD), name="static")
 
     @app.get("/", include_in_schema=False)

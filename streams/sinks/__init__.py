@@ -1,4 +1,5 @@
-"""Where agents write: Protocols for the record store, the counters, the dead letters and the dedupe index.
+"""Where agents write: Protocols for the record store, the counters, the dead letters, the dedupe index and the
+reviews.
 
 Agents depend on these Protocols only. The real implementations talk to PostgreSQL (asyncpg) and Redis;
 each has a `Fake*` twin in `streams.sinks.fakes` for unit tests, while integration tests use the servers.
@@ -13,7 +14,10 @@ from streams.sinks._protocols import (
     HistoryFacts,
     HistoryIndex,
     HistoryQuery,
+    LabelledExample,
+    RecordedExtraction,
     RecordStore,
+    ReviewStore,
     VendorFact,
     WindowReading,
 )
@@ -27,7 +31,10 @@ __all__ = [
     "HistoryFacts",
     "HistoryIndex",
     "HistoryQuery",
+    "LabelledExample",
     "RecordStore",
+    "RecordedExtraction",
+    "ReviewStore",
     "VendorFact",
     "WindowReading",
 ]

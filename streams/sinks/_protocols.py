@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from schemas import InvoiceScored
 
@@ -81,6 +81,51 @@ class VendorFact:
     """The scored event that approved it; None for a vendor-master import."""
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedExtraction:
+    """What the records hold for one invoice when a review of it arrives: the extraction it corrects."""
+
+    tenant_id: str
+    invoice_id: str
+    event_id: str
+    """The scored event recorded for the invoice."""
+    extractor: str
+    document_sha256: str
+    decision: str
+    score: float
+    invoice_json: str | None
+    """The extracted fields (InvoiceData as JSON), None when nothing was read."""
+    reasons: tuple[str, ...] = ()
+    """The reason codes of the decision, each once."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledExample:
+    """A review stored as a labelled example, tied to the document and the extraction it corrects."""
+
+    tenant_id: str
+    invoice_id: str
+    event_id: str
+    """The review's event id: the same review stored again changes nothing."""
+    document_sha256: str
+    extraction_event_id: str
+    extractor: str
+    seller_key: str | None
+    scored_decision: str
+    score: float
+    extracted: dict[str, Any]
+    """Each correctable field as extracted (JSON values), by name; unread fields absent."""
+    corrections: dict[str, Any]
+    """The corrected values (JSON values), by name."""
+    fields_right: dict[str, bool]
+    """Each field read or corrected -> whether the reviewer left it unchanged."""
+    decision: str
+    reviewer: str
+    reviewed_at: datetime
+    reason_codes: tuple[str, ...] = ()
+    """The reason codes of the decision the review corrects (calibration leaves out invoices a rule held)."""
+
+
 class RecordStore(Protocol):
     """Persists scored invoices idempotently, one round trip per batch.
 
@@ -115,6 +160,14 @@ class HistoryIndex(Protocol):
     async def lookup(self, queries: Sequence[HistoryQuery]) -> list[HistoryFacts]: ...
 
     async def learn_vendors(self, vendors: Sequence[VendorFact]) -> None: ...
+
+
+class ReviewStore(Protocol):
+    """Reads the extractions reviews correct and stores the labelled examples, one round trip per batch each."""
+
+    async def extractions(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordedExtraction]: ...
+
+    async def write_examples(self, examples: Sequence[LabelledExample]) -> int: ...
 
 
 class DedupeIndex(Protocol):

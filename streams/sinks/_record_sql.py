@@ -158,6 +158,7 @@ lines AS (DELETE FROM invoice_lines WHERE tenant_id = $1),
 extractions AS (DELETE FROM invoice_extractions WHERE tenant_id = $1),
 history AS (DELETE FROM decisions WHERE tenant_id = $1),
 known AS (DELETE FROM vendors WHERE tenant_id = $1),
-dead AS (DELETE FROM dead_letters WHERE tenant_id = $1)
+dead AS (DELETE FROM dead_letters WHERE tenant_id = $1),
+reviewed AS (DELETE FROM reviews WHERE tenant_id = $1)
 SELECT count(*) FROM gone
 """

@@ -7,7 +7,15 @@ from collections.abc import Mapping, Sequence
 
 from schemas import InvoiceScored
 from streams.counters import DEAD_LETTERS, UNKNOWN_TENANT, dead_letter_field
-from streams.sinks import CounterDelta, DeadLetterFact, HistoryFacts, HistoryQuery, VendorFact
+from streams.sinks import (
+    CounterDelta,
+    DeadLetterFact,
+    HistoryFacts,
+    HistoryQuery,
+    LabelledExample,
+    RecordedExtraction,
+    VendorFact,
+)
 
 
 class FakeRecordStore:
@@ -122,3 +130,26 @@ class FakeHistoryIndex:
     async def learn_vendors(self, vendors: Sequence[VendorFact]) -> None:
         for v in vendors:
             self.vendors[(v.tenant_id, v.seller_key)] = v.iban or ""
+
+
+class FakeReviewStore:
+    """The extractions reviews correct (given) and the examples stored, latest review per invoice, like PostgreSQL."""
+
+    def __init__(self, recorded: Sequence[RecordedExtraction] = ()) -> None:
+        self.recorded = {(r.tenant_id, r.invoice_id): r for r in recorded}
+        self.examples: dict[tuple[str, str], LabelledExample] = {}
+        self.writes = 0
+
+    async def extractions(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordedExtraction]:
+        return {k: self.recorded[k] for k in keys if k in self.recorded}
+
+    async def write_examples(self, examples: Sequence[LabelledExample]) -> int:
+        changed = 0
+        for e in examples:
+            old = self.examples.get((e.tenant_id, e.invoice_id))
+            if old is None or (old.event_id != e.event_id and (e.reviewed_at, e.event_id) >
+                               (old.reviewed_at, old.event_id)):
+                self.examples[(e.tenant_id, e.invoice_id)] = e
+                self.writes += 1
+                changed += 1
+        return changed

@@ -70,7 +70,8 @@ class PostgresRecords:
         return int(str(status).rsplit(" ", 1)[-1])
 
     async def delete_tenant(self, tenant_id: str) -> int:
-        """Delete every record of a tenant (invoices, lines, extractions, decisions, vendors); returns invoices.
+        """Delete every record of a tenant (invoices, lines, extractions, decisions, vendors, dead letters, reviews);
+        returns invoices.
 
         The tables have no cascading foreign keys, so this is the one place that knows them all.
         """

@@ -9,7 +9,6 @@ the service runs under uvicorn on a loopback port, the browser is Debian's `chro
 from __future__ import annotations
 
 import asyncio
-import shutil
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -23,15 +22,13 @@ import pytest
 from config.settings import Settings
 from streams.sinks.postgres import open_pool
 from streams.sinks.tokens import TokenStore
+from tests.integration.browser_helpers import chromium
 from tests.integration.service_helpers import serving
 from tools.chaos import ChaosConfig, ChaosStack, format_tally
 from tools.chaos._load import Upstream, invoices
 from tools.chaos._scenarios import Run, Scenario, run_scenario
 
 pytestmark = pytest.mark.integration
-
-_CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 async def _kill_twice(run: Run, seconds: float) -> None:
@@ -88,46 +85,40 @@ async def _look(run: Run, tenants: tuple[str, str], paths: list[Path], seen: dic
 
 async def _browse(base: str, token: str, tenants: tuple[str, str], paths: list[Path], settings: Settings,
                   held: dict[str, Any]) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Debian's chromium package is needed (make setup installs it)"
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium, headless=True, args=_CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(base + "/")
-            await page.fill("#token", token)
-            await page.fill("#tenant", tenants[0])
-            await page.click("#login button[type=submit]")
-            # the numbers PostgreSQL holds, as the page shows them
-            await expect(page.locator("#kpi-scored")).to_have_text(f"{held['scored']:,}", timeout=15_000)
-            d = held["decisions"]
-            await expect(page.locator("#kpi-decisions")).to_have_text(
-                " / ".join(f"{d.get(k, 0):,}" for k in ("auto_approve", "review", "reject")))
-            await expect(page.locator("#kpi-dead")).to_have_text(f"{held['dead_letters']:,}")
-            await expect(page.locator("#status")).to_have_text("live", timeout=15_000)
-            # published now: each of the tenant's invoices appears in the live feed, the other tenant's do not
-            fresh = invoices(paths[:10], tenants, settings)
-            async with Upstream(settings) as upstream:
-                await upstream.send(fresh)
-            mine = [m.key.decode() for m in fresh if m.tenant == tenants[0]]
-            theirs = [m.key.decode() for m in fresh if m.tenant == tenants[1]]
-            for invoice_id in mine:
-                await expect(page.locator(f'#feed li[data-invoice="{invoice_id}"]')).to_have_count(1, timeout=60_000)
-            assert await page.locator('#feed li[data-kind="scored"]').count() == len(mine)
-            for invoice_id in set(theirs) - set(mine):
-                assert await page.locator(f'#feed li[data-invoice="{invoice_id}"]').count() == 0
-            await expect(page.locator("#kpi-scored")).to_have_text(f"{held['scored'] + len(mine):,}", timeout=15_000)
-            # and one of them looked up: its journey
-            await page.click(f'#feed li[data-invoice="{mine[0]}"]')
-            await expect(page.locator("#journey")).to_have_attribute("data-invoice", mine[0], timeout=10_000)
-            await expect(page.locator("#journey dl")).to_contain_text("detect / extract / score")
-            await page.fill("#invoice", "no-such-invoice")
-            await page.click("#search button[type=submit]")
-            await expect(page.locator("#journey .error")).to_contain_text("404")
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await page.goto(base + "/")
+        await page.fill("#token", token)
+        await page.fill("#tenant", tenants[0])
+        await page.click("#login button[type=submit]")
+        # the numbers PostgreSQL holds, as the page shows them
+        await expect(page.locator("#kpi-scored")).to_have_text(f"{held['scored']:,}", timeout=15_000)
+        d = held["decisions"]
+        await expect(page.locator("#kpi-decisions")).to_have_text(
+            " / ".join(f"{d.get(k, 0):,}" for k in ("auto_approve", "review", "reject")))
+        await expect(page.locator("#kpi-dead")).to_have_text(f"{held['dead_letters']:,}")
+        await expect(page.locator("#status")).to_have_text("live", timeout=15_000)
+        # published now: each of the tenant's invoices appears in the live feed, the other tenant's do not
+        fresh = invoices(paths[:10], tenants, settings)
+        async with Upstream(settings) as upstream:
+            await upstream.send(fresh)
+        mine = [m.key.decode() for m in fresh if m.tenant == tenants[0]]
+        theirs = [m.key.decode() for m in fresh if m.tenant == tenants[1]]
+        for invoice_id in mine:
+            await expect(page.locator(f'#feed li[data-invoice="{invoice_id}"]')).to_have_count(1, timeout=60_000)
+        assert await page.locator('#feed li[data-kind="scored"]').count() == len(mine)
+        for invoice_id in set(theirs) - set(mine):
+            assert await page.locator(f'#feed li[data-invoice="{invoice_id}"]').count() == 0
+        await expect(page.locator("#kpi-scored")).to_have_text(f"{held['scored'] + len(mine):,}", timeout=15_000)
+        # and one of them looked up: its journey
+        await page.click(f'#feed li[data-invoice="{mine[0]}"]')
+        await expect(page.locator("#journey")).to_have_attribute("data-invoice", mine[0], timeout=10_000)
+        await expect(page.locator("#journey dl")).to_contain_text("detect / extract / score")
+        await page.fill("#invoice", "no-such-invoice")
+        await page.click("#search button[type=submit]")
+        await expect(page.locator("#journey .error")).to_contain_text("404")
 
 
 async def test_after_two_kills_the_api_and_the_dashboard_show_exactly_what_postgresql_holds(

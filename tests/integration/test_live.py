@@ -157,7 +157,7 @@ async def test_lag_counts_what_the_workers_have_not_processed(live: Live) -> Non
         await asyncio.sleep(2.1)  # one reading is kept for 2 s
         after = orjson.loads((await client.get("/api/v1/lag", headers=live.auth("admin"))).content)
     assert before["group"] == live.settings.app_id
-    assert set(before["stages"]) == {"detect", "extract", "score", "aggregate"}
+    assert set(before["stages"]) == {"detect", "extract", "score", "aggregate", "review"}
     assert after["stages"]["detect"] - before["stages"]["detect"] == 7  # no worker runs: all 7 wait
     assert after["total"] == sum(after["stages"].values())
 

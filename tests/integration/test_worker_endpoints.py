@@ -14,7 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.settings import Settings
-from config.topics import STAGES
+from config.topics import INVOICE_STAGES
 from streams.admin import wait_for_workers
 from streams.publisher import Publisher, received_for_file
 from tests.integration.test_pipeline import _rows, _wait_for
@@ -95,7 +95,7 @@ async def test_two_workers_on_one_port_both_serve_health_and_metrics(
                 text = await response.text()
             print(f"\n/metrics of {address}: {len(text):,} bytes in {(time.perf_counter() - began) * 1000:.1f} ms")
             scraped.append(_samples(text))
-    for stage in STAGES:
+    for stage in INVOICE_STAGES:
         processed = sum(s.get(("invoiceflow_stage_events_total", (("outcome", "processed"), ("stage", stage))), 0)
                         for s in scraped)
         assert processed >= len(events), stage  # a rebalance may hand a record to both: at least once

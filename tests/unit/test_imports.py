@@ -65,7 +65,7 @@ def test_layering() -> None:
 
 
 def test_pure_cores_import_no_faust() -> None:
-    for name in ("detect", "extract", "score", "aggregate"):
+    for name in ("detect", "extract", "score", "aggregate", "review"):
         path = REPO / "agents" / f"{name}.py"
         if path.exists():
             assert "faust" not in _imports(path), f"{path} imports faust"

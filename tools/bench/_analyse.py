@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import psutil
 
-from config.topics import STAGES
+from config.topics import INVOICE_STAGES, STAGES
 from tools.bench._ceiling import RawChain
 from tools.bench._collect import Arrival
 from tools.bench._config import PureCost
@@ -66,7 +66,7 @@ def stage_figures(samples: Sequence[OffsetSample], prefix: str) -> tuple[StageFi
     """Each stage's throughput while it was busy, its peak one-second rate and its worst lag."""
     counters, lags = stage_counters(samples, prefix), stage_lags(samples, prefix)
     return tuple(StageFigure(stage, *_active_rate(counters[stage]), max((v for _, v in lags[stage]), default=0))
-                 for stage in STAGES)
+                 for stage in INVOICE_STAGES)
 
 
 def process_figures(groups: Sequence[Group], invoices: int) -> tuple[ProcessFigure, ...]:

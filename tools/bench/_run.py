@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 
 from config.settings import Settings
-from config.topics import DETECTED, EXTRACTED, RECEIVED, SCORED, STAGES, dead_letter_topic
+from config.topics import DETECTED, EXTRACTED, INVOICE_STAGES, RECEIVED, SCORED, STAGES, dead_letter_topic
 from streams.admin import ensure_topics
 from streams.topics import topic_name
 from tools.bench import _analyse as an
@@ -76,7 +76,8 @@ async def run_bench(settings: Settings, config: BenchConfig, hooks: BenchHooks) 
     docs = corpus.documents()
     _say(f"ceiling (b): timing the pure stage functions on {min(len(docs), config.pure_sample):,} documents")
     pure = hooks.measure_pure(_sample(docs, config.pure_sample, config.seed))
-    plan = plan_stages(config.workers, config.split, {s: pure.per_stage_s.get(s, 0.0) + HOP_COST_S for s in STAGES})
+    plan = plan_stages(config.workers, config.split, {s: pure.per_stage_s.get(s, 0.0) + HOP_COST_S
+                                                         for s in INVOICE_STAGES})
     work_dir = Path(tempfile.mkdtemp(prefix=f"invoiceflow-bench-{run_id}-"))
     fake = await start_fake(work_dir, config.paid_endpoints) if needs_paid(config.mix) else None
     quota: dict[str, float] | None = None
@@ -121,7 +122,7 @@ async def _raw_chain(settings: Settings, run: PipelineRun, processes: int, work_
     if not run.complete:
         _say("ceiling (a): skipped, the pipeline run is incomplete")
         return None
-    _say(f"ceiling (a): raw aiokafka chain of {len(STAGES)} hops in {processes} process(es)")
+    _say(f"ceiling (a): raw aiokafka chain of {len(INVOICE_STAGES)} hops in {processes} process(es)")
     payloads = await capture(settings, [topic_name(settings, t) for t in (RECEIVED, DETECTED, EXTRACTED, SCORED)])
     return await run_raw_chain(settings, settings.topic_prefix, payloads, config.count, processes, work_dir,
                                config.stall_timeout_s, config.window)

@@ -24,8 +24,9 @@ def test_every_stage_has_its_topics_and_consumes_what_its_source_carries() -> No
 
 def test_windows_and_linger_follow_the_settings() -> None:
     plain = Settings()
-    assert [STAGES[n].window(plain) for n in STAGES] == [1, 1, 1, 1]
-    assert [STAGES[n].linger_s(plain) for n in STAGES] == [0.0, 0.0, 0.0, plain.sink_linger_s]
+    assert {n: STAGES[n].window(plain) for n in STAGES} == dict.fromkeys(STAGES, 1)
+    assert {n: STAGES[n].linger_s(plain) for n in STAGES} == {**dict.fromkeys(STAGES, 0.0),
+                                                              "aggregate": plain.sink_linger_s}
     fetching = Settings(fetch_allowed_hosts=["docs.example.com"], fetch_max_in_flight=7)
     assert stage("detect").window(fetching) == 7 and stage("extract").window(fetching) == 1
     ocr = Settings(ocr="tesseract", azure_max_in_flight=5)

@@ -28,3 +28,15 @@ def test_export(tmp_path: Path) -> None:
             node = node[part]  # every reference resolves
     scored = json.loads((tmp_path / "InvoiceScored.schema.json").read_text())
     assert "decision" in scored["required"] and scored["additionalProperties"] is False
+
+
+def test_reviews_are_in_the_document_under_extraction_s_field_names(tmp_path: Path) -> None:
+    export_schemas(Settings(topic_prefix="x."), tmp_path)
+    doc = json.loads((tmp_path / "asyncapi.json").read_text())
+    channel = doc["channels"]["invoices_reviewed"]
+    assert channel["address"] == "x.invoices.reviewed" and list(channel["messages"]) == ["InvoiceReviewed"]
+    corrections = doc["components"]["schemas"]["FieldCorrections"]
+    assert {"seller.name", "amount_due", "issue_date"} <= set(corrections["properties"])
+    assert corrections["additionalProperties"] is False
+    reviewed = json.loads((tmp_path / "InvoiceReviewed.schema.json").read_text())
+    assert set(reviewed["required"]) >= {"invoice_id", "tenant_id", "decision", "reviewer", "reviewed_at"}
