@@ -341,6 +341,11 @@ class KafkaStageWorker:
         runner = self.lanes[self.topics[tp.topic]].runner
         why = UnreadableRecord(f"Kafka's client cannot decode the record ({type(exc).__name__})")
         routed: Routed = runner.unreadable(tp.topic, tp.partition, offset, why)
+        if routed.dead_letter is not None and self.on_dead_letters is not None:
+            try:  # recorded and counted like any dead letter; it cannot wait in place, so it is sent regardless
+                await self.on_dead_letters([routed.dead_letter])
+            except InvoiceflowError as exc:
+                log.warning("the dead letter of an unreadable record was not counted (%s)", exc.code)
         stand_in: Record = ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, None, None, None, -1, -1, [])
         self.book.started(tp, offset)
         await self.outbox.deliver(stand_in, routed.sends)

@@ -51,6 +51,16 @@ async def _records(settings: Settings, tenant: str) -> dict[str, Any]:
     return {"scored": sum(decisions.values()), "decisions": decisions, "dead_letters": int(dead)}
 
 
+async def _unreadable_recorded(settings: Settings) -> int:
+    """Dead letters of records Kafka's client could not decode, recorded in PostgreSQL for this run's topics."""
+    conn = await asyncpg.connect(settings.postgres_dsn.get_secret_value(), timeout=10)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM dead_letters WHERE reason = 'unreadable_record'"
+                                       " AND starts_with(topic, $1)", settings.topic_prefix))
+    finally:
+        await conn.close()
+
+
 async def _api_totals(base: str, token: str, tenant: str) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=base) as client:
         answer = await client.get("/api/v1/metrics", params={"tenant": tenant, "window": "day"},
@@ -75,6 +85,7 @@ async def _look(run: Run, tenants: tuple[str, str], paths: list[Path], seen: dic
                             await client.get("/api/v1/metrics", headers=mine)).status_code == 200:
                         break
                     await asyncio.sleep(0.1)
+            seen["unreadable"] = await _unreadable_recorded(settings)
             for tenant in tenants:  # the API's totals are PostgreSQL's counts, exactly
                 seen[tenant] = (await _api_totals(base, tokens[tenant], tenant), await _records(settings, tenant))
                 assert seen[tenant][0] == seen[tenant][1], seen[tenant]
@@ -136,6 +147,7 @@ async def test_after_two_kills_the_api_and_the_dashboard_show_exactly_what_postg
     print(f"\n{report}\n  API = PostgreSQL: {seen}")
     assert result.invoices_in == 1000 and result.lost == 0 and result.duplicated == 0, report
     assert not any(result.mismatch.values()) and result.hostile_missed == 0, report
-    assert len(seen) == 2, "the API and the dashboard were not looked at (the run did not drain?)"
+    assert len(seen) == 3, "the API and the dashboard were not looked at (the run did not drain?)"
+    assert seen.pop("unreadable") == 2  # the two records no client can decode: recorded once each
     _, held = next(iter(seen.values()))
     assert held["dead_letters"] > 0  # the hostile records' dead letters were recorded and counted

@@ -50,7 +50,8 @@ def format_tally(t: Tally) -> str:
         f"{t.scenario:<13} {'PASS' if t.passed else 'FAIL'}",
         f"  invoices in {t.invoices_in}, distinct out {t.distinct_out}, lost {t.lost}, duplicated {t.duplicated}",
         f"  Redis minus PostgreSQL per tenant: {mismatch}",
-        f"  dead letters by reason: {letters}; hostile records {t.hostile}, not dead-lettered {t.hostile_missed}",
+        f"  dead letters by reason: {letters} (sent again: {t.dead_letter_repeats}); hostile records {t.hostile}, "
+        f"not dead-lettered {t.hostile_missed}",
         f"  workers alive {t.workers_alive}/{t.workers_expected}, unkillable {t.unkillable}, time to drain {drain}",
     ]
     lines += [f"  {note}" for note in t.notes]

@@ -14,12 +14,15 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from config.settings import Settings
 from config.topics import STAGES, dead_letter_topic
+from streams.deadletters import view_of
+from streams.errors import UnreadableDeadLetter
 from streams.headers import ERROR_HEADER, header
 from streams.sinks.redis import RedisStores, connect_redis
 from streams.topics import topic_name
@@ -37,6 +40,9 @@ class Tally:
     duplicated: int = 0
     mismatch: dict[str, int] = field(default_factory=dict)
     dead_letters: Counter[str] = field(default_factory=Counter)
+    """Dead letters by reason, each failed record once (by where it was consumed)."""
+    dead_letter_repeats: int = 0
+    """Dead letters sent again for a record already dead-lettered (at-least-once delivery)."""
     hostile: int = 0
     hostile_missed: int = 0
     workers_alive: int = 0
@@ -78,12 +84,12 @@ async def scored_counters(settings: Settings, tenants: Sequence[str]) -> dict[st
         await client.aclose()
 
 
-async def dead_letters(settings: Settings) -> list[tuple[bytes | None, str]]:
-    """(key, reason) of every record on the scenario's dead-letter topics."""
+async def dead_letters(settings: Settings) -> list[tuple[bytes | None, str, tuple[str, int, int] | None]]:
+    """(key, reason, origin topic/partition/offset) of every record on the scenario's dead-letter topics."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None,
                                 enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
-    out: list[tuple[bytes | None, str]] = []
+    out: list[tuple[bytes | None, str, tuple[str, int, int] | None]] = []
     try:
         tps = []
         for stage in STAGES:
@@ -102,10 +108,18 @@ async def dead_letters(settings: Settings) -> list[tuple[bytes | None, str]]:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for r in records:
                     code = header(r.headers, ERROR_HEADER)
-                    out.append((r.key, code.decode("utf-8", "replace") if code else "?"))
+                    out.append((r.key, code.decode("utf-8", "replace") if code else "?", _origin(r)))
     finally:
         await consumer.stop()
     return out
+
+
+def _origin(record: Any) -> tuple[str, int, int] | None:
+    try:
+        o = view_of(record).origin
+    except UnreadableDeadLetter:
+        return None
+    return o.topic, o.partition, o.offset
 
 
 async def tally(tally: Tally, settings: Settings, sent: Sequence[Message], tenants: Sequence[str],
@@ -120,8 +134,10 @@ async def tally(tally: Tally, settings: Settings, sent: Sequence[Message], tenan
     per_tenant = Counter(t for t, _ in found)
     tally.mismatch = {t: counters.get(t, 0) - per_tenant.get(t, 0) for t in tenants}
     letters = await dead_letters(settings)
-    tally.dead_letters = Counter(reason for _, reason in letters)
-    seen = Counter(key for key, _ in letters)
+    once = {origin if origin is not None else id(key): (key, reason) for key, reason, origin in letters}
+    tally.dead_letters = Counter(reason for _, reason in once.values())  # a failure counts once per origin
+    tally.dead_letter_repeats = len(letters) - len(once)  # at-least-once: sent again after a rebalance
+    seen = Counter(key for key, _ in once.values())
     tally.hostile = sum(hostile_keys.values()) + unreadable
     tally.hostile_missed = sum(max(0, n - seen.get(k, 0)) for k, n in hostile_keys.items())
     tally.hostile_missed += max(0, unreadable - tally.dead_letters.get("unreadable_record", 0))
