@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from agents.context import StageContext
 from agents.detect import detect
+from agents.layouts import VendorLayout, apply_layout, find_layout
 from agents.paid import Extraction, escalation_reason, model_for, paid_extraction, read_paid
 from agents.readers import pdf
 from agents.readers._detection import Detection, DetectLimits, reason
@@ -31,7 +32,9 @@ from agents.readers._xml_detection import xml_reader
 from agents.readers.cades import EnvelopeError, looks_signed, unwrap_signed
 from agents.readers.cii import read_cii
 from agents.readers.fatturapa import read_fatturapa
+from agents.readers.pdf_text import pdf_lines
 from agents.readers.safe_xml import XmlRefusedError, parse_xml
+from agents.readers.text_layout import Document, build_document
 from agents.readers.ubl import read_ubl
 from config.topics import EXTRACTED
 from schemas import DocumentDetected, DocumentFormat, InvoiceData, InvoiceExtracted, Reason, Route, event_id_for
@@ -54,7 +57,7 @@ _LOCAL_FORMATS = {
 
 _TEXT_READER = "agents.readers.text_reader"
 
-TextReader = Callable[[bytes], tuple[InvoiceData, tuple[Reason, ...]]]
+TextReader = Callable[[Document], tuple[InvoiceData, tuple[Reason, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,32 +106,47 @@ def _text_reader() -> TextReader | None:
         if exc.name != _TEXT_READER:
             raise
         return None
-    return cast(TextReader, module.read_text_pdf)
+    return cast(TextReader, module.read_document)
 
 
-def extract_local(detection: Detection, content: bytes) -> LocalExtraction:
+def read_text_pdf(read_document: TextReader, content: bytes,
+                  layouts: Sequence[VendorLayout] = ()) -> LocalExtraction:
+    """Read a text PDF with the text reader, then with its seller's learned layout when one of `layouts` is
+    the seller's (extractor ``text+layout:v<version>`` when the layout read at least one field)."""
+    doc = build_document(pdf_lines(content))
+    invoice, reasons = read_document(doc)
+    layout = find_layout(layouts, invoice, doc) if layouts and doc.rows else None
+    if layout is None:
+        return LocalExtraction("text", invoice, reasons)
+    laid, kept, read = apply_layout(layout, doc, invoice, reasons)
+    return LocalExtraction(f"text+layout:v{layout.version}", laid, kept) if read else LocalExtraction(
+        "text", invoice, reasons)
+
+
+def extract_local(detection: Detection, content: bytes, layouts: Sequence[VendorLayout] = ()) -> LocalExtraction:
     """Read a detected document with the local reader its route names.
 
     Args:
         detection: What `agents.detect.detect` found (its route and, for e-invoices, the XML).
         content: The document bytes.
+        layouts: The tenant's learned vendor layouts (`agents.layouts`); a text PDF whose seller has one is
+            read with it too.
 
     Returns:
-        The extraction: extractor ``ubl``/``cii`` for route structured, ``text`` for route text, and
-        ``none`` (no invoice) for every other route or when the reader is unavailable.
+        The extraction: extractor ``ubl``/``cii`` for route structured, ``text`` (or ``text+layout:v<n>``)
+        for route text, and ``none`` (no invoice) for every other route or when the reader is unavailable.
     """
     if detection.route is Route.STRUCTURED:
         return _structured(detection, content)
     if detection.route is Route.TEXT:
-        read_text_pdf = _text_reader()
-        if read_text_pdf is None:
+        read_document = _text_reader()
+        if read_document is None:
             missing = reason("text_reader_missing", f"The text reader ({_TEXT_READER}) is not installed.")
             return LocalExtraction("none", None, (missing,))
         try:
-            invoice, reasons = read_text_pdf(content)
+            return read_text_pdf(read_document, content, layouts)
         except pdfium.PdfiumError:
             return LocalExtraction("none", None, (reason("pdf_corrupt", "The text reader cannot open the PDF."),))
-        return LocalExtraction("text", invoice, reasons)
     return LocalExtraction("none", None)
 
 
@@ -227,7 +245,7 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
             local = extract_local(detection_of(detected, route, content, limits), content)
             got = Extraction(local.extractor, local.invoice, local.reasons)
             why = escalation_reason(local.invoice, local.reasons, ctx.policy(detected.tenant_id))
-            if local.extractor != "text" or why is None:
+            if not local.extractor.startswith("text") or why is None:
                 return got
             return await paid(detected, content, local.invoice, why, span) or got
         if not needs_ocr(detected):

@@ -42,6 +42,7 @@ __all__ = [
     "RowResult",
     "SelfCheck",
     "expected_doc_type",
+    "field_results",
     "iter_truth",
     "run_eval",
 ]
@@ -243,6 +244,15 @@ def _fields_to_score(row: dict[str, Any], text_only: bool) -> tuple[str, ...]:
         return KEY_FIELDS
     check = row.get("text_check") or {}
     return tuple(f for f in KEY_FIELDS if f not in _TEXT_CHECKS or check.get(_TEXT_CHECKS[f]) is True)
+
+
+def field_results(invoice: InvoiceData | None, row: dict[str, Any]) -> list[tuple[str, bool, str, str]]:
+    """Each key field of a reading against its truth row: (field, right, expected, got)."""
+    out: list[tuple[str, bool, str, str]] = []
+    for name in KEY_FIELDS:
+        want, got = _normalise(name, row.get(name)), _normalise(name, _ours(invoice, name))
+        out.append((name, want == got, str(want), str(got)))
+    return out
 
 
 def evaluate_row(

@@ -76,7 +76,18 @@ def read_text(pages: Sequence[Sequence[TextLine]]) -> tuple[InvoiceData, tuple[R
     Returns:
         The invoice fields with per-field confidence, and the reasons for any doubt.
     """
-    doc = build_document(pages)
+    return read_document(build_document(pages))
+
+
+def read_document(doc: Document) -> tuple[InvoiceData, tuple[Reason, ...]]:
+    """Read the fields of an invoice from its rows (`text_layout.build_document`), as `read_text` does.
+
+    Args:
+        doc: The rows and label hits of the document.
+
+    Returns:
+        The invoice fields with per-field confidence, and the reasons for any doubt.
+    """
     if not doc.rows:
         reason = Reason(code="text_empty", message="The document has no readable text.")
         return InvoiceData(), (reason,)

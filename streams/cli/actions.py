@@ -173,6 +173,15 @@ def evaluate(root: Sequence[Path], text_only: bool, as_json: bool) -> int:
     return 0
 
 
+def simulate_learning(sellers: int, per_seller: int, seed: int, as_json: bool) -> int:
+    """Print how key-field accuracy and the paid share move as each seller's first k invoices are reviewed."""
+    from tools.learning import render_learning
+    from tools.learning import simulate_learning as run
+
+    sys.stdout.write(render_learning(run(sellers, per_seller, seed), sellers, per_seller, seed, as_json) + "\n")
+    return 0
+
+
 def bench(what: str, root: Path, repeat: int) -> int:
     """Print a micro-benchmark's figures."""
     if what == "detect":

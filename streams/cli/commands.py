@@ -120,6 +120,17 @@ def _eval(sub: Sub) -> None:
     p.set_defaults(func=lambda a: actions.evaluate(a.dir, a.text_only, a.json))
 
 
+def _simulate(sub: Sub) -> None:
+    p = sub.add_parser("simulate", help="simulations on generated documents (learning: vendor layouts from reviews)")
+    kinds = p.add_subparsers(dest="what", required=True, metavar="WHAT")
+    d = kinds.add_parser("learning", help="key-field accuracy and paid share after k reviews per seller")
+    d.add_argument("--sellers", type=int, default=28)
+    d.add_argument("--invoices-per-seller", type=int, default=10)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--json", action="store_true", help="one JSON object per k")
+    d.set_defaults(func=lambda a: actions.simulate_learning(a.sellers, a.invoices_per_seller, a.seed, a.json))
+
+
 def _bench(sub: Sub) -> None:
     p = sub.add_parser("bench", help="benchmarks: e2e (the pipeline end to end), detect, score, records, paid, api")
     kinds = p.add_subparsers(dest="what", required=True, metavar="WHAT")
@@ -199,7 +210,8 @@ def _print_json(obj: object) -> int:
 
 
 REGISTRY: tuple[Callable[[Sub], None], ...] = (
-    _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _index, _eval, _bench, dlq.register,
+    _worker, _publish, _tail, _samples, _topics, _metrics, _schemas, _vendors, _index, _eval, _simulate, _bench,
+    dlq.register,
     dlq.register_alias, _demo, _chaos, service.register_serve, service.register_tokens,
     models.register_train, models.register_models, reviews.register_review, reviews.register_policy,
 )

@@ -29,11 +29,12 @@ from ._i18n import LANGS
 from ._invoice import make_invoice
 from ._model import SampleInvoice
 from ._render import CREDIT_NOTE_RATIO, EXTRA_FORMATS, FORMATS, render_format, sample_invoice
-from ._series import generate_vendor_series
+from ._series import generate_hard_series, generate_vendor_series
 from ._truth import truth_row
 from ._ubl import render_ubl
 
-__all__ = ["EXTRA_FORMATS", "FORMATS", "LANGS", "SampleInvoice", "generate_samples", "generate_vendor_series",
+__all__ = ["EXTRA_FORMATS", "FORMATS", "LANGS", "SampleInvoice", "generate_hard_series", "generate_samples",
+           "generate_vendor_series",
            "make_invoice", "plan_formats", "render_cii", "render_ubl"]
 
 

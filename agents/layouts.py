@@ -1,0 +1,515 @@
+"""Vendor layouts: where a seller prints each key field, learned from reviewed text PDFs and read back.
+
+A reviewer's corrected values say what the document holds; the document's text layer (read by `pdf_text` and
+gathered into rows by `text_layout`, exactly as the text reader sees it) says where. For each field the value
+is looked for in every column segment of every row (dates and amounts by value, whatever their spelling,
+names and ids by their text); where it is found, the words printed before it on its segment (or, when none,
+the segment just above it in its column) are its anchor, and the way the value is written (a long-form date,
+the currency sign and decimal separator of an amount) is its format. Nobody writes a template: one corrected
+document makes a layout, each further one a new version that keeps what it confirms and adds what it finds.
+
+Applying a layout to another document of the same seller looks for each anchor and reads the value where it
+was learned to be; a value found there in the learned format overrides the generic reading with a high
+confidence, so the extract stage's self-check can accept it instead of paying. An anchor that is not there,
+or a value in another format, leaves the generic reading as it was. A layout applies only to its own seller,
+recognised by the VAT id or IBAN the generic reader found, or by its learned name printed on the document.
+All pure: storing and loading layouts is `streams.sinks`' business.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from agents.readers.locale_formats import find_amounts, find_dates
+from agents.readers.pdf_text import pdf_lines
+from agents.readers.text_layout import Document, Row, build_document
+from schemas import InvoiceData, Party, Reason
+
+__all__ = [
+    "LAYOUT_FIELDS",
+    "FieldRule",
+    "VendorLayout",
+    "apply_layout",
+    "find_layout",
+    "layout_from_json",
+    "layout_to_json",
+    "learn_from_review",
+    "learn_layout",
+    "merge_layouts",
+    "true_values",
+    "vendor_of",
+]
+
+# The fields a layout learns, by their correction names, and how their values are compared.
+LAYOUT_FIELDS: Mapping[str, str] = {
+    "invoice_number": "text", "issue_date": "date", "due_date": "date", "currency": "code",
+    "seller.name": "name", "seller.vat_id": "id", "seller_iban": "id",
+    "total_net": "amount", "total_tax": "amount", "total_incl_vat": "amount", "amount_due": "amount",
+}
+_SURE = 0.97  # a value read at its learned anchor in its learned format
+_ANCHOR_WORDS = 4  # the label is at most this many words before the value
+_ROWS_ABOVE = 3  # a label above its value stands at most this many rows higher
+_TRUSTED = 0.9  # a generic reading this sure stands against a rule seen once
+_SELF_CHECK = frozenset({"text_totals_mismatch"})
+_LETTERS = re.compile(r"[^\W\d_]+")
+_DIGITS = re.compile(r"\d+")
+_EDGE = " :#.=|-–\t"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    """Where one field sits: after `anchor` on its segment (`below` 0) or `below` rows under it, and how it
+    is written (`shape`: the date's pattern or the amount's currency and decimal separator)."""
+
+    field: str
+    anchor: str
+    below: int
+    shape: str
+    seen: int = 1  # how many corrected documents confirmed the rule
+
+
+@dataclass(frozen=True, slots=True)
+class VendorLayout:
+    """One seller's layout for one tenant: its identity as learned, and a rule per field found."""
+
+    tenant_id: str
+    vendor: str
+    version: int
+    seller_name: str | None
+    vat_id: str | None
+    iban: str | None
+    rules: tuple[FieldRule, ...]
+    documents: int = 1
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s.\-]", "", text).upper()
+
+
+def vendor_of(vat_id: str | None, iban: str | None) -> str:
+    """The key a layout is stored under: the seller's VAT id, else its IBAN (compact, upper case)."""
+    return _compact(vat_id or "") or _compact(iban or "")
+
+
+def true_values(extracted: Mapping[str, Any], corrections: Mapping[str, Any]) -> dict[str, str]:
+    """What the document holds: the values read, as the reviewer corrected them (JSON values, as stored)."""
+    merged = {**extracted, **corrections}
+    return {k: str(v) for k, v in merged.items() if k in LAYOUT_FIELDS and v not in (None, "")}
+
+
+# ------------------------------------------------------------------------------------------------ finding
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    row: Row
+    start: int  # the value's span in row.text
+    end: int
+    shape: str
+
+
+def _segments(row: Row) -> list[tuple[int, int]]:
+    return [(a, max(a, b)) for a, b in row.segments()] or [(0, len(row.text))]
+
+
+def _amount_shape(text: str, currency: str | None) -> str:
+    sep = "," if re.search(r",\d{1,2}$", text.strip()) else "." if re.search(r"\.\d{1,2}$", text.strip()) else ""
+    return f"{currency or ''}|{sep}"
+
+
+def _date_shape(text: str) -> str:
+    return _DIGITS.sub("9", _LETTERS.sub("a", text))
+
+
+def _matches(kind: str, seg: str, want: str) -> list[tuple[int, int, str]]:
+    """(start, end, shape) of every place `seg` holds the value `want`."""
+    if kind == "date":
+        try:
+            wanted = date.fromisoformat(want)
+        except ValueError:
+            return []
+        found = {(m.start, m.end, m.value) for first in (False, True) for m in find_dates(seg, month_first=first)}
+        return [(a, b, _date_shape(seg[a:b])) for a, b, v in sorted(found) if v == wanted]
+    if kind == "amount":
+        try:
+            amount = Decimal(want)
+        except InvalidOperation:
+            return []
+        return [(m.start, m.end, _amount_shape(seg[m.start:m.end], m.currency))
+                for m in find_amounts(seg, space_groups=True) if abs(m.value) == abs(amount)]
+    return [(a, b, kind) for a, b in _text_spans(kind, seg, want)]
+
+
+def _text_spans(kind: str, seg: str, want: str) -> list[tuple[int, int]]:
+    if kind == "id":
+        pattern = r"\s?".join(re.escape(c) for c in _compact(want))
+        return [(m.start(), m.end()) for m in re.finditer(pattern, seg, re.IGNORECASE)] if pattern else []
+    needle = " ".join(want.split())
+    flags = re.IGNORECASE if kind in ("code", "name") else 0
+    bound = r"(?<![\w])" + re.escape(needle) + r"(?![\w])"
+    return [(m.start(), m.end()) for m in re.finditer(bound, seg, flags)]
+
+
+def _locate(doc: Document, kind: str, want: str) -> list[tuple[_Found, tuple[int, int]]]:
+    found: list[tuple[_Found, tuple[int, int]]] = []
+    for row in doc.rows:
+        for a, b in _segments(row):
+            for s, e, shape in _matches(kind, row.text[a:b], want):
+                found.append((_Found(row, a + s, a + e, shape), (a, b)))
+    return found
+
+
+def _anchor_before(text: str) -> str:
+    words = text.strip(_EDGE).split()[-_ANCHOR_WORDS:]
+    anchor = " ".join(words).strip(_EDGE)
+    return _norm(anchor) if _is_label(anchor) else ""
+
+
+def _is_label(text: str) -> bool:
+    """A label names a value: letters, no digits (a date or an amount above a value is another value)."""
+    return bool(_LETTERS.search(text)) and not any(c.isdigit() for c in text) and len(text.split()) <= _ANCHOR_WORDS
+
+
+def _segment_before(row: Row, start: int) -> str:
+    before = [(a, b) for a, b in _segments(row) if b <= start]
+    return _anchor_before(row.text[before[-1][0]:before[-1][1]]) if before else ""
+
+
+def _column_above(doc: Document, row: Row, x0: float, x1: float) -> tuple[str, int] | None:
+    """The text of the segment above a value in its column, and how many rows up it stands."""
+    for up in range(1, _ROWS_ABOVE + 1):
+        index = row.index - up
+        if index < 0 or doc.rows[index].page != row.page:
+            return None
+        above = doc.rows[index]
+        for a, b in _segments(above):
+            words = above.words_in(a, b)
+            if words and words[0].x0 <= x1 and words[-1].x1 >= x0:
+                anchor = _norm(above.text[a:b].strip(_EDGE))
+                return (anchor, up) if _is_label(anchor) else None
+    return None
+
+
+def _rule_for(doc: Document, name: str, want: str) -> FieldRule | None:
+    kind = LAYOUT_FIELDS[name]
+    if kind == "name":  # the seller's name is the layout's own: known when printed, wherever it stands
+        return FieldRule(name, "", 0, "name") if _name_printed(want, _doc_words(doc)) else None
+    ruled: list[FieldRule] = []
+    for found, (a, _) in _locate(doc, kind, want):
+        anchor = _anchor_before(found.row.text[a:found.start])
+        if not anchor and not found.row.text[a:found.start].strip(_EDGE):
+            anchor = _segment_before(found.row, a)  # a label column, then the value column
+        if anchor:
+            ruled.append(FieldRule(name, anchor, 0, found.shape))
+            continue
+        words = found.row.words_in(found.start, found.end)
+        above = _column_above(doc, found.row, words[0].x0, words[-1].x1) if words else None
+        if above is not None:
+            ruled.append(FieldRule(name, above[0], above[1], found.shape))
+    if not ruled:
+        return None
+    return ruled[-1] if kind == "amount" else ruled[0]  # totals come last, after lines that may equal them
+
+
+def learn_layout(doc: Document, truth: Mapping[str, str], tenant_id: str, version: int = 1) -> VendorLayout | None:
+    """The layout one corrected document shows (None when the seller has no VAT id or IBAN to key it by).
+
+    Args:
+        doc: The document's rows, as the text reader builds them.
+        truth: The true value of each field (`true_values`), by correction name.
+        tenant_id: Whose layout it is.
+        version: The version it will be stored as.
+    """
+    vendor = vendor_of(truth.get("seller.vat_id"), truth.get("seller_iban"))
+    if not vendor:
+        return None
+    rules = tuple(rule for name in LAYOUT_FIELDS if name in truth
+                  if (rule := _rule_for(doc, name, truth[name])) is not None)
+    return VendorLayout(tenant_id, vendor, version, truth.get("seller.name"), truth.get("seller.vat_id"),
+                        truth.get("seller_iban"), rules)
+
+
+def merge_layouts(old: VendorLayout | None, new: VendorLayout) -> VendorLayout:
+    """The next version: the newest identity, each field's rule confirmed (counted) or replaced by the newest.
+
+    A rule the new document confirms keeps its count plus one; a different rule for the same field wins
+    only when the old one was seen once (a layout changed), else the better-confirmed rule stays.
+    """
+    if old is None:
+        return new
+    rules: dict[str, FieldRule] = {r.field: r for r in old.rules}
+    for rule in new.rules:
+        known = rules.get(rule.field)
+        if known is not None and (known.anchor, known.below, known.shape) == (rule.anchor, rule.below, rule.shape):
+            rules[rule.field] = replace(known, seen=known.seen + 1)
+        elif known is None or known.seen <= 1:
+            rules[rule.field] = rule
+    ordered = tuple(rules[n] for n in LAYOUT_FIELDS if n in rules)
+    return replace(new, version=old.version + 1, rules=ordered, documents=old.documents + 1)
+
+
+# ------------------------------------------------------------------------------------------------ applying
+
+
+def _value_at(doc: Document, rule: FieldRule, want_kind: str) -> str | None:
+    """The value written where the rule says, in the rule's format (None: anchor absent or value unlike)."""
+    values: list[str] = []
+    for row in doc.rows:
+        for a, b in _segments(row):
+            seg = row.text[a:b]
+            norm = _norm(seg)
+            if rule.below and norm.strip(_EDGE) != rule.anchor:
+                continue  # a column's heading is the whole segment
+            if not re.search(r"(?<!\w)" + re.escape(rule.anchor) + r"(?!\w)", norm):
+                continue
+            if rule.below == 0:
+                rest = seg[_raw_end(seg, rule.anchor):]
+                if not rest.strip(_EDGE):  # the value stands in the next column
+                    rest = next((row.text[s:e] for s, e in _segments(row) if s >= b), "")
+                value = _read(want_kind, rest, rule.shape)
+            else:
+                value = _read_below(doc, row, a, b, rule, want_kind)
+            if value is not None:
+                values.append(value)
+    if not values:
+        return None
+    return values[-1] if want_kind == "amount" else values[0]
+
+
+def _raw_end(seg: str, anchor: str) -> int:
+    """Where the anchor ends in the raw segment (the normalised anchor spans as many words)."""
+    words = len(anchor.split())
+    norm = _norm(seg)
+    before = len(norm[:norm.find(anchor)].split())
+    spans = [m.end() for m in re.finditer(r"\S+", seg)]
+    index = before + words - 1
+    return spans[index] if 0 <= index < len(spans) else len(seg)
+
+
+def _read_below(doc: Document, row: Row, a: int, b: int, rule: FieldRule, kind: str) -> str | None:
+    index = row.index + rule.below
+    if index >= len(doc.rows) or doc.rows[index].page != row.page:
+        return None
+    words = row.words_in(a, b)
+    if not words:
+        return None
+    x0, x1 = words[0].x0, words[-1].x1
+    target = doc.rows[index]
+    for s, e in _segments(target):
+        seg_words = target.words_in(s, e)
+        if seg_words and seg_words[0].x0 <= x1 and seg_words[-1].x1 >= x0:
+            return _read(kind, target.text[s:e], rule.shape)
+    return None
+
+
+def _read(kind: str, text: str, shape: str) -> str | None:
+    text = text.strip(_EDGE)
+    if not text:
+        return None
+    if kind == "date":
+        for m in find_dates(text):
+            if _date_shape(text[m.start:m.end]) == shape:
+                return m.value.isoformat()
+        return None
+    if kind == "amount":
+        for amount in find_amounts(text, space_groups=True):
+            if _amount_shape(text[amount.start:amount.end], amount.currency) == shape:
+                return str(abs(amount.value))
+        return None
+    if kind == "code":
+        token = text.split()[0].upper()
+        return token if re.fullmatch(r"[A-Z]{3}", token) else None
+    if kind in ("text", "id"):
+        token = text.split()[0].strip(",;") if kind == "text" else text.strip()
+        return token if any(c.isdigit() for c in token) else None
+    return text
+
+
+def _recognised(layout: VendorLayout, invoice: InvoiceData, text: str) -> bool:
+    """Whether the document is the layout's seller's: its VAT id or IBAN as read, or its name printed."""
+    if layout.vat_id and _compact(invoice.seller.vat_id or "") == _compact(layout.vat_id):
+        return True
+    if layout.iban and _compact(invoice.seller_iban or "") == _compact(layout.iban):
+        return True
+    return bool(layout.seller_name) and _norm(layout.seller_name or "") in text
+
+
+def find_layout(layouts: Iterable[VendorLayout], invoice: InvoiceData, doc: Document) -> VendorLayout | None:
+    """The layout of the document's seller among a tenant's, or None."""
+    text = _norm(" ".join(r.text for r in doc.rows))
+    by_id = [lay for lay in layouts if lay.vendor in (vendor_of(invoice.seller.vat_id, None),
+                                                       vendor_of(None, invoice.seller_iban))]
+    for layout in (*by_id, *layouts):
+        if _recognised(layout, invoice, text):
+            return layout
+    return None
+
+
+def apply_layout(layout: VendorLayout, doc: Document, invoice: InvoiceData,
+                 reasons: Sequence[Reason]) -> tuple[InvoiceData, tuple[Reason, ...], int]:
+    """Read the fields the layout places, over the generic reading.
+
+    Args:
+        layout: The seller's layout.
+        doc: The document's rows.
+        invoice: The generic reader's reading.
+        reasons: The generic reader's findings.
+
+    Returns:
+        The reading with every field found at its anchor in its format overriding the generic value at a
+        high confidence, the findings (a totals mismatch dropped when the layout's amounts add up), and how
+        many fields the layout read (0: the layout did not match, the reading is unchanged).
+    """
+    values: dict[str, Any] = {}
+    conf = dict(invoice.confidence)
+    read = 0
+    words = _doc_words(doc)
+    current = _current(invoice)
+    for rule in layout.rules:
+        kind = LAYOUT_FIELDS[rule.field]
+        found = _learned_name(layout, rule.field, words) if kind == "name" else _value_at(doc, rule, kind)
+        if found is None:
+            continue
+        mine = current.get(rule.field)
+        if rule.seen < 2 and mine is not None and not _same(kind, mine, found) and conf.get(rule.field, 0) >= _TRUSTED:
+            continue  # a rule one document taught does not overrule a sure generic reading
+        values[rule.field] = found
+        conf[rule.field] = max(conf.get(rule.field, 0.0), _SURE)
+        read += 1
+    if not read:
+        return invoice, tuple(reasons), 0
+    updated = _updated(invoice, values, conf)
+    kept = tuple(r for r in reasons if r.code not in _SELF_CHECK or not _adds_up(updated))
+    return updated, kept, read
+
+
+def _current(invoice: InvoiceData) -> dict[str, Any]:
+    return {"invoice_number": invoice.invoice_number, "issue_date": invoice.issue_date,
+            "due_date": invoice.due_date, "currency": invoice.currency, "seller.name": invoice.seller.name,
+            "seller.vat_id": invoice.seller.vat_id, "seller_iban": invoice.seller_iban,
+            "total_net": invoice.total_net, "total_tax": invoice.total_tax,
+            "total_incl_vat": invoice.total_incl_vat, "amount_due": invoice.amount_due}
+
+
+def _same(kind: str, a: object, b: object) -> bool:
+    if a is None or b is None:
+        return a is b
+    if kind == "amount":
+        try:
+            return abs(Decimal(str(a))) == abs(Decimal(str(b)))
+        except InvalidOperation:
+            return False
+    if kind == "id":
+        return _compact(str(a)) == _compact(str(b))
+    if kind == "name":
+        return _norm(str(a)) == _norm(str(b))
+    return str(a).strip() == str(b).strip()
+
+
+def _learned_name(layout: VendorLayout, field: str, words: frozenset[str]) -> str | None:
+    """A party name the layout knows for sure: the seller's learned name, when the document prints it (its
+    words may stand on two rows, beside other columns)."""
+    if field != "seller.name" or not layout.seller_name:
+        return None
+    return layout.seller_name if _name_printed(layout.seller_name, words) else None
+
+
+def _doc_words(doc: Document) -> frozenset[str]:
+    return frozenset(w for row in doc.rows for w in _norm(row.text).split())
+
+
+def _name_printed(name: str, words: frozenset[str]) -> bool:
+    tokens = _norm(name).split()
+    return bool(tokens) and all(t in words for t in tokens)
+
+
+def _updated(invoice: InvoiceData, values: Mapping[str, Any], conf: dict[str, float]) -> InvoiceData:
+    top: dict[str, Any] = {"confidence": conf}
+    parties: dict[str, dict[str, Any]] = {}
+    for name, value in values.items():
+        party, dot, attribute = name.partition(".")
+        if dot:
+            parties.setdefault(party, {})[attribute] = value
+        else:
+            top[name] = value
+    for party, update in parties.items():
+        current: Party = getattr(invoice, party)
+        top[party] = current.model_copy(update=update)
+    data = invoice.model_dump()
+    data.update(top)
+    return InvoiceData.model_validate(data)
+
+
+def _adds_up(inv: InvoiceData) -> bool:
+    net, tax, total = inv.total_net, inv.total_tax, inv.total_incl_vat
+    if net is None or tax is None or total is None or net + tax != total:
+        return False
+    due = inv.amount_due
+    return due is None or due == total - (inv.prepaid or Decimal(0))
+
+
+# ------------------------------------------------------------------------------------------------ storage form
+
+
+def layout_to_json(layout: VendorLayout) -> dict[str, Any]:
+    """The layout as the store keeps it (the tenant, vendor and version are its columns)."""
+    return {"seller_name": layout.seller_name, "vat_id": layout.vat_id, "iban": layout.iban,
+            "documents": layout.documents,
+            "rules": [{"field": r.field, "anchor": r.anchor, "below": r.below, "shape": r.shape, "seen": r.seen}
+                      for r in layout.rules]}
+
+
+def layout_from_json(tenant_id: str, vendor: str, version: int, body: Mapping[str, Any]) -> VendorLayout:
+    """A stored layout back (rules for fields this version does not know are skipped)."""
+    rules = tuple(FieldRule(str(r["field"]), str(r["anchor"]), int(r["below"]), str(r["shape"]), int(r.get("seen", 1)))
+                  for r in body.get("rules", ()) if r.get("field") in LAYOUT_FIELDS)
+    return VendorLayout(tenant_id, vendor, version, body.get("seller_name"), body.get("vat_id"), body.get("iban"),
+                        rules, int(body.get("documents", 1)))
+
+
+# ------------------------------------------------------------------------------------------------ from a review
+
+
+def learn_from_review(content: bytes, extracted: Mapping[str, Any], corrections: Mapping[str, Any], tenant_id: str,
+                      known: Mapping[str, VendorLayout]) -> VendorLayout | None:
+    """The seller's next layout version from one reviewed text PDF (None: nothing to key or learn it by).
+
+    Args:
+        content: The document's bytes (a text PDF).
+        extracted: The values as read (the stored review's `extracted`).
+        corrections: The reviewer's corrections (the stored review's `corrections`).
+        tenant_id: The tenant.
+        known: The tenant's current layouts by vendor (the previous version is built on).
+
+    Raises:
+        pypdfium2.PdfiumError: The bytes are not a PDF pdfium can open.
+    """
+    truth = true_values(extracted, corrections)
+    doc = build_document(pdf_lines(content))
+    learned = learn_layout(doc, truth, tenant_id)
+    if learned is None or not learned.rules:
+        return None
+    old = known.get(learned.vendor)
+    if old is not None:  # what the old rules read on this document says which of them hold
+        old = replace(old, rules=tuple(_checked(doc, rule, truth) for rule in old.rules))
+    return merge_layouts(old, learned)
+
+
+def _checked(doc: Document, rule: FieldRule, truth: Mapping[str, str]) -> FieldRule:
+    """An old rule against a new corrected document: a wrong reading makes it a once-seen rule again (the
+    new document's rule then replaces it); a right one or none leaves it as it was."""
+    kind = LAYOUT_FIELDS[rule.field]
+    if kind == "name" or rule.field not in truth:
+        return rule
+    got = _value_at(doc, rule, kind)
+    return rule if got is None or _same(kind, got, truth[rule.field]) else replace(rule, seen=0)
