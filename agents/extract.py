@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from agents.context import StageContext
 from agents.detect import detect
-from agents.layouts import VendorLayout, apply_layout, find_layout
+from agents.layouts import VendorLayout, apply_layout, find_layout, layout_from_json
 from agents.paid import Extraction, escalation_reason, model_for, paid_extraction, read_paid
 from agents.readers import pdf
 from agents.readers._detection import Detection, DetectLimits, reason
@@ -41,6 +41,7 @@ from schemas import DocumentDetected, DocumentFormat, InvoiceData, InvoiceExtrac
 from streams.azure import AnalyzeOutcome, ResumeAction
 from streams.codecs import decode, encode
 from streams.documents import load_document
+from streams.sinks.layouts import StoredLayout
 from streams.stage import BatchHandler, Inbound, Outbound, concurrently
 from streams.tracing import child_span, describe
 
@@ -242,7 +243,9 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
         route = local_route(detected)
         if route is not None:
             content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
-            local = extract_local(detection_of(detected, route, content, limits), content)
+            layouts = await (await ctx.resources.vendor_layouts(_parsed)).for_tenant(detected.tenant_id) if (
+                route is Route.TEXT) else ()
+            local = extract_local(detection_of(detected, route, content, limits), content, layouts)
             got = Extraction(local.extractor, local.invoice, local.reasons)
             why = escalation_reason(local.invoice, local.reasons, ctx.policy(detected.tenant_id))
             if not local.extractor.startswith("text") or why is None:
@@ -266,6 +269,10 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
         return [Outbound(EXTRACTED, msg.key or detected.invoice_id.encode(), encode(extracted), msg.out_headers)]
 
     return concurrently(handle_one)
+
+
+def _parsed(stored: StoredLayout) -> VendorLayout:
+    return layout_from_json(stored.tenant_id, stored.vendor, stored.version, stored.body)
 
 
 def _paid_attributes(outcome: AnalyzeOutcome) -> dict[str, str | int | float]:

@@ -55,6 +55,7 @@ LAYOUT_FIELDS: Mapping[str, str] = {
 _SURE = 0.97  # a value read at its learned anchor in its learned format
 _ANCHOR_WORDS = 4  # the label is at most this many words before the value
 _ROWS_ABOVE = 3  # a label above its value stands at most this many rows higher
+_AMOUNTS = frozenset({"total_net", "total_tax", "total_incl_vat", "amount_due"})
 _TRUSTED = 0.9  # a generic reading this sure stands against a rule seen once
 _SELF_CHECK = frozenset({"text_totals_mismatch"})
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -200,10 +201,24 @@ def _column_above(doc: Document, row: Row, x0: float, x1: float) -> tuple[str, i
     return None
 
 
-def _rule_for(doc: Document, name: str, want: str) -> FieldRule | None:
+def _rule_for(doc: Document, name: str, want: str, taken: set[tuple[str, int]]) -> FieldRule | None:
+    """The field's rule: where its value stands after a label, preferring a place no other field of the same
+    value took (an issue date equal to the due date stands twice, under two labels)."""
+    ruled = _candidates(doc, name, want)
+    if not ruled:
+        return None
+    if LAYOUT_FIELDS[name] == "amount":
+        ruled.reverse()  # totals come last, after lines that may equal them
+    free = [r for r in ruled if (r.anchor, r.below) not in taken]
+    chosen = (free or ruled)[0]
+    taken.add((chosen.anchor, chosen.below))
+    return chosen
+
+
+def _candidates(doc: Document, name: str, want: str) -> list[FieldRule]:
     kind = LAYOUT_FIELDS[name]
     if kind == "name":  # the seller's name is the layout's own: known when printed, wherever it stands
-        return FieldRule(name, "", 0, "name") if _name_printed(want, _doc_words(doc)) else None
+        return [FieldRule(name, "", 0, "name")] if _name_printed(want, _doc_words(doc)) else []
     ruled: list[FieldRule] = []
     for found, (a, _) in _locate(doc, kind, want):
         anchor = _anchor_before(found.row.text[a:found.start])
@@ -216,9 +231,7 @@ def _rule_for(doc: Document, name: str, want: str) -> FieldRule | None:
         above = _column_above(doc, found.row, words[0].x0, words[-1].x1) if words else None
         if above is not None:
             ruled.append(FieldRule(name, above[0], above[1], found.shape))
-    if not ruled:
-        return None
-    return ruled[-1] if kind == "amount" else ruled[0]  # totals come last, after lines that may equal them
+    return list(dict.fromkeys(ruled))
 
 
 def learn_layout(doc: Document, truth: Mapping[str, str], tenant_id: str, version: int = 1) -> VendorLayout | None:
@@ -233,8 +246,9 @@ def learn_layout(doc: Document, truth: Mapping[str, str], tenant_id: str, versio
     vendor = vendor_of(truth.get("seller.vat_id"), truth.get("seller_iban"))
     if not vendor:
         return None
+    taken: dict[str, set[tuple[str, int]]] = {}
     rules = tuple(rule for name in LAYOUT_FIELDS if name in truth
-                  if (rule := _rule_for(doc, name, truth[name])) is not None)
+                  if (rule := _rule_for(doc, name, truth[name], taken.setdefault(truth[name], set()))) is not None)
     return VendorLayout(tenant_id, vendor, version, truth.get("seller.name"), truth.get("seller.vat_id"),
                         truth.get("seller_iban"), rules)
 
@@ -304,12 +318,14 @@ def _read_below(doc: Document, row: Row, a: int, b: int, rule: FieldRule, kind: 
     if not words:
         return None
     x0, x1 = words[0].x0, words[-1].x1
+    # the heading's column reaches to where the next heading on its row starts
+    limit = min((w.x0 for w in row.words if w.x0 > x1), default=float("inf"))
     target = doc.rows[index]
-    for s, e in _segments(target):
-        seg_words = target.words_in(s, e)
-        if seg_words and seg_words[0].x0 <= x1 and seg_words[-1].x1 >= x0:
-            return _read(kind, target.text[s:e], rule.shape)
-    return None
+    slack = row.height
+    under = [w for w in target.words if w.x1 >= x0 - slack and w.x0 < limit - slack / 2]
+    if not under or under[0].x0 > x1:
+        return None
+    return _read(kind, " ".join(w.text for w in under), rule.shape)
 
 
 def _read(kind: str, text: str, shape: str) -> str | None:
@@ -381,11 +397,16 @@ def apply_layout(layout: VendorLayout, doc: Document, invoice: InvoiceData,
         if found is None:
             continue
         mine = current.get(rule.field)
-        if rule.seen < 2 and mine is not None and not _same(kind, mine, found) and conf.get(rule.field, 0) >= _TRUSTED:
-            continue  # a rule one document taught does not overrule a sure generic reading
+        if mine is not None and not _same(kind, mine, found) and conf.get(rule.field, 0) >= _TRUSTED:
+            continue  # a sure generic reading that disagrees stands: neither is trusted over the other
         values[rule.field] = found
         conf[rule.field] = max(conf.get(rule.field, 0.0), _SURE)
         read += 1
+    if _AMOUNTS & values.keys() and not _adds_up(_updated(invoice, values, conf)):
+        for name in _AMOUNTS & values.keys():  # the layout's amounts must pass the reader's own check
+            del values[name]
+            conf[name] = invoice.confidence.get(name, conf[name])
+            read -= 1
     if not read:
         return invoice, tuple(reasons), 0
     updated = _updated(invoice, values, conf)

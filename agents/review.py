@@ -9,17 +9,29 @@ trip), builds the examples and stores them (one round trip, idempotent: a resent
 review of an invoice the tenant's records do not hold is dead-lettered (`unknown_invoice`); one that breaks
 its contract (an unknown field name, a value of the wrong type) is dead-lettered by the decoder
 (`schema_error`, naming the field); the worker goes on.
+
+A review that carries its document, when the document is the recorded one and a text PDF, also teaches the
+seller's layout (`agents.layouts`): the shell loads the document as extract does, learns the next version of
+the vendor's layout from the corrected values and stores it (`vendor_layouts`), which the extract stage picks
+up within `vendor_layouts_refresh_s`. A document that cannot be loaded or read teaches nothing; the example is
+stored all the same.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
+import pypdfium2 as pdfium
+
 from agents.context import StageContext
+from agents.layouts import VendorLayout, layout_from_json, layout_to_json, learn_from_review, vendor_of
 from agents.rules.history import seller_identity
-from schemas import FieldCorrections, InvoiceData, InvoiceReviewed, Party, extracted_fields
+from schemas import DocumentFormat, FieldCorrections, InvoiceData, InvoiceReviewed, Party, extracted_fields
+from streams.documents import load_document
 from streams.errors import InvoiceflowError, UnknownInvoice
 from streams.sinks import LabelledExample, RecordedExtraction
+from streams.sinks.layouts import StoredLayout
 from streams.stage import BatchHandler, Inbound, Outcome, decode_all
 from streams.tracing import describe
 
@@ -82,8 +94,45 @@ def review_agent(ctx: StageContext) -> BatchHandler:
                 examples.append(review(ev, recorded))
                 describe(msg.span, ev)
             await store.write_examples(examples)
+            for _, _, ev in decoded:
+                recorded = found.get((ev.tenant_id, ev.invoice_id))
+                if recorded is not None and teaches_layout(ev, recorded):
+                    await _learn(ctx, ev, recorded)
         except InvoiceflowError as exc:
             return [o if isinstance(o, InvoiceflowError) else exc for o in outcomes]
         return outcomes
 
     return handle
+
+
+def teaches_layout(event: InvoiceReviewed, recorded: RecordedExtraction) -> bool:
+    """Whether a review can teach a layout: it carries the recorded document, read as a text PDF."""
+    return (event.document is not None and event.document.sha256 == recorded.document_sha256
+            and recorded.format == DocumentFormat.TEXT_PDF.value)
+
+
+async def _learn(ctx: StageContext, event: InvoiceReviewed, recorded: RecordedExtraction) -> None:
+    """Learn the seller's next layout version from one reviewed text PDF and store it."""
+    assert event.document is not None
+    try:
+        content = await load_document(event.document, ctx.settings, ctx.resources.fetcher())
+    except InvoiceflowError as exc:  # a document gone or refused teaches nothing; the example stays
+        _log.warning("review %s: document not loaded for layout learning (%s)", event.event_id, exc.code)
+        return
+    example = review(event, recorded)
+    truth_vendor = vendor_of(event.corrections.seller_vat_id or example.extracted.get("seller.vat_id"),
+                             event.corrections.seller_iban or example.extracted.get("seller_iban"))
+    layouts = await ctx.resources.layouts()
+    stored = await layouts.current([(event.tenant_id, truth_vendor)]) if truth_vendor else {}
+    known: dict[str, VendorLayout] = {v: layout_from_json(s.tenant_id, s.vendor, s.version, s.body)
+                                      for (_, v), s in stored.items()}
+    try:
+        learned = learn_from_review(content, example.extracted, example.corrections, event.tenant_id, known)
+    except pdfium.PdfiumError:
+        return
+    if learned is not None:
+        await layouts.save(StoredLayout(learned.tenant_id, learned.vendor, learned.version,
+                                        layout_to_json(learned), event.event_id))
+
+
+_log = logging.getLogger(__name__)

@@ -190,6 +190,11 @@ class Settings(BaseSettings):
     )
 
     # Custom models (`invoiceflow train`): the blob container training sets are uploaded to, and routing
+    vendor_layouts_refresh_s: float = Field(
+        default=30.0, gt=0,
+        description="How often the extract stage reloads the vendor layouts learned from reviews (one query for all "
+        "tenants; no lookup per invoice): a layout a review taught is used within this.",
+    )
     custom_models_refresh_s: float = Field(
         default=30.0, gt=0,
         description="How often the extract stage reloads which vendors have an active custom model (one query for "

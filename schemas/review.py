@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from schemas._base import Contract, Event, event_id_for
-from schemas._common import Decision, Reason
+from schemas._common import Decision, DocumentRef, Reason
 from schemas.invoice import InvoiceData
 
 
@@ -124,6 +124,9 @@ class InvoiceReviewed(Event):
     decision: ReviewDecision = Field(description="The final decision: approve or reject.")
     reviewer: str = Field(min_length=1, max_length=200, description="Who reviewed it (a person or a system).")
     reviewed_at: datetime = Field(description="When the review was made (UTC).")
+    document: DocumentRef | None = Field(
+        default=None, description="The document reviewed, when the sender has it (its sha256 must be the recorded "
+        "document's): the seller's layout is learned from a reviewed text PDF. Not part of the event id.")
 
     @model_validator(mode="after")
     def _id_of_what_it_says(self) -> InvoiceReviewed:

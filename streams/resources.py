@@ -7,8 +7,8 @@ builds its own client. Sinks are exposed through their Protocols so unit tests c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
@@ -27,10 +27,13 @@ from streams.sinks import (
     ReviewStore,
 )
 from streams.sinks.dead_letters import PostgresDeadLetters
+from streams.sinks.layouts import LayoutCache, PostgresLayouts, StoredLayout
 from streams.sinks.postgres import PostgresRecords, open_pool
 from streams.sinks.redis import RedisStores, connect_redis
 from streams.sinks.reviews import PostgresReviews
 from streams.training.registry import ModelRegistry, ModelRoutes
+
+T = TypeVar("T")
 
 
 class Resources:
@@ -45,6 +48,7 @@ class Resources:
         self._paid: AzureExtractor | None = None
         self._fetcher: DocumentFetcher | None = None
         self._routes: ModelRoutes | None = None
+        self._layouts: LayoutCache[Any] | None = None
         self._lock = asyncio.Lock()
 
     async def _open(self) -> None:
@@ -124,6 +128,18 @@ class Resources:
         if self._routes is None:
             self._routes = ModelRoutes(ModelRegistry(self.pool).routes, self.settings.custom_models_refresh_s)
         return self._routes
+
+    async def layouts(self) -> PostgresLayouts:
+        """The PostgreSQL vendor layouts (what the review stage learns into)."""
+        return PostgresLayouts(await self.postgres_pool())
+
+    async def vendor_layouts(self, parse: Callable[[StoredLayout], T]) -> LayoutCache[T]:
+        """Every tenant's vendor layouts, parsed by `parse` once per load, cached (reloaded every
+        `vendor_layouts_refresh_s`); the first caller's `parse` is the one used."""
+        await self._open()
+        if self._layouts is None:
+            self._layouts = LayoutCache(PostgresLayouts(self.pool).all, parse, self.settings.vendor_layouts_refresh_s)
+        return self._layouts
 
     def fetcher(self) -> DocumentFetcher:
         """The https:// document fetcher (one pooled session, opened on its first fetch), built once."""

@@ -97,6 +97,8 @@ class RecordedExtraction:
     """The extracted fields (InvoiceData as JSON), None when nothing was read."""
     reasons: tuple[str, ...] = ()
     """The reason codes of the decision, each once."""
+    format: str = ""
+    """The document's format as detect judged it (`text_pdf`...)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from streams.sinks._protocols import LabelledExample, RecordedExtraction
 __all__ = ["PostgresReviews", "ReviewOutcome", "accuracy_response", "latest_per_invoice"]
 
 _EXTRACTIONS = """
-SELECT i.tenant_id, i.invoice_id, i.event_id, i.extractor, i.document_sha256, i.decision, i.score,
+SELECT i.tenant_id, i.invoice_id, i.event_id, i.extractor, i.document_sha256, i.decision, i.score, i.format,
        i.invoice::text AS invoice, ARRAY(SELECT DISTINCT r->>'code' FROM jsonb_array_elements(i.reasons) AS r
                                          ORDER BY 1) AS reasons
 FROM unnest($1::text[], $2::text[]) AS k(tenant_id, invoice_id)
@@ -121,7 +121,7 @@ class PostgresReviews:
         rows = await self._fetch(_EXTRACTIONS, [t for t, _ in keys], [i for _, i in keys])
         return {(r["tenant_id"], r["invoice_id"]): RecordedExtraction(
             r["tenant_id"], r["invoice_id"], r["event_id"], r["extractor"], r["document_sha256"], r["decision"],
-            r["score"], r["invoice"], tuple(r["reasons"])) for r in rows}
+            r["score"], r["invoice"], tuple(r["reasons"]), r["format"]) for r in rows}
 
     async def write_examples(self, examples: Sequence[LabelledExample]) -> int:
         """Store a batch of examples (the latest per invoice); returns how many rows changed."""
