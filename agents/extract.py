@@ -24,7 +24,8 @@ from pydantic import ValidationError
 
 from agents.context import StageContext
 from agents.detect import detect
-from agents.layouts import VendorLayout, apply_layout, find_layout, layout_from_json
+from agents.layout_reading import apply_layout, find_layout
+from agents.layouts import VendorLayout, layout_from_json
 from agents.paid import Extraction, escalation_reason, model_for, paid_extraction, read_paid
 from agents.readers import pdf
 from agents.readers._detection import Detection, DetectLimits, reason

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -29,22 +29,10 @@ from typing import Any
 from agents.readers.locale_formats import find_amounts, find_dates
 from agents.readers.pdf_text import pdf_lines
 from agents.readers.text_layout import Document, Row, build_document
-from schemas import InvoiceData, Party, Reason
 
-__all__ = [
-    "LAYOUT_FIELDS",
-    "FieldRule",
-    "VendorLayout",
-    "apply_layout",
-    "find_layout",
-    "layout_from_json",
-    "layout_to_json",
-    "learn_from_review",
-    "learn_layout",
-    "merge_layouts",
-    "true_values",
-    "vendor_of",
-]
+__all__ = ["LAYOUT_FIELDS", "FieldRule", "VendorLayout", "compact", "doc_words", "layout_from_json", "layout_to_json",
+           "learn_from_review", "learn_layout", "merge_layouts", "name_printed", "norm", "same_value", "true_values",
+           "value_at", "vendor_of"]
 
 # The fields a layout learns, by their correction names, and how their values are compared.
 LAYOUT_FIELDS: Mapping[str, str] = {
@@ -52,12 +40,8 @@ LAYOUT_FIELDS: Mapping[str, str] = {
     "seller.name": "name", "seller.vat_id": "id", "seller_iban": "id",
     "total_net": "amount", "total_tax": "amount", "total_incl_vat": "amount", "amount_due": "amount",
 }
-_SURE = 0.97  # a value read at its learned anchor in its learned format
 _ANCHOR_WORDS = 4  # the label is at most this many words before the value
 _ROWS_ABOVE = 3  # a label above its value stands at most this many rows higher
-_AMOUNTS = frozenset({"total_net", "total_tax", "total_incl_vat", "amount_due"})
-_TRUSTED = 0.9  # a generic reading this sure stands against a rule seen once
-_SELF_CHECK = frozenset({"text_totals_mismatch"})
 _LETTERS = re.compile(r"[^\W\d_]+")
 _DIGITS = re.compile(r"\d+")
 _EDGE = " :#.=|-–\t"
@@ -89,17 +73,17 @@ class VendorLayout:
     documents: int = 1
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def _compact(text: str) -> str:
+def compact(text: str) -> str:
     return re.sub(r"[\s.\-]", "", text).upper()
 
 
 def vendor_of(vat_id: str | None, iban: str | None) -> str:
     """The key a layout is stored under: the seller's VAT id, else its IBAN (compact, upper case)."""
-    return _compact(vat_id or "") or _compact(iban or "")
+    return compact(vat_id or "") or compact(iban or "")
 
 
 def true_values(extracted: Mapping[str, Any], corrections: Mapping[str, Any]) -> dict[str, str]:
@@ -153,7 +137,7 @@ def _matches(kind: str, seg: str, want: str) -> list[tuple[int, int, str]]:
 
 def _text_spans(kind: str, seg: str, want: str) -> list[tuple[int, int]]:
     if kind == "id":
-        pattern = r"\s?".join(re.escape(c) for c in _compact(want))
+        pattern = r"\s?".join(re.escape(c) for c in compact(want))
         return [(m.start(), m.end()) for m in re.finditer(pattern, seg, re.IGNORECASE)] if pattern else []
     needle = " ".join(want.split())
     flags = re.IGNORECASE if kind in ("code", "name") else 0
@@ -173,7 +157,7 @@ def _locate(doc: Document, kind: str, want: str) -> list[tuple[_Found, tuple[int
 def _anchor_before(text: str) -> str:
     words = text.strip(_EDGE).split()[-_ANCHOR_WORDS:]
     anchor = " ".join(words).strip(_EDGE)
-    return _norm(anchor) if _is_label(anchor) else ""
+    return norm(anchor) if _is_label(anchor) else ""
 
 
 def _is_label(text: str) -> bool:
@@ -196,7 +180,7 @@ def _column_above(doc: Document, row: Row, x0: float, x1: float) -> tuple[str, i
         for a, b in _segments(above):
             words = above.words_in(a, b)
             if words and words[0].x0 <= x1 and words[-1].x1 >= x0:
-                anchor = _norm(above.text[a:b].strip(_EDGE))
+                anchor = norm(above.text[a:b].strip(_EDGE))
                 return (anchor, up) if _is_label(anchor) else None
     return None
 
@@ -218,7 +202,7 @@ def _rule_for(doc: Document, name: str, want: str, taken: set[tuple[str, int]]) 
 def _candidates(doc: Document, name: str, want: str) -> list[FieldRule]:
     kind = LAYOUT_FIELDS[name]
     if kind == "name":  # the seller's name is the layout's own: known when printed, wherever it stands
-        return [FieldRule(name, "", 0, "name")] if _name_printed(want, _doc_words(doc)) else []
+        return [FieldRule(name, "", 0, "name")] if name_printed(want, doc_words(doc)) else []
     ruled: list[FieldRule] = []
     for found, (a, _) in _locate(doc, kind, want):
         anchor = _anchor_before(found.row.text[a:found.start])
@@ -275,16 +259,16 @@ def merge_layouts(old: VendorLayout | None, new: VendorLayout) -> VendorLayout:
 # ------------------------------------------------------------------------------------------------ applying
 
 
-def _value_at(doc: Document, rule: FieldRule, want_kind: str) -> str | None:
+def value_at(doc: Document, rule: FieldRule, want_kind: str) -> str | None:
     """The value written where the rule says, in the rule's format (None: anchor absent or value unlike)."""
     values: list[str] = []
     for row in doc.rows:
         for a, b in _segments(row):
             seg = row.text[a:b]
-            norm = _norm(seg)
-            if rule.below and norm.strip(_EDGE) != rule.anchor:
+            flat = norm(seg)
+            if rule.below and flat.strip(_EDGE) != rule.anchor:
                 continue  # a column's heading is the whole segment
-            if not re.search(r"(?<!\w)" + re.escape(rule.anchor) + r"(?!\w)", norm):
+            if not re.search(r"(?<!\w)" + re.escape(rule.anchor) + r"(?!\w)", flat):
                 continue
             if rule.below == 0:
                 rest = seg[_raw_end(seg, rule.anchor):]
@@ -303,8 +287,8 @@ def _value_at(doc: Document, rule: FieldRule, want_kind: str) -> str | None:
 def _raw_end(seg: str, anchor: str) -> int:
     """Where the anchor ends in the raw segment (the normalised anchor spans as many words)."""
     words = len(anchor.split())
-    norm = _norm(seg)
-    before = len(norm[:norm.find(anchor)].split())
+    flat = norm(seg)
+    before = len(flat[:flat.find(anchor)].split())
     spans = [m.end() for m in re.finditer(r"\S+", seg)]
     index = before + words - 1
     return spans[index] if 0 <= index < len(spans) else len(seg)
@@ -351,78 +335,7 @@ def _read(kind: str, text: str, shape: str) -> str | None:
     return text
 
 
-def _recognised(layout: VendorLayout, invoice: InvoiceData, text: str) -> bool:
-    """Whether the document is the layout's seller's: its VAT id or IBAN as read, or its name printed."""
-    if layout.vat_id and _compact(invoice.seller.vat_id or "") == _compact(layout.vat_id):
-        return True
-    if layout.iban and _compact(invoice.seller_iban or "") == _compact(layout.iban):
-        return True
-    return bool(layout.seller_name) and _norm(layout.seller_name or "") in text
-
-
-def find_layout(layouts: Iterable[VendorLayout], invoice: InvoiceData, doc: Document) -> VendorLayout | None:
-    """The layout of the document's seller among a tenant's, or None."""
-    text = _norm(" ".join(r.text for r in doc.rows))
-    by_id = [lay for lay in layouts if lay.vendor in (vendor_of(invoice.seller.vat_id, None),
-                                                       vendor_of(None, invoice.seller_iban))]
-    for layout in (*by_id, *layouts):
-        if _recognised(layout, invoice, text):
-            return layout
-    return None
-
-
-def apply_layout(layout: VendorLayout, doc: Document, invoice: InvoiceData,
-                 reasons: Sequence[Reason]) -> tuple[InvoiceData, tuple[Reason, ...], int]:
-    """Read the fields the layout places, over the generic reading.
-
-    Args:
-        layout: The seller's layout.
-        doc: The document's rows.
-        invoice: The generic reader's reading.
-        reasons: The generic reader's findings.
-
-    Returns:
-        The reading with every field found at its anchor in its format overriding the generic value at a
-        high confidence, the findings (a totals mismatch dropped when the layout's amounts add up), and how
-        many fields the layout read (0: the layout did not match, the reading is unchanged).
-    """
-    values: dict[str, Any] = {}
-    conf = dict(invoice.confidence)
-    read = 0
-    words = _doc_words(doc)
-    current = _current(invoice)
-    for rule in layout.rules:
-        kind = LAYOUT_FIELDS[rule.field]
-        found = _learned_name(layout, rule.field, words) if kind == "name" else _value_at(doc, rule, kind)
-        if found is None:
-            continue
-        mine = current.get(rule.field)
-        if mine is not None and not _same(kind, mine, found) and conf.get(rule.field, 0) >= _TRUSTED:
-            continue  # a sure generic reading that disagrees stands: neither is trusted over the other
-        values[rule.field] = found
-        conf[rule.field] = max(conf.get(rule.field, 0.0), _SURE)
-        read += 1
-    if _AMOUNTS & values.keys() and not _adds_up(_updated(invoice, values, conf)):
-        for name in _AMOUNTS & values.keys():  # the layout's amounts must pass the reader's own check
-            del values[name]
-            conf[name] = invoice.confidence.get(name, conf[name])
-            read -= 1
-    if not read:
-        return invoice, tuple(reasons), 0
-    updated = _updated(invoice, values, conf)
-    kept = tuple(r for r in reasons if r.code not in _SELF_CHECK or not _adds_up(updated))
-    return updated, kept, read
-
-
-def _current(invoice: InvoiceData) -> dict[str, Any]:
-    return {"invoice_number": invoice.invoice_number, "issue_date": invoice.issue_date,
-            "due_date": invoice.due_date, "currency": invoice.currency, "seller.name": invoice.seller.name,
-            "seller.vat_id": invoice.seller.vat_id, "seller_iban": invoice.seller_iban,
-            "total_net": invoice.total_net, "total_tax": invoice.total_tax,
-            "total_incl_vat": invoice.total_incl_vat, "amount_due": invoice.amount_due}
-
-
-def _same(kind: str, a: object, b: object) -> bool:
+def same_value(kind: str, a: object, b: object) -> bool:
     if a is None or b is None:
         return a is b
     if kind == "amount":
@@ -431,52 +344,20 @@ def _same(kind: str, a: object, b: object) -> bool:
         except InvalidOperation:
             return False
     if kind == "id":
-        return _compact(str(a)) == _compact(str(b))
+        return compact(str(a)) == compact(str(b))
     if kind == "name":
-        return _norm(str(a)) == _norm(str(b))
+        return norm(str(a)) == norm(str(b))
     return str(a).strip() == str(b).strip()
 
 
-def _learned_name(layout: VendorLayout, field: str, words: frozenset[str]) -> str | None:
-    """A party name the layout knows for sure: the seller's learned name, when the document prints it (its
-    words may stand on two rows, beside other columns)."""
-    if field != "seller.name" or not layout.seller_name:
-        return None
-    return layout.seller_name if _name_printed(layout.seller_name, words) else None
+def doc_words(doc: Document) -> frozenset[str]:
+    return frozenset(w for row in doc.rows for w in norm(row.text).split())
 
 
-def _doc_words(doc: Document) -> frozenset[str]:
-    return frozenset(w for row in doc.rows for w in _norm(row.text).split())
-
-
-def _name_printed(name: str, words: frozenset[str]) -> bool:
-    tokens = _norm(name).split()
+def name_printed(name: str, words: frozenset[str]) -> bool:
+    tokens = norm(name).split()
     return bool(tokens) and all(t in words for t in tokens)
 
-
-def _updated(invoice: InvoiceData, values: Mapping[str, Any], conf: dict[str, float]) -> InvoiceData:
-    top: dict[str, Any] = {"confidence": conf}
-    parties: dict[str, dict[str, Any]] = {}
-    for name, value in values.items():
-        party, dot, attribute = name.partition(".")
-        if dot:
-            parties.setdefault(party, {})[attribute] = value
-        else:
-            top[name] = value
-    for party, update in parties.items():
-        current: Party = getattr(invoice, party)
-        top[party] = current.model_copy(update=update)
-    data = invoice.model_dump()
-    data.update(top)
-    return InvoiceData.model_validate(data)
-
-
-def _adds_up(inv: InvoiceData) -> bool:
-    net, tax, total = inv.total_net, inv.total_tax, inv.total_incl_vat
-    if net is None or tax is None or total is None or net + tax != total:
-        return False
-    due = inv.amount_due
-    return due is None or due == total - (inv.prepaid or Decimal(0))
 
 
 # ------------------------------------------------------------------------------------------------ storage form
@@ -532,5 +413,5 @@ def _checked(doc: Document, rule: FieldRule, truth: Mapping[str, str]) -> FieldR
     kind = LAYOUT_FIELDS[rule.field]
     if kind == "name" or rule.field not in truth:
         return rule
-    got = _value_at(doc, rule, kind)
-    return rule if got is None or _same(kind, got, truth[rule.field]) else replace(rule, seen=0)
+    got = value_at(doc, rule, kind)
+    return rule if got is None or same_value(kind, got, truth[rule.field]) else replace(rule, seen=0)
