@@ -134,3 +134,21 @@ async def test_a_store_outage_fails_the_batch_for_the_runner_to_hold() -> None:
 
 def test_decimal_corrections_keep_every_cent() -> None:
     assert reviewed("a", "t", amount_due="1234.565").corrections.amount_due == Decimal("1234.565")
+
+
+def test_only_a_review_carrying_the_recorded_text_pdf_teaches_a_layout() -> None:
+    from agents.review import teaches_layout
+    from schemas import DocumentRef
+    from streams.sinks import RecordedExtraction
+
+    sha = "a" * 64
+    ref = DocumentRef(uri="file:///docs/a.pdf", sha256=sha, size=10)
+    recorded = RecordedExtraction("t", "i", "e", "text", sha, "review", 0.5, None, (), "text_pdf")
+    base = {"invoice_id": "i", "tenant_id": "t", "decision": "approve", "reviewer": "r",
+            "reviewed_at": datetime(2026, 12, 1, tzinfo=UTC)}
+    assert teaches_layout(InvoiceReviewed(**base, document=ref), recorded)
+    assert not teaches_layout(InvoiceReviewed(**base), recorded)  # no document: nothing to learn from
+    other = DocumentRef(uri="file:///docs/b.pdf", sha256="b" * 64, size=10)
+    assert not teaches_layout(InvoiceReviewed(**base, document=other), recorded)  # not the recorded document
+    ubl = RecordedExtraction("t", "i", "e", "ubl", sha, "review", 0.5, None, (), "ubl")
+    assert not teaches_layout(InvoiceReviewed(**base, document=ref), ubl)  # an e-invoice has no layout to learn
