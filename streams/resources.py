@@ -135,11 +135,14 @@ class Resources:
 
     async def vendor_layouts(self, parse: Callable[[StoredLayout], T]) -> LayoutCache[T]:
         """Every tenant's vendor layouts, parsed by `parse` once per load, cached (reloaded every
-        `vendor_layouts_refresh_s`); the first caller's `parse` is the one used."""
-        await self._open()
+        `vendor_layouts_refresh_s`); the first caller's `parse` is the one used. PostgreSQL is opened by the
+        first load, so while it is down a text PDF is read without layouts (tried again once per period)."""
         if self._layouts is None:
-            self._layouts = LayoutCache(PostgresLayouts(self.pool).all, parse, self.settings.vendor_layouts_refresh_s)
+            self._layouts = LayoutCache(self._all_layouts, parse, self.settings.vendor_layouts_refresh_s)
         return self._layouts
+
+    async def _all_layouts(self) -> list[StoredLayout]:
+        return await PostgresLayouts(await self.postgres_pool()).all()
 
     def fetcher(self) -> DocumentFetcher:
         """The https:// document fetcher (one pooled session, opened on its first fetch), built once."""

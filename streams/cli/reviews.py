@@ -17,16 +17,17 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from agents.calibrate import DEFAULT_TARGET, Suggestion, evidence_of, suggest_threshold, touchless_share
 from config.policy import TenantPolicy, load_policy_book
 from config.settings import Settings
 from config.topics import REVIEWED
-from schemas import AccuracyResponse, FieldAccuracy, InvoiceReviewed
+from schemas import AccuracyResponse, DocumentRef, FieldAccuracy, InvoiceReviewed
 from streams.codecs import decode
 from streams.errors import ConfigError, UnknownTenant
-from streams.publisher import Publisher
+from streams.publisher import Publisher, received_for_file
 from streams.sinks.postgres import open_pool
 from streams.sinks.reviews import PostgresReviews
 
@@ -42,8 +43,15 @@ def register_review(sub: Sub) -> None:
                    help="a corrected field (extraction's names, nested ones dotted: seller.name); repeat")
     p.add_argument("--decision", required=True, choices=["approve", "reject"])
     p.add_argument("--reviewer", default=None, help="who reviewed it (default: cli:<login name>)")
-    p.set_defaults(func=lambda a: asyncio.run(publish_review(Settings(), a.invoice_id, a.tenant, a.sets, a.decision,
-                                                             a.reviewer or f"cli:{getpass.getuser()}")))
+    p.add_argument("--document", type=Path, default=None,
+                   help="the invoice's file (a text PDF teaches its seller's layout; workers read it as file://)")
+    p.set_defaults(func=lambda a: _review_command(Settings(), a))
+
+
+def _review_command(settings: Settings, a: Any) -> int:
+    ref = received_for_file(a.document.resolve(), a.tenant, settings).document if a.document else None
+    return asyncio.run(publish_review(settings, a.invoice_id, a.tenant, a.sets, a.decision,
+                                      a.reviewer or f"cli:{getpass.getuser()}", ref))
 
 
 def register_policy(sub: Sub) -> None:
@@ -59,7 +67,8 @@ def register_policy(sub: Sub) -> None:
     s.set_defaults(func=lambda a: asyncio.run(suggest(Settings(), a.tenant, a.target, a.min_evidence)))
 
 
-def review_of(invoice_id: str, tenant: str, sets: Sequence[str], decision: str, reviewer: str) -> InvoiceReviewed:
+def review_of(invoice_id: str, tenant: str, sets: Sequence[str], decision: str, reviewer: str,
+              document: DocumentRef | None = None) -> InvoiceReviewed:
     """The review event the command line describes (a `SchemaError` naming the bad field, or a `ConfigError`)."""
     corrections: dict[str, str] = {}
     for item in sets:
@@ -69,13 +78,15 @@ def review_of(invoice_id: str, tenant: str, sets: Sequence[str], decision: str, 
         corrections[name.strip()] = value.strip()
     body = {"invoice_id": invoice_id, "tenant_id": tenant, "corrections": corrections, "decision": decision,
             "reviewer": reviewer, "reviewed_at": datetime.now(UTC).isoformat()}
+    if document is not None:
+        body["document"] = document.model_dump(mode="json", exclude_none=True)
     return decode(InvoiceReviewed, json.dumps(body).encode())
 
 
 async def publish_review(settings: Settings, invoice_id: str, tenant: str, sets: Sequence[str], decision: str,
-                         reviewer: str) -> int:
+                         reviewer: str, document: DocumentRef | None = None) -> int:
     """Check and publish one review (nothing is sent when it is refused), and say what was sent."""
-    event = review_of(invoice_id, tenant, sets, decision, reviewer)
+    event = review_of(invoice_id, tenant, sets, decision, reviewer, document)
     async with Publisher(settings, REVIEWED) as pub:
         await pub.publish([event])
         topic = pub.topic

@@ -4,26 +4,33 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config.settings import Settings
-from config.topics import REVIEWED
-from schemas import InvoiceReviewed, InvoiceScored
+from schemas import InvoiceScored
 from streams.admin import ensure_topics
-from streams.codecs import encode
 from streams.publisher import received_for_file
 from streams.topics import topic_name
+from tests.integration.conftest import env_for
 from tests.integration.kafka_helpers import collect, produce
 from tools.samples import generate_hard_series
 
 pytestmark = pytest.mark.integration
 
+REPO = Path(__file__).resolve().parents[2]
 _SPLIT_NAME = 13  # the seller's name broken over two lines: the generic reader misses it
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "streams.cli", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env=env_for(settings))
 
 
 async def _scored(settings: Settings, tenant: str, path: Path, after: int = 0) -> tuple[Any, InvoiceScored]:
@@ -68,11 +75,10 @@ async def test_a_reviewed_text_pdf_teaches_the_layout_the_next_invoice_is_read_w
                 if await conn.fetchval("SELECT 1 FROM invoices WHERE tenant_id = $1", tenant):
                     break
             await asyncio.sleep(0.2)
-        review = InvoiceReviewed(
-            invoice_id=received.invoice_id, tenant_id=tenant, decision="approve", reviewer="ana",
-            reviewed_at=datetime.now(UTC), document=received.document,
-            corrections={"seller.name": first["seller_name"], "seller.vat_id": first["seller_vat_id"]})
-        await produce(settings, topic_name(settings, REVIEWED), [(review.invoice_id.encode(), encode(review))])
+        done = _cli(settings, "review", received.invoice_id, "--tenant", tenant,  # a reviewer, with the file
+                    "--set", f"seller.name={first['seller_name']}", "--set", f"seller.vat_id={first['seller_vat_id']}",
+                    "--decision", "approve", "--reviewer", "ana", "--document", str(tmp_path / str(first["file"])))
+        assert done.returncode == 0, done.stderr
         layout = await _layout(pool, tenant)
         assert layout["version"] == 1 and layout["vendor"] == str(first["seller_vat_id"]).replace(" ", "").upper()
         assert first["seller_name"] in layout["layout"]
