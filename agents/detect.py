@@ -172,17 +172,19 @@ def detected_events(received: InvoiceReceived, detection: Detection, duplicate_o
 def detect_agent(ctx: StageContext) -> BatchHandler:
     """The stage shell: decode, refuse unknown tenants, load the batch's documents, detect, claim digests."""
     limits = DetectLimits.from_settings(ctx.settings)
+    memos = ctx.memos
 
     async def handle(batch: Sequence[Inbound]) -> Sequence[Outcome]:
         ctx.policies.maybe_reload()
-        outcomes, decoded = decode_all(batch, InvoiceReceived)
+        outcomes, decoded = decode_all(batch, InvoiceReceived, memos.events)
         known: list[tuple[int, Inbound, InvoiceReceived]] = []
         for i, msg, ev in decoded:
             if ctx.policies.current().policy_for(ev.tenant_id) is None:
                 outcomes[i] = UnknownTenant(f"tenant {ev.tenant_id!r} has no policy and unknown tenants are refused")
             else:
                 known.append((i, msg, ev))
-        contents = await load_documents([ev.document for _, _, ev in known], ctx.settings, ctx.resources.fetcher())
+        contents = await load_documents([ev.document for _, _, ev in known], ctx.settings, ctx.resources.fetcher(),
+                                        memos.documents)
         todo: list[tuple[int, Inbound, InvoiceReceived, Detection]] = []
         for (i, msg, ev), content in zip(known, contents, strict=True):
             if isinstance(content, InvoiceflowError):
@@ -197,7 +199,8 @@ def detect_agent(ctx: StageContext) -> BatchHandler:
             describe(msg.span, events[0])
             # every part keeps the file's key, so the parts ride the file's partition (and its worker's memo)
             key = msg.key or ev.invoice_id.encode()
-            outcomes[i] = [Outbound(DETECTED, key, encode(detected), msg.out_headers) for detected in events]
+            outcomes[i] = [Outbound(DETECTED, key, encode(detected, memos.events), msg.out_headers)
+                           for detected in events]
         return outcomes
 
     return handle

@@ -204,6 +204,7 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
     the stage runs windowed, so many documents are in flight while offsets stay safe.
     """
     limits = DetectLimits.from_settings(ctx.settings)
+    memos = ctx.memos
     procs: list[ProcessPoolExecutor] = []
 
     async def paid(detected: DocumentDetected, content: bytes | None, local: InvoiceData | None,
@@ -223,7 +224,7 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
     async def read(detected: DocumentDetected, span: trace.Span) -> Extraction:
         route = local_route(detected)
         if route is not None:
-            content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
+            content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher(), memos.documents)
             local = extract_local(detection_of(detected, route, content, limits), content)
             got = Extraction(local.extractor, local.invoice, local.reasons)
             why = escalation_reason(local.invoice, local.reasons, ctx.policy(detected.tenant_id))
@@ -233,19 +234,21 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
         if not needs_ocr(detected):
             return Extraction("none", None)
         if ctx.settings.ocr == "tesseract":
-            content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
+            content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher(), memos.documents)
             if not procs:
                 procs.append(ProcessPoolExecutor(max_workers=os.cpu_count() or 1))
             return await asyncio.get_running_loop().run_in_executor(procs[0], ocr_local, detected.format, content)
         https = (detected.document.uri or "").startswith("https://")
-        scan = None if https else await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
+        scan = None if https else await load_document(detected.document, ctx.settings, ctx.resources.fetcher(),
+                                                      memos.documents)
         return await paid(detected, scan, None, None, span) or Extraction("none", None, (_NO_PAID,))
 
     async def handle_one(msg: Inbound) -> Sequence[Outbound]:
-        detected = decode(DocumentDetected, msg.value)
+        detected = decode(DocumentDetected, msg.value, memos.events)
         extracted = extracted_event(detected, await read(detected, msg.span), datetime.now(UTC))
         describe(msg.span, extracted)
-        return [Outbound(EXTRACTED, msg.key or detected.invoice_id.encode(), encode(extracted), msg.out_headers)]
+        value = encode(extracted, memos.events)
+        return [Outbound(EXTRACTED, msg.key or detected.invoice_id.encode(), value, msg.out_headers)]
 
     return concurrently(handle_one)
 
