@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from opentelemetry import trace
 
+from agents.readers._detection import Parsed
 from config.policy import PolicyReloader, TenantPolicy
 from config.settings import Settings
 from streams.codecs import EventMemo
@@ -18,6 +19,13 @@ from streams.resources import Resources
 from streams.tally import Observations
 
 _MIB = 1024 * 1024
+
+XmlMemo = Recent[str, Parsed]
+"""The e-invoice XML detect parsed lately, by the event id of the `DocumentDetected` that extract will read."""
+
+
+def _xml_size(parsed: Parsed) -> int:
+    return parsed.size
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +42,16 @@ class Memos:
     """The events this worker encoded, by their bytes: decoding them again returns the very event."""
     documents: DocumentMemo | None = None
     """The document bytes this worker loaded and verified, by location and sha256."""
+    xml: XmlMemo | None = None
+    """The e-invoice XML detect parsed, for extract to read without parsing it (or opening a PDF) again."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Memos:
-        """The memos the settings size (``INVOICEFLOW_RECENT_EVENTS`` and ``_DOCUMENTS_MB``; 0: off)."""
+        """The memos the settings size (``INVOICEFLOW_RECENT_EVENTS``, ``_DOCUMENTS_MB``, ``_XML_MB``; 0: off)."""
         return cls(
             events=Recent(settings.recent_events) if settings.recent_events > 0 else None,
             documents=Recent(settings.recent_documents_mb * _MIB, len) if settings.recent_documents_mb > 0 else None,
+            xml=Recent(settings.recent_xml_mb * _MIB, _xml_size) if settings.recent_xml_mb > 0 else None,
         )
 
 

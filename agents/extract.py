@@ -23,12 +23,11 @@ from opentelemetry import trace
 from pydantic import ValidationError
 
 from agents.context import StageContext
-from agents.detect import detect
 from agents.paid import Extraction, escalation_reason, model_for, paid_extraction, read_paid
 from agents.readers import pdf
-from agents.readers._detection import Detection, DetectLimits, reason
+from agents.readers._detection import Detection, DetectLimits, Parsed, reason
 from agents.readers._xml_detection import xml_reader
-from agents.readers.cades import EnvelopeError, looks_signed, unwrap_signed
+from agents.readers.cades import EnvelopeError, unwrap_signed
 from agents.readers.cii import read_cii
 from agents.readers.fatturapa import read_fatturapa
 from agents.readers.safe_xml import XmlRefusedError, parse_xml
@@ -72,20 +71,35 @@ class LocalExtraction:
     reasons: tuple[Reason, ...] = ()
 
 
+_READERS = {DocumentFormat.UBL: "ubl", DocumentFormat.CII: "cii", DocumentFormat.FATTURAPA: "fatturapa"}
+
+
+def _xml(detection: Detection, content: bytes) -> bytes | Reason:
+    """The XML detect chose: carried on the detection, or the document itself (unwrapped when signed)."""
+    if detection.xml is not None:
+        return detection.xml
+    if detection.format is DocumentFormat.HYBRID_PDF:  # `detection_of` reads the attachment detect chose
+        return reason("attachment_unreadable", "The attachment detect chose cannot be read again.")
+    if not detection.signed:
+        return content
+    try:  # detect checked the signature: unwrap only
+        return unwrap_signed(content, max(len(content), 1), verify=False).content
+    except EnvelopeError as exc:
+        return reason(exc.code, exc.message)
+
+
 def _structured(detection: Detection, content: bytes) -> LocalExtraction:
-    xml = detection.xml
-    if xml is None:
-        xml = content
-        if looks_signed(content):
-            try:  # detect checked the signature: unwrap only
-                xml = unwrap_signed(content, max(len(content), 1), verify=False).content
-            except EnvelopeError as exc:
-                return LocalExtraction("none", None, (reason(exc.code, exc.message),))
-    try:
-        root = parse_xml(xml, max(len(xml), 1))  # size was vetted by detect; the DOCTYPE refusal still holds
-    except XmlRefusedError as exc:
-        return LocalExtraction("none", None, (reason(exc.code, exc.message),))
-    reader = xml_reader(root) or "ubl"
+    root = None if detection.parsed is None else detection.parsed.root
+    if root is None:
+        xml = _xml(detection, content)
+        if isinstance(xml, Reason):
+            return LocalExtraction("none", None, (xml,))
+        try:
+            root = parse_xml(xml, max(len(xml), 1))  # size was vetted by detect; the DOCTYPE refusal still holds
+        except XmlRefusedError as exc:
+            return LocalExtraction("none", None, (reason(exc.code, exc.message),))
+    # the reader detect named; a Detection built by hand without one gets the reader the root calls for
+    reader = (_READERS.get(detection.xml_format) if detection.xml_format else xml_reader(root)) or "ubl"
     try:
         if reader == "fatturapa":
             invoice = read_fatturapa(root, detection.part or 1)
@@ -153,15 +167,34 @@ def local_route(detected: DocumentDetected) -> Route | None:
     return None
 
 
-def detection_of(detected: DocumentDetected, route: Route, content: bytes, limits: DetectLimits) -> Detection:
-    """The Detection the local readers need. For a hybrid PDF, the attachment detect chose is read by name:
-    the bytes are the very ones detect vetted (their sha256 was checked on load), so detection is not redone."""
-    base = Detection(format=detected.format, doc_type=detected.doc_type, route=route, part=detected.part)
-    if detected.format is not DocumentFormat.HYBRID_PDF:
-        return base
-    xml = embedded_xml(content, detected.embedded_xml, limits.max_xml_bytes) if detected.embedded_xml else None
-    return Detection(format=detected.format, doc_type=detected.doc_type, route=route, xml=xml) if xml else detect(
-        content, limits)
+def detection_of(detected: DocumentDetected, route: Route, content: bytes, limits: DetectLimits,
+                 parsed: Parsed | None = None) -> Detection:
+    """The Detection the local readers need, from detect's decision as its event carries it: the XML's format
+    (its reader), whether it is signed, the attachment chosen in a hybrid PDF and the part. Nothing is judged
+    again: with `parsed` (the XML detect parsed in this worker) nothing is read again either; without, a
+    hybrid PDF's attachment is read by the name detect chose (the bytes are the very ones detect vetted:
+    their sha256 was checked on load). A version-1 event, which carries the XML's format and the signature
+    only in its syntax and reasons, is read from those."""
+    xml_format, signed = detected.xml_format, detected.signed
+    if detected.schema_version == 1:
+        xml_format, signed = _version_1(detected)
+    xml = None
+    if parsed is None and detected.format is DocumentFormat.HYBRID_PDF and detected.embedded_xml:
+        xml = embedded_xml(content, detected.embedded_xml, limits.max_xml_bytes)
+    return Detection(format=detected.format, doc_type=detected.doc_type, route=route, part=detected.part,
+                     embedded_xml=detected.embedded_xml, signed=signed, xml=xml, xml_format=xml_format,
+                     parsed=parsed)
+
+
+def _version_1(detected: DocumentDetected) -> tuple[DocumentFormat | None, bool]:
+    """The XML's format and the signature of a version-1 event: detect wrote its syntax from the XML's own
+    format (``ubl...``, ``fatturapa-...``, every other one CII's) and gave every signed document a reason
+    saying whether its signature verifies."""
+    syntax = detected.syntax or ""
+    xml_format = (DocumentFormat.UBL if syntax.startswith("ubl") else DocumentFormat.FATTURAPA
+                  if syntax.startswith("fatturapa") else DocumentFormat.CII if syntax else None)
+    signed = any(r.code in _SIGNATURE_REASONS for r in detected.reasons)
+    return xml_format, signed
 
 
 def embedded_xml(content: bytes, name: str, max_bytes: int) -> bytes | None:
@@ -225,7 +258,8 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
         route = local_route(detected)
         if route is not None:
             content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher(), memos.documents)
-            local = extract_local(detection_of(detected, route, content, limits), content)
+            parsed = memos.xml.take(detected.event_id) if memos.xml is not None and route is Route.STRUCTURED else None
+            local = extract_local(detection_of(detected, route, content, limits, parsed), content)
             got = Extraction(local.extractor, local.invoice, local.reasons)
             why = escalation_reason(local.invoice, local.reasons, ctx.policy(detected.tenant_id))
             if local.extractor != "text" or why is None:
@@ -269,5 +303,6 @@ def _count_paid(ctx: StageContext, outcome: AnalyzeOutcome) -> None:
 
 
 _SCAN_FORMATS = frozenset({DocumentFormat.SCANNED_PDF, DocumentFormat.IMAGE})
+_SIGNATURE_REASONS = frozenset({"signed_cades", "signature_not_verified"})  # see `detect_signed`
 _NO_PAID = Reason(code="paid_extraction_unavailable",
                   message="A scan needs OCR: local OCR is off and no paid extractor is configured.")

@@ -117,7 +117,7 @@ async def _run(settings: Settings, worker: KafkaStageWorker, ctx: StageContext, 
         await worker.run()
     finally:
         memos = ctx.memos
-        for name, memo in (("events", memos.events), ("documents", memos.documents)):
+        for name, memo in (("events", memos.events), ("documents", memos.documents), ("xml", memos.xml)):
             if memo is not None:
                 log.info("worker: recent %s reused %d times, %d looked for in vain", name, memo.hits, memo.misses)
 
