@@ -1,10 +1,12 @@
 """The extract stage's pure core for local readers: route a detected document to the reader that reads it.
 
 E-invoice XML (bare, the attachment detect chose in a hybrid PDF, or the content of a signed envelope) goes
-to the UBL, CII or FatturaPA reader (the part detect named, for a file of several invoices); a text PDF goes
-to the text reader. Scans, images and everything not an invoice get no local extraction here (the
-paid or OCR path is another stage's business). Nothing here raises on a bad document: a failure becomes a
-LocalExtraction with no invoice and a reason.
+to the UBL, CII or FatturaPA reader detect named (the part detect named, for a file of several invoices): what
+detect decided comes with its event (`detection_of`), and nothing here judges the document again. The tree
+detect parsed is read as it is when the worker still holds it (`Memos.xml`), else the XML is parsed again
+from the document, with the same result. A text PDF goes to the text reader. Scans, images and everything
+not an invoice get no local extraction here (the paid or OCR path is another stage's business). Nothing here
+raises on a bad document: a failure becomes a LocalExtraction with no invoice and a reason.
 """
 
 from __future__ import annotations
