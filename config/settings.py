@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     recent_xml_mb: int = Field(
         default=64, ge=0,
         description="Kafka transport: e-invoice XML a worker's detect parsed, kept as parsed for its extract "
-        "(counted at the size of the XML; 0: off).",
+        "(a tree counted at 8 times its XML's size, about what it takes in memory; 0: off).",
     )
     outage_max_wait_s: float = Field(
         default=15.0, gt=0,
