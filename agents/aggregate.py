@@ -89,7 +89,7 @@ def aggregate_agent(ctx: StageContext) -> BatchHandler:
     """The stage shell: decode a batch, persist it, count it; route what fails."""
 
     async def handle(batch: Sequence[Inbound]) -> Sequence[Outcome]:
-        outcomes, decoded = decode_all(batch, InvoiceScored)
+        outcomes, decoded = decode_all(batch, InvoiceScored, ctx.memos.events)
         good = [ev for _, _, ev in decoded]
         learned = vendors_learned(good)
         traces = {(ev.tenant_id, ev.event_id): t for _, msg, ev in decoded if (t := trace_id_of(msg.headers))}

@@ -1,4 +1,5 @@
-"""What the stage shells share in one worker: settings, sinks, the policy book and detection limits."""
+"""What the stage shells share in one worker: settings, sinks, the policy book, and what the worker remembers
+from one hop of an invoice to the next (`Memos`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,54 @@ from dataclasses import dataclass, field
 
 from opentelemetry import trace
 
+from agents.readers._detection import Parsed
 from config.policy import PolicyReloader, TenantPolicy
 from config.settings import Settings
+from streams.codecs import EventMemo
+from streams.documents import DocumentMemo
 from streams.errors import UnknownTenant
+from streams.recent import Recent
 from streams.resources import Resources
 from streams.tally import Observations
+
+_MIB = 1024 * 1024
+
+XmlMemo = Recent[str, Parsed]
+"""The e-invoice XML detect parsed lately, by the event id of the `DocumentDetected` that extract will read."""
+
+
+_TREE_PER_XML_BYTE = 8  # a parsed tree takes ~7 times its XML's size in memory (measured on generated UBL and CII)
+
+
+def _tree_size(parsed: Parsed) -> int:
+    return parsed.size * _TREE_PER_XML_BYTE
+
+
+@dataclass(frozen=True, slots=True)
+class Memos:
+    """What one worker remembers of an invoice from one hop to the next, so the next stage need not do it again.
+
+    Kafka-transport workers are co-partitioned: an invoice's events come back to the process that made them,
+    one hop later. Each memo is bounded and first in, first out, each entry taken once (`streams.recent`);
+    a miss (another process made it, a restart, a redelivery) only means the work is done again, with the
+    same result. None means not remembered (the Faust adapter, tests, tools).
+    """
+
+    events: EventMemo | None = None
+    """The events this worker encoded, by their bytes: decoding them again returns the very event."""
+    documents: DocumentMemo | None = None
+    """The document bytes this worker loaded and verified, by location and sha256."""
+    xml: XmlMemo | None = None
+    """The e-invoice XML detect parsed, for extract to read without parsing it (or opening a PDF) again."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Memos:
+        """The memos the settings size (``INVOICEFLOW_RECENT_EVENTS``, ``_DOCUMENTS_MB``, ``_XML_MB``; 0: off)."""
+        return cls(
+            events=Recent(settings.recent_events) if settings.recent_events > 0 else None,
+            documents=Recent(settings.recent_documents_mb * _MIB, len) if settings.recent_documents_mb > 0 else None,
+            xml=Recent(settings.recent_xml_mb * _MIB, _tree_size) if settings.recent_xml_mb > 0 else None,
+        )
 
 
 @dataclass(slots=True)
@@ -25,6 +69,8 @@ class StageContext:
     """The worker's tracer, for spans under a stage's (the paid call)."""
     observations: Observations = field(default_factory=Observations)
     """What the shells count for the worker's /metrics besides the runners' counts."""
+    memos: Memos = field(default_factory=Memos)
+    """What the worker remembers from one hop to the next (nothing unless the worker says so)."""
 
     def policy(self, tenant: str) -> TenantPolicy:
         """The tenant's policy in force; `UnknownTenant` when unknown tenants are refused."""
@@ -39,11 +85,11 @@ class StageContext:
         return _PageBudgets(self.policies)
 
     @classmethod
-    def create(cls, settings: Settings, tracer: trace.Tracer | None = None) -> StageContext:
+    def create(cls, settings: Settings, tracer: trace.Tracer | None = None, memos: Memos | None = None) -> StageContext:
         """Build the context; a bad policy file raises here, so the worker refuses to start."""
         reloader = PolicyReloader(settings.policy_file, refuse_unknown=settings.refuse_unknown_tenants or None)
         return cls(settings=settings, resources=Resources(settings), policies=reloader,
-                   tracer=tracer or trace.NoOpTracer())
+                   tracer=tracer or trace.NoOpTracer(), memos=memos or Memos())
 
 
 class _PageBudgets(Mapping[str, int]):

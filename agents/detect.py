@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from agents.context import StageContext
-from agents.readers._detection import Detection, DetectLimits, reason
+from agents.context import StageContext, XmlMemo
+from agents.readers._detection import Detection, DetectLimits, Parsed, reason
 from agents.readers._image import ImageRefusedError, image_kind, probe_image
 from agents.readers._pdf_detection import detect_pdf
 from agents.readers._refusals import BudgetExceededError, invalid, unsupported
@@ -47,6 +47,7 @@ from streams.tracing import describe
 __all__ = ["DetectLimits", "Detection", "detect", "detect_agent", "detected_event", "detected_events"]
 
 _EXTRACTABLE = frozenset({Route.STRUCTURED, Route.TEXT, Route.OCR})
+_READ_AGAIN = frozenset({Route.STRUCTURED, Route.DUPLICATE})  # what extract reads from the XML
 
 _OTHER_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"GIF87a", b"GIF89a", b"{\\rtf", b"BM")
 
@@ -144,8 +145,8 @@ def detected_event(received: InvoiceReceived, detection: Detection, duplicate_of
         invoice_id=invoice_id, tenant_id=received.tenant_id, received_at=received.received_at,
         detected_at=now, document=received.document, format=detection.format, doc_type=detection.doc_type,
         type_code=detection.type_code, syntax=detection.syntax, route=route, reasons=detection.reasons,
-        pages=detection.pages, embedded_xml=detection.embedded_xml, duplicate_of=duplicate_of,
-        part=detection.part,
+        pages=detection.pages, embedded_xml=detection.embedded_xml, xml_format=detection.xml_format,
+        signed=detection.signed, duplicate_of=duplicate_of, part=detection.part,
     )
 
 
@@ -164,25 +165,35 @@ def detected_events(received: InvoiceReceived, detection: Detection, duplicate_o
         one = replace(detection, doc_type=part.doc_type, type_code=part.type_code, part=number, parts=())
         if part.doc_type not in INVOICE_LIKE and one.route in _EXTRACTABLE:
             why = reason("not_invoice", f"Part {number} of the file is a {part.doc_type.value}.")
-            one = replace(one, route=Route.NOT_INVOICE, reasons=(*one.reasons, why), xml=None)
+            one = replace(one, route=Route.NOT_INVOICE, reasons=(*one.reasons, why), xml=None, parsed=None)
         events.append(detected_event(received, one, duplicate_of, now))
     return events
+
+
+def remember_parsed(memo: XmlMemo, events: Sequence[DocumentDetected], parsed: Parsed) -> None:
+    """Keep the XML detect parsed for the extract of each event that reads it (one hop later, in this worker:
+    the parts of a file share one tree)."""
+    for detected in events:
+        if detected.route in _READ_AGAIN:
+            memo.put(detected.event_id, parsed)
 
 
 def detect_agent(ctx: StageContext) -> BatchHandler:
     """The stage shell: decode, refuse unknown tenants, load the batch's documents, detect, claim digests."""
     limits = DetectLimits.from_settings(ctx.settings)
+    memos = ctx.memos
 
     async def handle(batch: Sequence[Inbound]) -> Sequence[Outcome]:
         ctx.policies.maybe_reload()
-        outcomes, decoded = decode_all(batch, InvoiceReceived)
+        outcomes, decoded = decode_all(batch, InvoiceReceived, memos.events)
         known: list[tuple[int, Inbound, InvoiceReceived]] = []
         for i, msg, ev in decoded:
             if ctx.policies.current().policy_for(ev.tenant_id) is None:
                 outcomes[i] = UnknownTenant(f"tenant {ev.tenant_id!r} has no policy and unknown tenants are refused")
             else:
                 known.append((i, msg, ev))
-        contents = await load_documents([ev.document for _, _, ev in known], ctx.settings, ctx.resources.fetcher())
+        contents = await load_documents([ev.document for _, _, ev in known], ctx.settings, ctx.resources.fetcher(),
+                                        memos.documents)
         todo: list[tuple[int, Inbound, InvoiceReceived, Detection]] = []
         for (i, msg, ev), content in zip(known, contents, strict=True):
             if isinstance(content, InvoiceflowError):
@@ -197,7 +208,10 @@ def detect_agent(ctx: StageContext) -> BatchHandler:
             describe(msg.span, events[0])
             # every part keeps the file's key, so the parts ride the file's partition (and its worker's memo)
             key = msg.key or ev.invoice_id.encode()
-            outcomes[i] = [Outbound(DETECTED, key, encode(detected), msg.out_headers) for detected in events]
+            outcomes[i] = [Outbound(DETECTED, key, encode(detected, memos.events), msg.out_headers)
+                           for detected in events]
+            if memos.xml is not None and found.parsed is not None:
+                remember_parsed(memos.xml, events, found.parsed)
         return outcomes
 
     return handle

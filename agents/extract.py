@@ -1,10 +1,12 @@
 """The extract stage's pure core for local readers: route a detected document to the reader that reads it.
 
 E-invoice XML (bare, the attachment detect chose in a hybrid PDF, or the content of a signed envelope) goes
-to the UBL, CII or FatturaPA reader (the part detect named, for a file of several invoices); a text PDF goes
-to the text reader. Scans, images and everything not an invoice get no local extraction here (the
-paid or OCR path is another stage's business). Nothing here raises on a bad document: a failure becomes a
-LocalExtraction with no invoice and a reason.
+to the UBL, CII or FatturaPA reader detect named (the part detect named, for a file of several invoices): what
+detect decided comes with its event (`detection_of`), and nothing here judges the document again. The tree
+detect parsed is read as it is when the worker still holds it (`Memos.xml`), else the XML is parsed again
+from the document, with the same result. A text PDF goes to the text reader. Scans, images and everything
+not an invoice get no local extraction here (the paid or OCR path is another stage's business). Nothing here
+raises on a bad document: a failure becomes a LocalExtraction with no invoice and a reason.
 """
 
 from __future__ import annotations
@@ -23,14 +25,13 @@ from opentelemetry import trace
 from pydantic import ValidationError
 
 from agents.context import StageContext
-from agents.detect import detect
 from agents.layout_reading import apply_layout, find_layout
 from agents.layouts import VendorLayout, layout_from_json
 from agents.paid import Extraction, escalation_reason, model_for, paid_extraction, read_paid
 from agents.readers import pdf
-from agents.readers._detection import Detection, DetectLimits, reason
+from agents.readers._detection import Detection, DetectLimits, Parsed, reason
 from agents.readers._xml_detection import xml_reader
-from agents.readers.cades import EnvelopeError, looks_signed, unwrap_signed
+from agents.readers.cades import EnvelopeError, unwrap_signed
 from agents.readers.cii import read_cii
 from agents.readers.fatturapa import read_fatturapa
 from agents.readers.pdf_text import pdf_lines
@@ -77,20 +78,35 @@ class LocalExtraction:
     reasons: tuple[Reason, ...] = ()
 
 
+_READERS = {DocumentFormat.UBL: "ubl", DocumentFormat.CII: "cii", DocumentFormat.FATTURAPA: "fatturapa"}
+
+
+def _xml(detection: Detection, content: bytes) -> bytes | Reason:
+    """The XML detect chose: carried on the detection, or the document itself (unwrapped when signed)."""
+    if detection.xml is not None:
+        return detection.xml
+    if detection.format is DocumentFormat.HYBRID_PDF:  # `detection_of` reads the attachment detect chose
+        return reason("attachment_unreadable", "The attachment detect chose cannot be read again.")
+    if not detection.signed:
+        return content
+    try:  # detect checked the signature: unwrap only
+        return unwrap_signed(content, max(len(content), 1), verify=False).content
+    except EnvelopeError as exc:
+        return reason(exc.code, exc.message)
+
+
 def _structured(detection: Detection, content: bytes) -> LocalExtraction:
-    xml = detection.xml
-    if xml is None:
-        xml = content
-        if looks_signed(content):
-            try:  # detect checked the signature: unwrap only
-                xml = unwrap_signed(content, max(len(content), 1), verify=False).content
-            except EnvelopeError as exc:
-                return LocalExtraction("none", None, (reason(exc.code, exc.message),))
-    try:
-        root = parse_xml(xml, max(len(xml), 1))  # size was vetted by detect; the DOCTYPE refusal still holds
-    except XmlRefusedError as exc:
-        return LocalExtraction("none", None, (reason(exc.code, exc.message),))
-    reader = xml_reader(root) or "ubl"
+    root = None if detection.parsed is None else detection.parsed.root
+    if root is None:
+        xml = _xml(detection, content)
+        if isinstance(xml, Reason):
+            return LocalExtraction("none", None, (xml,))
+        try:
+            root = parse_xml(xml, max(len(xml), 1))  # size was vetted by detect; the DOCTYPE refusal still holds
+        except XmlRefusedError as exc:
+            return LocalExtraction("none", None, (reason(exc.code, exc.message),))
+    # the reader detect named; a Detection built by hand without one gets the reader the root calls for
+    reader = (_READERS.get(detection.xml_format) if detection.xml_format else xml_reader(root)) or "ubl"
     try:
         if reader == "fatturapa":
             invoice = read_fatturapa(root, detection.part or 1)
@@ -173,15 +189,34 @@ def local_route(detected: DocumentDetected) -> Route | None:
     return None
 
 
-def detection_of(detected: DocumentDetected, route: Route, content: bytes, limits: DetectLimits) -> Detection:
-    """The Detection the local readers need. For a hybrid PDF, the attachment detect chose is read by name:
-    the bytes are the very ones detect vetted (their sha256 was checked on load), so detection is not redone."""
-    base = Detection(format=detected.format, doc_type=detected.doc_type, route=route, part=detected.part)
-    if detected.format is not DocumentFormat.HYBRID_PDF:
-        return base
-    xml = embedded_xml(content, detected.embedded_xml, limits.max_xml_bytes) if detected.embedded_xml else None
-    return Detection(format=detected.format, doc_type=detected.doc_type, route=route, xml=xml) if xml else detect(
-        content, limits)
+def detection_of(detected: DocumentDetected, route: Route, content: bytes, limits: DetectLimits,
+                 parsed: Parsed | None = None) -> Detection:
+    """The Detection the local readers need, from detect's decision as its event carries it: the XML's format
+    (its reader), whether it is signed, the attachment chosen in a hybrid PDF and the part. Nothing is judged
+    again: with `parsed` (the XML detect parsed in this worker) nothing is read again either; without, a
+    hybrid PDF's attachment is read by the name detect chose (the bytes are the very ones detect vetted:
+    their sha256 was checked on load). A version-1 event, which carries the XML's format and the signature
+    only in its syntax and reasons, is read from those."""
+    xml_format, signed = detected.xml_format, detected.signed
+    if detected.schema_version == 1:
+        xml_format, signed = _version_1(detected)
+    xml = None
+    if parsed is None and detected.format is DocumentFormat.HYBRID_PDF and detected.embedded_xml:
+        xml = embedded_xml(content, detected.embedded_xml, limits.max_xml_bytes)
+    return Detection(format=detected.format, doc_type=detected.doc_type, route=route, part=detected.part,
+                     embedded_xml=detected.embedded_xml, signed=signed, xml=xml, xml_format=xml_format,
+                     parsed=parsed)
+
+
+def _version_1(detected: DocumentDetected) -> tuple[DocumentFormat | None, bool]:
+    """The XML's format and the signature of a version-1 event: detect wrote its syntax from the XML's own
+    format (``ubl...``, ``fatturapa-...``, every other one CII's) and gave every signed document a reason
+    saying whether its signature verifies."""
+    syntax = detected.syntax or ""
+    xml_format = (DocumentFormat.UBL if syntax.startswith("ubl") else DocumentFormat.FATTURAPA
+                  if syntax.startswith("fatturapa") else DocumentFormat.CII if syntax else None)
+    signed = any(r.code in _SIGNATURE_REASONS for r in detected.reasons)
+    return xml_format, signed
 
 
 def embedded_xml(content: bytes, name: str, max_bytes: int) -> bytes | None:
@@ -224,6 +259,7 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
     the stage runs windowed, so many documents are in flight while offsets stay safe.
     """
     limits = DetectLimits.from_settings(ctx.settings)
+    memos = ctx.memos
     procs: list[ProcessPoolExecutor] = []
 
     async def paid(detected: DocumentDetected, content: bytes | None, local: InvoiceData | None,
@@ -243,10 +279,11 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
     async def read(detected: DocumentDetected, span: trace.Span) -> Extraction:
         route = local_route(detected)
         if route is not None:
-            content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
+            content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher(), memos.documents)
+            parsed = memos.xml.take(detected.event_id) if memos.xml is not None and route is Route.STRUCTURED else None
             layouts = await (await ctx.resources.vendor_layouts(_parsed)).for_tenant(detected.tenant_id) if (
                 route is Route.TEXT) else ()
-            local = extract_local(detection_of(detected, route, content, limits), content, layouts)
+            local = extract_local(detection_of(detected, route, content, limits, parsed), content, layouts)
             got = Extraction(local.extractor, local.invoice, local.reasons)
             why = escalation_reason(local.invoice, local.reasons, ctx.policy(detected.tenant_id))
             if not local.extractor.startswith("text") or why is None:
@@ -255,19 +292,21 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
         if not needs_ocr(detected):
             return Extraction("none", None)
         if ctx.settings.ocr == "tesseract":
-            content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
+            content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher(), memos.documents)
             if not procs:
                 procs.append(ProcessPoolExecutor(max_workers=os.cpu_count() or 1))
             return await asyncio.get_running_loop().run_in_executor(procs[0], ocr_local, detected.format, content)
         https = (detected.document.uri or "").startswith("https://")
-        scan = None if https else await load_document(detected.document, ctx.settings, ctx.resources.fetcher())
+        scan = None if https else await load_document(detected.document, ctx.settings, ctx.resources.fetcher(),
+                                                      memos.documents)
         return await paid(detected, scan, None, None, span) or Extraction("none", None, (_NO_PAID,))
 
     async def handle_one(msg: Inbound) -> Sequence[Outbound]:
-        detected = decode(DocumentDetected, msg.value)
+        detected = decode(DocumentDetected, msg.value, memos.events)
         extracted = extracted_event(detected, await read(detected, msg.span), datetime.now(UTC))
         describe(msg.span, extracted)
-        return [Outbound(EXTRACTED, msg.key or detected.invoice_id.encode(), encode(extracted), msg.out_headers)]
+        value = encode(extracted, memos.events)
+        return [Outbound(EXTRACTED, msg.key or detected.invoice_id.encode(), value, msg.out_headers)]
 
     return concurrently(handle_one)
 
@@ -292,5 +331,6 @@ def _count_paid(ctx: StageContext, outcome: AnalyzeOutcome) -> None:
 
 
 _SCAN_FORMATS = frozenset({DocumentFormat.SCANNED_PDF, DocumentFormat.IMAGE})
+_SIGNATURE_REASONS = frozenset({"signed_cades", "signature_not_verified"})  # see `detect_signed`
 _NO_PAID = Reason(code="paid_extraction_unavailable",
                   message="A scan needs OCR: local OCR is off and no paid extractor is configured.")

@@ -80,7 +80,7 @@ def review_agent(ctx: StageContext) -> BatchHandler:
     """The stage shell: decode a batch, look up what each review corrects, store the examples."""
 
     async def handle(batch: Sequence[Inbound]) -> Sequence[Outcome]:
-        outcomes, decoded = decode_all(batch, InvoiceReviewed)
+        outcomes, decoded = decode_all(batch, InvoiceReviewed, ctx.memos.events)
         examples = []
         try:
             store = await ctx.resources.reviews()

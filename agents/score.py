@@ -230,7 +230,7 @@ def score_agent(ctx: StageContext) -> BatchHandler:
         todo: list[tuple[int, Inbound, InvoiceExtracted, TenantPolicy]] = []
         for msg in batch:
             try:
-                ev = decode(InvoiceExtracted, msg.value)
+                ev = decode(InvoiceExtracted, msg.value, ctx.memos.events)
                 todo.append((len(outcomes), msg, ev, _policy(book.policy_for(ev.tenant_id), ev.tenant_id)))
                 outcomes.append(())
             except InvoiceflowError as exc:
@@ -240,7 +240,8 @@ def score_agent(ctx: StageContext) -> BatchHandler:
         for (i, msg, ev, policy), fact in zip(todo, facts, strict=True):
             scored = score_event(ev, policy, context_from(ev, fact), now)
             describe(msg.span, scored)
-            outcomes[i] = [Outbound(SCORED, msg.key or ev.invoice_id.encode(), encode(scored), msg.out_headers)]
+            value = encode(scored, ctx.memos.events)
+            outcomes[i] = [Outbound(SCORED, msg.key or ev.invoice_id.encode(), value, msg.out_headers)]
         return outcomes
 
     return handle

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         default=64, ge=0,
         description="Kafka transport: verified document bytes a worker keeps for the next stage (0: off).",
     )
+    recent_xml_mb: int = Field(
+        default=64, ge=0,
+        description="Kafka transport: e-invoice XML a worker's detect parsed, kept as parsed for its extract "
+        "(a tree counted at 8 times its XML's size, about what it takes in memory; 0: off).",
+    )
     outage_max_wait_s: float = Field(
         default=15.0, gt=0,
         description="Kafka transport: longest wait between tries while PostgreSQL, Redis or Kafka itself is down "

@@ -1,4 +1,4 @@
-"""The event contracts of every topic, version 1.
+"""The event contracts of every topic, version 1 (`invoices.detected`: version 2, which still reads 1).
 
 `invoices.received -> invoices.detected -> invoices.extracted -> invoices.scored`, reviews on
 `invoices.reviewed` (`schemas.review`), plus the dead-letter envelope. Each event carries the document
@@ -31,9 +31,16 @@ class InvoiceReceived(Event):
 
 
 class DocumentDetected(Event):
-    """What the document is and which extractor reads it (topic `invoices.detected`)."""
+    """What the document is and which extractor reads it (topic `invoices.detected`).
 
-    schema_version: Literal[1] = Field(default=1, description="Contract version.")
+    Version 2 adds `xml_format` and `signed`, so that extract reads the XML detect chose with the reader detect
+    named and never judges the document again; version-1 events (written by an older worker, or replayed from
+    a dead-letter topic) still decode, and extract derives the two from their syntax and reasons.
+    """
+
+    schema_version: Literal[1, 2] = Field(
+        default=2, description="Contract version: 2 adds xml_format and signed; 1 is still read."
+    )
     detected_at: datetime = Field(description="When detection finished (UTC).")
     document: DocumentRef = Field(description="The document, carried forward.")
     format: DocumentFormat = Field(description="Format judged from content.")
@@ -44,6 +51,16 @@ class DocumentDetected(Event):
     reasons: tuple[Reason, ...] = Field(default=(), description="Why this route (always set when invalid).")
     pages: int | None = Field(default=None, description="Page count for PDFs and images.")
     embedded_xml: str | None = Field(default=None, description="Name of the attachment chosen in a hybrid PDF.")
+    xml_format: DocumentFormat | None = Field(
+        default=None,
+        description="Version 2: the format of the e-invoice XML (ubl, cii or fatturapa), whether it is the "
+        "document itself, the attachment chosen in a hybrid PDF or the content of a signed envelope: the reader "
+        "extract reads it with. None when the document is no e-invoice XML.",
+    )
+    signed: bool = Field(
+        default=False,
+        description="Version 2: the XML is the content of a CAdES-signed envelope (.p7m), checked by detect.",
+    )
     duplicate_of: str | None = Field(default=None, description="Earlier invoice id with the same sha256.")
     part: int | None = Field(
         default=None,

@@ -4,10 +4,11 @@ Decoding uses pydantic's Rust JSON parser straight from bytes (no intermediate d
 `model_dump_json`. A value that is not JSON raises `DecodeError`; one that is JSON but breaks its
 contract raises `SchemaError`, each with a message that names the problem but never the document content.
 
-A worker that runs consecutive stages of the same invoices may `remember_encoded` events: a value this
-process encoded and then reads back (one hop later, through Kafka) decodes to the very event it was made
-from, without parsing it again. Only byte-identical values match, and only as the model they were encoded
-from, so the result is exactly what parsing would give (events are frozen, and decode(encode(e)) == e).
+A worker that runs consecutive stages of the same invoices may remember the events it encodes (an
+`EventMemo`, which the worker owns and its stages pass in): a value this process encoded and then reads back
+(one hop later, through Kafka) decodes to the very event it was made from, without parsing it again. Only
+byte-identical values match, and only as the model they were encoded from, so the result is exactly what
+parsing would give (events are frozen, and decode(encode(e)) == e).
 """
 
 from __future__ import annotations
@@ -22,26 +23,20 @@ from streams.recent import Recent
 
 M = TypeVar("M", bound=BaseModel)
 
-_encoded: Recent[bytes, BaseModel] | None = None
+EventMemo = Recent[bytes, BaseModel]
+"""The events a worker encoded lately, by their bytes (`Recent(count)`)."""
 
 
-def remember_encoded(count: int) -> Recent[bytes, BaseModel] | None:
-    """From now on, keep the last `count` events this process encoded for `decode` to find (0: stop)."""
-    global _encoded
-    _encoded = Recent(count) if count > 0 else None
-    return _encoded
-
-
-def encode(event: BaseModel) -> bytes:
-    """Serialise an event to compact JSON bytes."""
+def encode(event: BaseModel, memo: EventMemo | None = None) -> bytes:
+    """Serialise an event to compact JSON bytes (kept in `memo`, when given, for `decode` to find)."""
     data = event.__pydantic_serializer__.to_json(event, exclude_none=True)
-    if _encoded is not None:
-        _encoded.put(data, event)
+    if memo is not None:
+        memo.put(data, event)
     return data
 
 
-def decode(model: type[M], data: bytes | None) -> M:
-    """Parse and validate one message value as `model`.
+def decode(model: type[M], data: bytes | None, memo: EventMemo | None = None) -> M:
+    """Parse and validate one message value as `model` (the very event encoded, when `memo` holds it).
 
     Raises:
         DecodeError: the value is empty, not UTF-8 or not JSON.
@@ -49,8 +44,8 @@ def decode(model: type[M], data: bytes | None) -> M:
     """
     if not data:
         raise DecodeError("empty message value")
-    if _encoded is not None and isinstance(data, bytes):
-        event = _encoded.take(data)
+    if memo is not None and isinstance(data, bytes):
+        event = memo.take(data)
         if type(event) is model:
             return event
     try:

@@ -16,10 +16,11 @@ Errors are `DocumentError`s (dead-lettered with their code) or `DependencyUnavai
 did not answer. Their messages go back to the tenant: they never name a path or URL, and a refused file
 gets the same message whether it exists or not, with no size.
 
-A worker that runs consecutive stages of the same invoices may `remember_loaded` documents: the next stage
-to ask for the same location and digest gets the bytes already verified against that digest, instead of
-reading and hashing them again (the references are checked all the same: a file's path as written must
-be inside a root, which costs no I/O; the bytes held were read, resolved inside the roots, by that load).
+A worker that runs consecutive stages of the same invoices may remember the documents it loads (a
+`DocumentMemo`, which the worker owns and its stages pass in): the next stage to ask for the same location
+and digest gets the bytes already verified against that digest, instead of reading and hashing them again
+(the references are checked all the same: a file's path as written must be inside a root, which costs no
+I/O; the bytes held were read, resolved inside the roots, by that load).
 """
 
 from __future__ import annotations
@@ -56,14 +57,8 @@ _NO_ROOTS = "file:// references are not allowed: this worker has no file roots c
 _OUTSIDE = "file:// reference is outside the allowed file roots"  # whether the file exists or not
 _NOT_REGULAR = "referenced file is not a regular file"
 
-_loaded: Recent[tuple[str, str], bytes] | None = None
-
-
-def remember_loaded(max_bytes: int) -> Recent[tuple[str, str], bytes] | None:
-    """From now on, keep up to `max_bytes` of verified documents for the next load of each (0: stop)."""
-    global _loaded
-    _loaded = Recent(max_bytes, len) if max_bytes > 0 else None
-    return _loaded
+DocumentMemo = Recent[tuple[str, str], bytes]
+"""Verified document bytes a worker loaded lately, by location and sha256 (`Recent(max_bytes, len)`)."""
 
 
 def path_from_uri(uri: str) -> Path:
@@ -177,7 +172,7 @@ def _file_error(exc: OSError | DocumentError) -> DocumentError:
     return DocumentNotFound(f"referenced file cannot be read: {exc.strerror}")
 
 
-def _prepare(ref: DocumentRef, settings: Settings, roots: _Roots) -> bytes | Path | str:
+def _prepare(ref: DocumentRef, settings: Settings, roots: _Roots, memo: DocumentMemo | None) -> bytes | Path | str:
     """What can be settled without I/O: the checks, an inline document, a memo hit (bytes); else the file's
     path or the URL to fetch."""
     if ref.size > settings.max_document_bytes:
@@ -195,16 +190,17 @@ def _prepare(ref: DocumentRef, settings: Settings, roots: _Roots) -> bytes | Pat
     elif not roots.resolved:
         raise DocumentNotAllowed(_NO_ROOTS)
     path = None if https else path_from_uri(uri)
-    if _loaded is not None and (path is None or _written_inside(path, roots)):  # else resolving decides
-        held = _loaded.take((uri, ref.sha256))
+    if memo is not None and (path is None or _written_inside(path, roots)):  # else resolving decides
+        held = memo.take((uri, ref.sha256))
         if held is not None and len(held) == ref.size:
             return held  # verified against this very digest when it was loaded
     return uri if path is None else path
 
 
-async def load_documents(refs: Sequence[DocumentRef], settings: Settings,
-                         fetcher: DocumentFetcher | None = None) -> list[bytes | InvoiceflowError]:
-    """The verified bytes of each document `refs` name, or the error that stopped it, in order.
+async def load_documents(refs: Sequence[DocumentRef], settings: Settings, fetcher: DocumentFetcher | None = None,
+                         memo: DocumentMemo | None = None) -> list[bytes | InvoiceflowError]:
+    """The verified bytes of each document `refs` name, or the error that stopped it, in order (taken from
+    `memo` when it holds them; what is loaded is kept there for the next stage).
 
     Every file of the batch is read in one trip to a worker thread (a thread hop and a loop wake-up per
     document cost a stage ~10% of its CPU at full rate); https:// references are fetched concurrently.
@@ -216,7 +212,7 @@ async def load_documents(refs: Sequence[DocumentRef], settings: Settings,
     for i, ref in enumerate(refs):
         found: bytes | Path | str | InvoiceflowError
         try:
-            found = _prepare(ref, settings, roots)
+            found = _prepare(ref, settings, roots, memo)
         except InvoiceflowError as exc:
             found = exc
         if isinstance(found, Path):
@@ -227,11 +223,11 @@ async def load_documents(refs: Sequence[DocumentRef], settings: Settings,
     if files:  # one byte more than declared tells a longer file without reading it whole
         read = await asyncio.to_thread(_read_files, [(path, refs[i].size + 1) for i, path in files], roots)
         for (i, _), raw in zip(files, read, strict=True):
-            out[i] = _loaded_or_error(refs[i], raw if isinstance(raw, bytes) else _file_error(raw))
+            out[i] = _loaded_or_error(refs[i], raw if isinstance(raw, bytes) else _file_error(raw), memo)
     if urls:
         fetched = await asyncio.gather(*(_fetch(fetcher, url, refs[i].size) for i, url in urls))
         for (i, _), got in zip(urls, fetched, strict=True):
-            out[i] = _loaded_or_error(refs[i], got)
+            out[i] = _loaded_or_error(refs[i], got, memo)
     return out
 
 
@@ -244,7 +240,8 @@ async def _fetch(fetcher: DocumentFetcher | None, url: str, size: int) -> bytes 
         return exc
 
 
-def _loaded_or_error(ref: DocumentRef, got: bytes | InvoiceflowError) -> bytes | InvoiceflowError:
+def _loaded_or_error(ref: DocumentRef, got: bytes | InvoiceflowError,
+                     memo: DocumentMemo | None) -> bytes | InvoiceflowError:
     """Verified bytes (kept for the next stage) or the error."""
     if isinstance(got, InvoiceflowError):
         return got
@@ -252,15 +249,16 @@ def _loaded_or_error(ref: DocumentRef, got: bytes | InvoiceflowError) -> bytes |
         data = _verify(got, ref)
     except DocumentIntegrityError as exc:
         return exc
-    if _loaded is not None:
+    if memo is not None:
         assert ref.uri is not None
-        _loaded.put((ref.uri, ref.sha256), data)
+        memo.put((ref.uri, ref.sha256), data)
     return data
 
 
-async def load_document(ref: DocumentRef, settings: Settings, fetcher: DocumentFetcher | None = None) -> bytes:
+async def load_document(ref: DocumentRef, settings: Settings, fetcher: DocumentFetcher | None = None,
+                        memo: DocumentMemo | None = None) -> bytes:
     """The verified bytes of the document `ref` names; https:// references are fetched with `fetcher`."""
-    [got] = await load_documents([ref], settings, fetcher)
+    [got] = await load_documents([ref], settings, fetcher, memo)
     if isinstance(got, InvoiceflowError):
         raise got
     return got

@@ -18,8 +18,8 @@ route retries and dead letters, trace) and replaces only the hop:
 * a record the client cannot decode is dead-lettered and skipped (`Intake`), not a crash on every restart;
 * partitions are assigned by range, so partition p of every topic goes to the same worker: an invoice's
   events (keyed by its id, on topics of equal partition counts) stay in one process from stage to stage,
-  which may then reuse what it encoded and loaded one hop earlier (`codecs.remember_encoded`,
-  `documents.remember_loaded`) instead of parsing and hashing it again.
+  which may then reuse what it encoded, loaded and parsed one hop earlier (the memos it owns and passes to
+  its stages, `agents.context.Memos`) instead of parsing and hashing it again.
 """
 
 from __future__ import annotations

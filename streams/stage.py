@@ -30,7 +30,7 @@ from opentelemetry import trace
 
 from config.settings import Settings
 from config.topics import STAGES, dead_letter_topic, retry_topic
-from streams.codecs import M, decode, peek_ids
+from streams.codecs import EventMemo, M, decode, peek_ids
 from streams.deadletters import INVOICE_HEADER, TENANT_HEADER, Failure, Origin, dead_letter_headers
 from streams.errors import HeaderError, InvoiceflowError
 from streams.headers import (
@@ -97,8 +97,10 @@ BatchHandler = Callable[[Sequence[Inbound]], Awaitable[Sequence[Outcome]]]
 EventHandler = Callable[[Inbound], Awaitable[Sequence[Outbound]]]
 
 
-def decode_all(batch: Sequence[Inbound], model: type[M]) -> tuple[list[Outcome], list[tuple[int, Inbound, M]]]:
-    """Decode every message of a batch: outcomes with decode failures in place, and the decoded rest.
+def decode_all(batch: Sequence[Inbound], model: type[M],
+               memo: EventMemo | None = None) -> tuple[list[Outcome], list[tuple[int, Inbound, M]]]:
+    """Decode every message of a batch (through the worker's `memo` of encoded events, when given): outcomes
+    with decode failures in place, and the decoded rest.
 
     Returns:
         ``(outcomes, decoded)``: ``outcomes[i]`` holds the error of message i or an empty placeholder
@@ -108,7 +110,7 @@ def decode_all(batch: Sequence[Inbound], model: type[M]) -> tuple[list[Outcome],
     decoded: list[tuple[int, Inbound, M]] = []
     for msg in batch:
         try:
-            decoded.append((len(outcomes), msg, decode(model, msg.value)))
+            decoded.append((len(outcomes), msg, decode(model, msg.value, memo)))
             outcomes.append(())
         except InvoiceflowError as exc:
             outcomes.append(exc)

@@ -7,12 +7,14 @@ importing the detect stage itself. Both are frozen, slotted dataclasses: interna
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from lxml import etree
 
 from config.settings import Settings
 from schemas import DocType, DocumentFormat, Reason, Route
 
-__all__ = ["DetectLimits", "Detection", "Part", "reason"]
+__all__ = ["DetectLimits", "Detection", "Parsed", "Part", "reason"]
 
 _MIB = 1024 * 1024
 
@@ -57,6 +59,15 @@ class Part:
 
 
 @dataclass(frozen=True, slots=True)
+class Parsed:
+    """An e-invoice XML as detect parsed it: the tree the readers walk, and the size of the XML it came from
+    (what a worker's memo of parsed XML counts it as)."""
+
+    root: etree._Element
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class Detection:
     """What a document is and where it goes next.
 
@@ -71,6 +82,10 @@ class Detection:
         reasons: Why this route (always set when invalid, unsupported or not an invoice).
         xml: The e-invoice XML found (the document itself, the chosen attachment or the signed content), so
             extraction in the same process need not look for it again.
+        xml_format: The format of that XML (UBL, CII or FatturaPA): which reader reads it, whatever envelope
+            it came in.
+        parsed: That XML as detect parsed it, so extraction in the same process need not parse it again (not
+            compared: two parses of the same XML are equal detections).
         parts: Each invoice's type, in order, when the file holds several (empty for a file of one): the
             detect shell emits one event per part.
         part: Which of those invoices extraction reads (1-based; None: the first or only one).
@@ -89,6 +104,8 @@ class Detection:
     parts: tuple[Part, ...] = ()
     part: int | None = None
     signed: bool = False
+    xml_format: DocumentFormat | None = None
+    parsed: Parsed | None = field(default=None, compare=False, repr=False)
 
 
 def reason(code: str, message: str, field: str | None = None) -> Reason:

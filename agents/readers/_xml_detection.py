@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from lxml import etree
 
-from agents.readers._detection import Detection, DetectLimits, Part, reason
+from agents.readers._detection import Detection, DetectLimits, Parsed, Part, reason
 from agents.readers._doctypes import CII_ROOTS, ORDER_X_ROOT, UBL_INVOICE_ROOTS, doc_type_for, order_x_doc_type
 from agents.readers._fatturapa_check import fatturapa_problem
 from agents.readers._refusals import invalid, unsupported
@@ -121,6 +121,8 @@ def structured_detection(root: etree._Element, xml: bytes, pages: int | None, em
         reasons=reasons,
         xml=xml if invoice_like else None,
         parts=parts if len(parts) > 1 else (),
+        xml_format=xml_format,
+        parsed=Parsed(root, len(xml)) if invoice_like else None,
     )
 
 

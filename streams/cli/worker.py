@@ -24,13 +24,11 @@ from types import FrameType
 
 import faust
 
-from agents.context import StageContext
+from agents.context import Memos, StageContext
 from agents.pipeline import install, install_kafka
 from config.settings import Settings
 from streams.admin import ensure_topics
 from streams.app import create_app
-from streams.codecs import remember_encoded
-from streams.documents import remember_loaded
 from streams.errors import DependencyUnavailable
 from streams.health import Readiness
 from streams.kafka_worker import KafkaStageWorker
@@ -96,7 +94,8 @@ async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
     """The stages over one plain aiokafka consumer and producer, until SIGINT/SIGTERM."""
     worker = KafkaStageWorker(settings)
     stop_on_signals(worker, settings.shutdown_timeout_s)
-    ctx = StageContext.create(settings, worker.tracing.tracer)
+    # co-partitioned: an invoice's next hop runs here, and may take what its last one made from these memos
+    ctx = StageContext.create(settings, worker.tracing.tracer, Memos.from_settings(settings))
     listener = worker_listener(settings, worker, ctx, stages)
     if listener is not None:
         await listener.start()
@@ -111,15 +110,14 @@ async def run_kafka_worker(settings: Settings, stages: Sequence[str]) -> None:
 
 async def _run(settings: Settings, worker: KafkaStageWorker, ctx: StageContext, stages: Sequence[str]) -> None:
     install_kafka(worker, stages, ctx)
-    events = remember_encoded(settings.recent_events)
-    documents = remember_loaded(settings.recent_documents_mb * 1024 * 1024)
     gc.set_threshold(20_000, 20, 20)
     gc.freeze()  # the start-up heap (modules, schemas, tables) is never garbage: keep it out of every collection
     log.info("worker: stages %s over plain aiokafka, group %s", ",".join(stages), settings.app_id)
     try:
         await worker.run()
     finally:
-        for name, memo in (("events", events), ("documents", documents)):
+        memos = ctx.memos
+        for name, memo in (("events", memos.events), ("documents", memos.documents), ("xml", memos.xml)):
             if memo is not None:
                 log.info("worker: recent %s reused %d times, %d looked for in vain", name, memo.hits, memo.misses)
 

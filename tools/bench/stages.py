@@ -2,9 +2,10 @@
 
 `tools.bench` is plumbing and may not import `agents/`; this module (in the CLI layer, the one place that
 may) builds its `BenchHooks`. Ceiling (b) times each stage's pure work per invoice with the thread's CPU
-clock, exactly the calls a worker makes between decoding and encoding: detect and its event; the extract
-route (a hybrid PDF is detected again, as the agent does), the local reader and its event; score and its
-event; the aggregate counters. Decoding and encoding are timed apart (they are the machinery's cost).
+clock, exactly the calls a worker makes between decoding and encoding: detect, its event and the memo of the
+XML it parsed; the extract route (taking that parse from the memo, as a worker running both stages does), the
+local reader and its event; score and its event; the aggregate counters. Decoding and encoding are timed
+apart (they are the machinery's cost).
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ from pathlib import Path
 
 import tools.samples
 from agents.aggregate import aggregate
-from agents.detect import DetectLimits, detect, detected_event
+from agents.context import XmlMemo
+from agents.detect import DetectLimits, detect, detected_event, remember_parsed
 from agents.extract import LocalExtraction, detection_of, extract_local, extracted_event, local_route
 from agents.paid import Extraction
 from agents.score import ScoreContext, score_event
 from agents.vendors import vendor_facts
 from config.policy import TenantPolicy, load_policy_book
 from config.settings import Settings
-from schemas import DocumentDetected, InvoiceExtracted, InvoiceReceived, InvoiceScored
+from schemas import DocumentDetected, InvoiceExtracted, InvoiceReceived, InvoiceScored, Route
 from streams.codecs import decode, encode
 from streams.publisher import received_for_file
+from streams.recent import Recent
 from streams.sinks.redis import RedisStores, connect_redis
 from tools.bench import (
     DEFAULT_COUNT,
@@ -92,11 +95,16 @@ def _time_stages(received: InvoiceReceived, content: bytes, limits: DetectLimits
                  policy: TenantPolicy) -> tuple[float, ...]:
     """Thread CPU seconds of detect, extract, score, aggregate and the codec round trip for one document."""
     clock: Callable[[], float] = time.thread_time
+    memo: XmlMemo = Recent(1 << 30, lambda parsed: parsed.size)
     t0 = clock()
-    detected = detected_event(received, detect(content, limits), None, datetime.now(UTC))
+    detection = detect(content, limits)
+    detected = detected_event(received, detection, None, datetime.now(UTC))
+    if detection.parsed is not None:
+        remember_parsed(memo, [detected], detection.parsed)
     t1 = clock()
     route = local_route(detected)
-    local = (extract_local(detection_of(detected, route, content, limits), content) if route is not None
+    parsed = memo.take(detected.event_id) if route is Route.STRUCTURED else None
+    local = (extract_local(detection_of(detected, route, content, limits, parsed), content) if route is not None
              else LocalExtraction("none", None))
     extracted = extracted_event(detected, Extraction(local.extractor, local.invoice, local.reasons),
                                 datetime.now(UTC))

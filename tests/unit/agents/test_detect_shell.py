@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+from agents.context import Memos
 from agents.detect import detect_agent
 from config.policy import PolicyReloader
 from config.settings import Settings
@@ -40,7 +41,8 @@ async def test_same_document_twice_is_routed_duplicate_but_a_redelivery_is_not(t
     doc = tmp_path / str(rows[0]["file"])
     first, again = received_for_file(doc, "t", settings), received_for_file(doc, "t", settings)
     other_tenant = received_for_file(doc, "u", settings)
-    ctx = SimpleNamespace(settings=settings, policies=PolicyReloader(None), resources=_Resources(settings))
+    ctx = SimpleNamespace(settings=settings, policies=PolicyReloader(None), resources=_Resources(settings),
+                          memos=Memos())
     handle = detect_agent(ctx)  # type: ignore[arg-type]
     missing = first.model_copy(update={"invoice_id": "gone", "document": first.document.model_copy(
         update={"uri": (tmp_path / "nope.xml").as_uri()})})
@@ -60,7 +62,8 @@ async def test_a_file_of_several_invoices_gives_one_event_each_on_the_files_key(
     rows = generate_samples(tmp_path, 12, formats=("fatturapa",), seed=2)
     row = next(r for r in rows if int(str(r["bodies"])) > 1)
     received = received_for_file(tmp_path / str(row["file"]), "t", settings)
-    ctx = SimpleNamespace(settings=settings, policies=PolicyReloader(None), resources=_Resources(settings))
+    ctx = SimpleNamespace(settings=settings, policies=PolicyReloader(None), resources=_Resources(settings),
+                          memos=Memos())
     handle = detect_agent(ctx)  # type: ignore[arg-type]
     (first,) = await handle([_msg(encode(received), 0)])
     (again,) = await handle([_msg(encode(received), 0)])  # the same record delivered twice

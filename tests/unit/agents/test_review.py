@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from agents.context import Memos
 from agents.review import review, review_agent
 from schemas import Decision, FieldCorrections, InvoiceReviewed, InvoiceScored
 from streams.codecs import encode
@@ -103,7 +104,7 @@ class _Resources:
 
 async def test_the_shell_stores_each_review_once_and_dead_letters_unknown_invoices_and_bad_fields() -> None:
     store = FakeReviewStore([recorded(scored("a", "t")), recorded(scored("b", "t"))])
-    handle = review_agent(SimpleNamespace(resources=_Resources(store)))  # type: ignore[arg-type]
+    handle = review_agent(SimpleNamespace(memos=Memos(), resources=_Resources(store)))  # type: ignore[arg-type]
     good, unknown = reviewed("a", "t", invoice_number="X"), reviewed("zz", "t")
     other_tenant = reviewed("b", "u")
     bad = encode(reviewed("b", "t")).replace(b'"corrections":{}', b'"corrections":{"colour":"red"}')
@@ -127,7 +128,7 @@ class _Down:
 
 
 async def test_a_store_outage_fails_the_batch_for_the_runner_to_hold() -> None:
-    handle = review_agent(SimpleNamespace(resources=_Down()))  # type: ignore[arg-type]
+    handle = review_agent(SimpleNamespace(memos=Memos(), resources=_Down()))  # type: ignore[arg-type]
     outcomes = await handle([_msg(encode(reviewed("a", "t")), 1), _msg(b"{", 2)])
     assert isinstance(outcomes[0], SinkError) and not isinstance(outcomes[1], SinkError)
 

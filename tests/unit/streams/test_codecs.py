@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,9 +15,10 @@ from agents.score import ScoreContext, score_event
 from config.policy import load_policy_book
 from config.settings import Settings
 from schemas import DocumentDetected, DocumentRef, InvoiceExtracted, InvoiceReceived, InvoiceScored
-from streams.codecs import decode, encode, peek_ids, remember_encoded
+from streams.codecs import EventMemo, decode, encode, peek_ids
 from streams.errors import DecodeError, SchemaError
 from streams.publisher import received_for_file
+from streams.recent import Recent
 from tools.samples import generate_samples
 
 
@@ -56,13 +56,6 @@ def test_peek_ids_is_best_effort() -> None:
     assert peek_ids(b"garbage") == (None, None)
 
 
-@pytest.fixture
-def remembering() -> Iterator[None]:
-    remember_encoded(8)
-    yield
-    remember_encoded(0)
-
-
 def _pipeline_events(tmp_path: Path) -> list[BaseModel]:
     """Every event of the pipeline for generated invoices of each local format (lines, parties, reasons)."""
     settings, now = Settings(), datetime.now(UTC)
@@ -89,23 +82,24 @@ def test_every_event_parses_back_to_itself(tmp_path: Path) -> None:
         assert decode(type(event), encode(event)) == event
 
 
-@pytest.mark.usefixtures("remembering")
 def test_a_remembered_event_is_read_back_without_parsing() -> None:
+    memo: EventMemo = Recent(8)
     ev = _event()
-    data = encode(ev)
-    assert decode(InvoiceReceived, data) is ev
-    again = decode(InvoiceReceived, data)  # taken once: now it is parsed
+    data = encode(ev, memo)
+    assert decode(InvoiceReceived, data) is not ev  # a caller without the memo parses
+    assert decode(InvoiceReceived, data, memo) is ev
+    again = decode(InvoiceReceived, data, memo)  # taken once: now it is parsed
     assert again == ev
     assert again is not ev
 
 
-@pytest.mark.usefixtures("remembering")
 def test_only_the_same_bytes_as_the_same_model_are_reused() -> None:
+    memo: EventMemo = Recent(8)
     ev = _event()
-    data = encode(ev)
+    data = encode(ev, memo)
     other = data.replace(b'"i-1"', b'"i-2"')
-    assert decode(InvoiceReceived, other).invoice_id == "i-2"
+    assert decode(InvoiceReceived, other, memo).invoice_id == "i-2"
     with pytest.raises(SchemaError):
-        decode(DocumentDetected, data)  # remembered as another model: parsed, and refused
+        decode(DocumentDetected, data, memo)  # remembered as another model: parsed, and refused
     with pytest.raises(SchemaError, match="surprise"):  # a broken copy is refused as ever
         decode(InvoiceReceived, encode(ev).replace(b'{"', b'{"surprise":1,"', 1))

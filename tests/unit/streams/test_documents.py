@@ -16,9 +16,10 @@ import pytest
 
 from config.settings import Settings
 from schemas import DocumentRef
-from streams.documents import load_document, load_documents, remember_loaded
+from streams.documents import DocumentMemo, load_document, load_documents
 from streams.errors import DocumentIntegrityError, DocumentNotAllowed, DocumentNotFound, DocumentTooLarge
 from streams.publisher import iter_documents, received_for_file
+from streams.recent import Recent
 
 
 def _ref(path: Path, data: bytes, **kw: object) -> DocumentRef:
@@ -94,41 +95,49 @@ def test_the_plain_file_uri_shortcut_reads_paths_as_urlparse_does(uri: str) -> N
     assert path_from_uri(uri) == Path(unquote(urlparse(uri).path))
 
 
-@pytest.fixture
-def remembering() -> Iterator[None]:
-    remember_loaded(1024)
-    yield
-    remember_loaded(0)
-
-
-@pytest.mark.usefixtures("remembering")
 async def test_a_remembered_document_is_served_once_without_reading(tmp_path: Path) -> None:
+    memo: DocumentMemo = Recent(1024, len)
     path = tmp_path / "a.xml"
     path.write_bytes(b"<Invoice/>")
     ref = _ref(path, b"<Invoice/>")
-    assert await load_document(ref, _in(tmp_path)) == b"<Invoice/>"
+    assert await load_document(ref, _in(tmp_path), None, memo) == b"<Invoice/>"
     path.unlink()
-    assert await load_document(ref, _in(tmp_path)) == b"<Invoice/>"  # the verified bytes of the first load
+    assert await load_document(ref, _in(tmp_path), None, memo) == b"<Invoice/>"  # the verified bytes of the first load
     with pytest.raises(DocumentNotFound):
-        await load_document(ref, _in(tmp_path))  # taken once: read again
+        await load_document(ref, _in(tmp_path), None, memo)  # taken once: read again
 
 
-@pytest.mark.usefixtures("remembering")
 async def test_remembered_bytes_serve_only_the_same_location_digest_and_size(tmp_path: Path) -> None:
+    memo: DocumentMemo = Recent(1024, len)
     path = tmp_path / "a.xml"
     path.write_bytes(b"<Invoice/>")
     ref = _ref(path, b"<Invoice/>")
-    await load_document(ref, _in(tmp_path))
+    await load_document(ref, _in(tmp_path), None, memo)
     with pytest.raises(DocumentIntegrityError):
-        await load_document(_ref(path, b"<Invoice/>", size=11), _in(tmp_path))
-    await load_document(ref, _in(tmp_path))
+        await load_document(_ref(path, b"<Invoice/>", size=11), _in(tmp_path), None, memo)
+    await load_document(ref, _in(tmp_path), None, memo)
     with pytest.raises(DocumentNotAllowed, match="allowed file roots"):  # the roots are checked all the same
-        await load_document(ref, _in(tmp_path / "elsewhere"))
+        await load_document(ref, _in(tmp_path / "elsewhere"), None, memo)
     with pytest.raises(DocumentNotAllowed):  # and so is their absence
-        await load_document(ref, Settings())
+        await load_document(ref, Settings(), None, memo)
     path.write_bytes(b"<Invoicx/>")
     with pytest.raises(DocumentIntegrityError):  # another digest is never served from memory
-        await load_document(_ref(path, b"<Invoice/>", sha256="b" * 64), _in(tmp_path))
+        await load_document(_ref(path, b"<Invoice/>", sha256="b" * 64), _in(tmp_path), None, memo)
+
+
+async def test_a_document_is_remembered_only_in_the_memo_passed_in(tmp_path: Path) -> None:
+    path = tmp_path / "a.xml"
+    path.write_bytes(b"<Invoice/>")
+    ref = _ref(path, b"<Invoice/>")
+    memo: DocumentMemo = Recent(1024, len)
+    await load_document(ref, _in(tmp_path))  # no memo: nothing kept anywhere
+    assert len(memo) == 0
+    await load_document(ref, _in(tmp_path), None, memo)
+    path.unlink()
+    with pytest.raises(DocumentNotFound):
+        await load_document(ref, _in(tmp_path))  # another caller, without the memo, reads the file
+    assert await load_document(ref, _in(tmp_path), None, memo) == b"<Invoice/>"
+    assert (memo.hits, memo.misses) == (1, 1)
 
 
 # References are untrusted: what an event may make a worker read.
