@@ -1,4 +1,4 @@
-"""PostgreSQL: reviews as labelled examples (table `reviews`, migration 0007), and what is read from them.
+"""PostgreSQL: reviews as labelled examples (table `reviews`, migration 0008), and what is read from them.
 
 The review stage looks up the extraction each review corrects (the invoice row: scored event, extractor,
 document, decision, score, fields) and stores the examples, one statement per batch each. An example is keyed
