@@ -9,7 +9,6 @@ custom models.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -20,6 +19,7 @@ import asyncpg
 import orjson
 
 from streams.errors import SinkError
+from streams.sinks.reloaded import Reloaded
 
 __all__ = ["LayoutCache", "PostgresLayouts", "StoredLayout"]
 
@@ -95,32 +95,19 @@ class LayoutCache(Generic[T]):
 
     def __init__(self, load: Callable[[], Awaitable[list[StoredLayout]]], parse: Callable[[StoredLayout], T],
                  refresh_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._load = load
-        self._parse = parse
-        self._refresh_s = refresh_s
-        self._clock = clock
-        self._by_tenant: dict[str, tuple[T, ...]] = {}
-        self._loaded_at: float | None = None
-        self._lock = asyncio.Lock()
-        self.loads = 0
+        async def grouped() -> dict[str, tuple[T, ...]]:
+            by_tenant: dict[str, list[T]] = {}
+            for row in await load():
+                by_tenant.setdefault(row.tenant_id, []).append(parse(row))
+            return {t: tuple(v) for t, v in by_tenant.items()}
+
+        self._layouts: Reloaded[dict[str, tuple[T, ...]]] = Reloaded(grouped, {}, refresh_s, "vendor layouts", clock)
+
+    @property
+    def loads(self) -> int:
+        """Successful loads so far."""
+        return self._layouts.loads
 
     async def for_tenant(self, tenant_id: str) -> tuple[T, ...]:
         """The tenant's layouts (none: an empty tuple)."""
-        if self._loaded_at is None or self._clock() - self._loaded_at >= self._refresh_s:
-            await self._reload()
-        return self._by_tenant.get(tenant_id, ())
-
-    async def _reload(self) -> None:
-        async with self._lock:
-            if self._loaded_at is not None and self._clock() - self._loaded_at < self._refresh_s:
-                return
-            try:
-                rows = await self._load()
-                grouped: dict[str, list[T]] = {}
-                for row in rows:
-                    grouped.setdefault(row.tenant_id, []).append(self._parse(row))
-                self._by_tenant = {t: tuple(v) for t, v in grouped.items()}
-                self.loads += 1
-            except SinkError as exc:  # extraction goes on with the last layouts known (or none): never blocks
-                _log.warning("vendor layouts not reloaded, keeping the last: %s", exc)
-            self._loaded_at = self._clock()
+        return (await self._layouts.get()).get(tenant_id, ())

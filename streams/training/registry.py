@@ -11,7 +11,6 @@ every tenant and kept for `custom_models_refresh_s`, so an invoice never waits o
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,6 +21,7 @@ from typing import Any
 import asyncpg
 
 from streams.errors import ConfigError, SinkError
+from streams.sinks.reloaded import Reloaded
 
 _log = logging.getLogger(__name__)
 _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
@@ -153,27 +153,13 @@ class ModelRoutes:
 
     def __init__(self, load: Callable[[], Awaitable[Routes]], refresh_s: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._load = load
-        self._refresh_s = refresh_s
-        self._clock = clock
-        self._routes: Routes = {}
-        self._loaded_at: float | None = None
-        self._lock = asyncio.Lock()
-        self.loads = 0
+        self._routes: Reloaded[Routes] = Reloaded(load, {}, refresh_s, "custom model routes", clock)
+
+    @property
+    def loads(self) -> int:
+        """Successful loads so far."""
+        return self._routes.loads
 
     async def for_tenant(self, tenant_id: str) -> Mapping[str, str]:
         """vendor -> active model id of one tenant."""
-        if self._loaded_at is None or self._clock() - self._loaded_at >= self._refresh_s:
-            await self._reload()
-        return self._routes.get(tenant_id, {})
-
-    async def _reload(self) -> None:
-        async with self._lock:
-            if self._loaded_at is not None and self._clock() - self._loaded_at < self._refresh_s:
-                return  # another invoice reloaded them while this one waited
-            try:
-                self._routes = await self._load()
-                self.loads += 1
-            except SinkError as exc:  # routing falls back to the last routes known (or none): never blocks
-                _log.warning("custom model routes not reloaded, keeping the last: %s", exc)
-            self._loaded_at = self._clock()
+        return (await self._routes.get()).get(tenant_id, {})
