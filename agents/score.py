@@ -208,6 +208,7 @@ def scored_event(extracted: InvoiceExtracted, result: ScoreResult, scored_at: da
         pages=extracted.pages,
         extraction_reasons=extracted.reasons,
         document_sha256=extracted.document.sha256,
+        document=extracted.document if extracted.document.uri is not None else None,  # never inline bytes
         invoice=extracted.invoice,
         cost=extracted.cost,
     )

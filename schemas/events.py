@@ -127,6 +127,12 @@ class InvoiceScored(Event):
     pages: int = Field(default=0, ge=0, description="Pages in the document.")
     extraction_reasons: tuple[Reason, ...] = Field(default=(), description="Detection and extraction findings.")
     document_sha256: str = Field(description="SHA-256 of the document.")
+    document: DocumentRef | None = Field(
+        default=None,
+        description="The document by reference (file:// or https://), carried forward so the record ties a later "
+        "review to it (a review made on the dashboard or the command line then teaches layouts and trains "
+        "models); None when the document came inline, or on events written before it was carried.",
+    )
     invoice: InvoiceData | None = Field(default=None, description="The extracted fields.")
     cost: Cost = Field(default_factory=Cost, description="Paid extraction cost.")
 

@@ -2,7 +2,8 @@
 
 Where the review flow (corrections stored from `invoices.reviewed`) and training meet in tests: rows of
 `tools.samples.generate_vendor_series` (or `generate_samples`) become `LabelledExample`s, in memory
-(`MemoryExamples`, an `ExampleSource`) or as the `examples.jsonl` folder `invoiceflow train --examples` reads.
+(`MemoryExamples`, an `ExampleSource`), as the `examples.jsonl` folder `invoiceflow train --examples` reads,
+or as the corrections a reviewer sends (`reviewer_corrections`).
 """
 
 from __future__ import annotations
@@ -54,3 +55,14 @@ def write_examples_jsonl(folder: Path, rows: Iterable[Mapping[str, Any]], names:
                     "fields": confirmed_fields(row, names)}
             fh.write(json.dumps(line) + "\n")
     return path
+
+
+_REVIEW_NAMES = {"seller_vat_id": "seller.vat_id", "buyer_vat_id": "buyer.vat_id", "total_gross": "amount_due"}
+_REVIEWED = ("invoice_number", "issue_date", "due_date", "seller_vat_id", "buyer_vat_id", "total_incl_vat",
+             "total_net", "total_tax", "total_gross")
+
+
+def reviewer_corrections(row: Mapping[str, Any]) -> dict[str, str]:
+    """What a careful reviewer sets on an invoice the truth row describes: every trainable field it knows, under
+    the names a review uses (`invoices.reviewed`)."""
+    return {_REVIEW_NAMES.get(k, k): v for k, v in confirmed_fields(row, _REVIEWED).items()}

@@ -1,8 +1,10 @@
 """`invoiceflow train` and `invoiceflow models list|promote|retire`: custom Document Intelligence models.
 
-`train` reads the labelled examples (for now `examples.jsonl` in a folder; the review flow will be another
-source), builds a model from them and prints what was registered; `models` lists the register and moves a
-model in or out of routing (the extract stage picks a change up within `custom_models_refresh_s`).
+`train` reads the labelled examples (by default the tenant's approving reviews stored in PostgreSQL, with
+their documents; `--examples DIR` reads `examples.jsonl` in a folder instead), builds a model from them and
+prints what was registered (and, on stderr, the reviews left out because their document could not be loaded);
+`models` lists the register and moves a model in or out of routing (the extract stage picks a change up within
+`custom_models_refresh_s`).
 """
 
 from __future__ import annotations
@@ -14,18 +16,21 @@ from typing import Any
 
 from config.settings import Settings
 from streams.sinks.postgres import open_pool
-from streams.training import CustomModel, JsonlExamples, ModelRegistry
+from streams.training import CustomModel, JsonlExamples, ModelRegistry, ReviewExamples
 
 Sub = Any  # argparse's private _SubParsersAction
 
 
 def register_train(sub: Sub) -> None:
     """`invoiceflow train`."""
-    p = sub.add_parser("train", help="build a custom model from labelled examples; route to it if it reads better")
+    p = sub.add_parser("train", help="build a custom model from stored reviews (or labelled examples); route to it "
+                       "if it reads better")
     p.add_argument("--tenant", required=True)
     p.add_argument("--vendor", default=None, help="the seller's VAT id (default: one model for the tenant)")
     p.add_argument("--mode", choices=["template", "neural"], default="template", help="build mode (default template)")
-    p.add_argument("--examples", type=Path, required=True, help="folder with examples.jsonl and the documents")
+    p.add_argument("--examples", type=Path, default=None,
+                   help="folder with examples.jsonl and the documents (default: the tenant's approving reviews "
+                   "stored in PostgreSQL, each with the document it is tied to)")
     p.set_defaults(func=lambda a: asyncio.run(train(Settings(), a.examples, a.tenant, a.vendor, a.mode)))
 
 
@@ -42,11 +47,16 @@ def register_models(sub: Sub) -> None:
         q.set_defaults(func=lambda a: asyncio.run(models(Settings(), a.action, a.model_id)))
 
 
-async def train(settings: Settings, folder: Path, tenant: str, vendor: str | None, mode: str) -> int:
+async def train(settings: Settings, folder: Path | None, tenant: str, vendor: str | None, mode: str) -> int:
     """Train, then print the registered model (and the fields that could not be labelled on some documents)."""
     from agents.train import train as run_training
 
-    report = await run_training(settings, JsonlExamples(folder), tenant, vendor, mode)
+    reviews = ReviewExamples(settings)
+    try:
+        report = await run_training(settings, JsonlExamples(folder) if folder else reviews, tenant, vendor, mode)
+    finally:
+        for invoice_id, code in sorted(reviews.skipped.items()):
+            sys.stderr.write(f"left out the review of {invoice_id}: its document was not loaded ({code})\n")
     for document, fields in sorted(report.unlabelled.items()):
         sys.stderr.write(f"not found on {document}: {', '.join(fields)}\n")
     sys.stdout.write(format_models([report.model]) + "\n")

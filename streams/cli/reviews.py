@@ -44,7 +44,8 @@ def register_review(sub: Sub) -> None:
     p.add_argument("--decision", required=True, choices=["approve", "reject"])
     p.add_argument("--reviewer", default=None, help="who reviewed it (default: cli:<login name>)")
     p.add_argument("--document", type=Path, default=None,
-                   help="the invoice's file (a text PDF teaches its seller's layout; workers read it as file://)")
+                   help="the invoice's file, read by workers as file:// (default: the document the invoice was "
+                   "recorded with; either way a reviewed text PDF teaches its seller's layout)")
     p.set_defaults(func=lambda a: _review_command(Settings(), a))
 
 

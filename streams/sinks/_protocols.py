@@ -99,6 +99,9 @@ class RecordedExtraction:
     """The reason codes of the decision, each once."""
     format: str = ""
     """The document's format as detect judged it (`text_pdf`...)."""
+    document_json: str | None = None
+    """The document's reference (DocumentRef as JSON) the record keeps; None when it came inline (or before
+    references were kept, migration 0010)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,8 @@ class LabelledExample:
     reviewed_at: datetime
     reason_codes: tuple[str, ...] = ()
     """The reason codes of the decision the review corrects (calibration leaves out invoices a rule held)."""
+    document_json: str | None = None
+    """The reference (DocumentRef as JSON, by location) of the document the review is tied to, if known."""
 
 
 class RecordStore(Protocol):
@@ -169,7 +174,10 @@ class ReviewStore(Protocol):
 
     async def extractions(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordedExtraction]: ...
 
-    async def write_examples(self, examples: Sequence[LabelledExample]) -> int: ...
+    async def write_examples(self, examples: Sequence[LabelledExample], vendors: Sequence[VendorFact] = ()) -> int:
+        """Store the examples; `vendors` are the sellers approving reviews teach, tied to them by review event id
+        and learned only with a review row the batch writes (a resent review teaches nothing twice)."""
+        ...
 
 
 class DedupeIndex(Protocol):

@@ -17,7 +17,7 @@ sees.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,9 +74,8 @@ def older_events(events: Sequence[InvoiceScored], latest: Sequence[InvoiceScored
     return out
 
 
-def vendor_columns(vendors: Sequence[VendorFact], events: Sequence[InvoiceScored]) -> list[list[Any]]:
-    """`VENDOR_COLUMNS` arrays of the facts that name one of `events` (by tenant and event id), once each."""
-    known = {(ev.tenant_id, ev.event_id) for ev in events}
+def vendor_columns(vendors: Sequence[VendorFact], known: Collection[tuple[str, str]]) -> list[list[Any]]:
+    """`VENDOR_COLUMNS` arrays of the facts that name one of the `known` (tenant id, event id), once each."""
     rows: dict[tuple[str, str, str], tuple[Any, ...]] = {}
     for v in vendors:
         if v.event_id is not None and (v.tenant_id, v.event_id) in known:
@@ -99,7 +98,7 @@ def record_batch(events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] 
         invoice_ids=[ev.invoice_id for ev in latest],
         latest=[event_json(ev, traces) for ev in latest],
         older=[event_json(ev, traces) for ev in older_events(events, latest)],
-        vendors=vendor_columns(vendors, latest),
+        vendors=vendor_columns(vendors, {(ev.tenant_id, ev.event_id) for ev in latest}),
     )
 
 

@@ -17,6 +17,9 @@ event ids do not name the tenant (they stay stable for replays), so every join, 
 lookup here names the tenant too; `$1` and `$2` are the tenant and invoice ids of `$3`, side by side, so
 the stored rows are probed by primary key without reading the JSON first.
 
+The invoice row keeps the document's reference (`document`, migration 0010: file:// or https://; NULL for a
+document sent inline), so that a later review, made wherever, is tied to a document it can load.
+
 The extraction record (`route`, `pages`, `extraction_reasons`) comes from the scored event, which carries
 what extraction found so the record can be written without reading another topic; so do the journey's
 times (`detected_at`, `extracted_at`, NULL on events from before they were carried). An event's JSON may
@@ -31,11 +34,29 @@ _EVENT_FIELDS = """
     e->>'decision' AS decision, (e->>'score')::float8 AS score, jsonb_strip_nulls(e->'reasons') AS reasons,
     e->>'policy_version' AS policy_version, (e->>'scored_at')::timestamptz AS scored_at, e->>'trace_id' AS trace_id"""
 
+LEARN_VENDORS = """INSERT INTO vendors AS k (tenant_id, seller_key, name, vat_id, iban, first_seen, last_approved_at,
+    invoice_count)
+  SELECT tenant_id, seller_key, name, vat_id, iban, first_seen, last_approved_at, became_approved
+  FROM approvals ORDER BY tenant_id, seller_key  -- one lock order across workers sharing a vendor
+  ON CONFLICT (tenant_id, seller_key) DO UPDATE SET
+    name = CASE WHEN k.last_approved_at > EXCLUDED.last_approved_at THEN k.name
+                ELSE coalesce(EXCLUDED.name, k.name) END,
+    vat_id = CASE WHEN k.last_approved_at > EXCLUDED.last_approved_at THEN k.vat_id
+                  ELSE coalesce(EXCLUDED.vat_id, k.vat_id) END,
+    iban = CASE WHEN k.last_approved_at > EXCLUDED.last_approved_at THEN k.iban ELSE EXCLUDED.iban END,
+    first_seen = least(k.first_seen, EXCLUDED.first_seen),
+    last_approved_at = greatest(k.last_approved_at, EXCLUDED.last_approved_at),
+    invoice_count = k.invoice_count + EXCLUDED.invoice_count"""
+"""Learn the sellers of CTE `approvals` (tenant_id, seller_key, name, vat_id, iban, first_seen, last_approved_at,
+became_approved): the latest approval's name, VAT id and IBAN win, counts add up. Shared by the record
+statement (auto-approvals) and the review statement (approving reviews, `reviews.py`)."""
+
 RECORD_BATCH = f"""
 WITH rows AS MATERIALIZED (
   SELECT {_EVENT_FIELDS},
     nullif(e->'invoice', 'null') AS invoice, e->>'format' AS format, e->>'extractor' AS extractor,
-    e->>'document_sha256' AS document_sha256, (e->>'received_at')::timestamptz AS received_at,
+    e->>'document_sha256' AS document_sha256, jsonb_strip_nulls(nullif(e->'document', 'null')) AS document,
+    (e->>'received_at')::timestamptz AS received_at,
     (e->>'detected_at')::timestamptz AS detected_at, (e->>'extracted_at')::timestamptz AS extracted_at,
     (e->'cost'->>'usd')::numeric AS cost_usd, (e->'cost'->>'pages')::int AS cost_pages,
     e->'cost'->>'model' AS cost_model, e->>'route' AS route, (e->>'pages')::int AS doc_pages,
@@ -59,12 +80,12 @@ WITH rows AS MATERIALIZED (
   ON CONFLICT (tenant_id, event_id) DO NOTHING
 ), written AS (
   INSERT INTO invoices AS i (invoice_id, tenant_id, event_id, invoice_number, seller_name, seller_vat_id,
-    currency, amount_due, issue_date, doc_type, format, extractor, document_sha256, decision, score, reasons,
-    policy_version, cost_usd, pages, invoice, received_at, scored_at, detected_at, extracted_at, trace_id)
+    currency, amount_due, issue_date, doc_type, format, extractor, document_sha256, document, decision, score,
+    reasons, policy_version, cost_usd, pages, invoice, received_at, scored_at, detected_at, extracted_at, trace_id)
   SELECT invoice_id, tenant_id, event_id, invoice->>'invoice_number', invoice->'seller'->>'name',
     invoice->'seller'->>'vat_id', invoice->>'currency', (invoice->>'amount_due')::numeric,
-    (invoice->>'issue_date')::date, invoice->>'doc_type', format, extractor, document_sha256, decision, score,
-    reasons, policy_version, cost_usd, cost_pages, invoice, received_at, scored_at, detected_at, extracted_at,
+    (invoice->>'issue_date')::date, invoice->>'doc_type', format, extractor, document_sha256, document, decision,
+    score, reasons, policy_version, cost_usd, cost_pages, invoice, received_at, scored_at, detected_at, extracted_at,
     trace_id
   FROM rows
   ON CONFLICT (tenant_id, invoice_id) DO UPDATE SET
@@ -72,7 +93,7 @@ WITH rows AS MATERIALIZED (
     seller_name = EXCLUDED.seller_name, seller_vat_id = EXCLUDED.seller_vat_id, currency = EXCLUDED.currency,
     amount_due = EXCLUDED.amount_due, issue_date = EXCLUDED.issue_date, doc_type = EXCLUDED.doc_type,
     format = EXCLUDED.format, extractor = EXCLUDED.extractor, document_sha256 = EXCLUDED.document_sha256,
-    decision = EXCLUDED.decision, score = EXCLUDED.score, reasons = EXCLUDED.reasons,
+    document = EXCLUDED.document, decision = EXCLUDED.decision, score = EXCLUDED.score, reasons = EXCLUDED.reasons,
     policy_version = EXCLUDED.policy_version, cost_usd = EXCLUDED.cost_usd, pages = EXCLUDED.pages,
     invoice = EXCLUDED.invoice, received_at = EXCLUDED.received_at, scored_at = EXCLUDED.scored_at,
     detected_at = EXCLUDED.detected_at, extracted_at = EXCLUDED.extracted_at, trace_id = EXCLUDED.trace_id,
@@ -122,19 +143,7 @@ WITH rows AS MATERIALIZED (
   LEFT JOIN prev p ON p.tenant_id = w.tenant_id AND p.invoice_id = w.invoice_id
   GROUP BY v.tenant_id, v.seller_key
 ), learned AS (
-  INSERT INTO vendors AS k (tenant_id, seller_key, name, vat_id, iban, first_seen, last_approved_at,
-    invoice_count)
-  SELECT tenant_id, seller_key, name, vat_id, iban, first_seen, last_approved_at, became_approved
-  FROM approvals ORDER BY tenant_id, seller_key  -- one lock order across workers sharing a vendor
-  ON CONFLICT (tenant_id, seller_key) DO UPDATE SET
-    name = CASE WHEN k.last_approved_at > EXCLUDED.last_approved_at THEN k.name
-                ELSE coalesce(EXCLUDED.name, k.name) END,
-    vat_id = CASE WHEN k.last_approved_at > EXCLUDED.last_approved_at THEN k.vat_id
-                  ELSE coalesce(EXCLUDED.vat_id, k.vat_id) END,
-    iban = CASE WHEN k.last_approved_at > EXCLUDED.last_approved_at THEN k.iban ELSE EXCLUDED.iban END,
-    first_seen = least(k.first_seen, EXCLUDED.first_seen),
-    last_approved_at = greatest(k.last_approved_at, EXCLUDED.last_approved_at),
-    invoice_count = k.invoice_count + EXCLUDED.invoice_count
+  {LEARN_VENDORS}
 )
 SELECT count(*) FROM written
 """

@@ -138,12 +138,13 @@ class FakeReviewStore:
     def __init__(self, recorded: Sequence[RecordedExtraction] = ()) -> None:
         self.recorded = {(r.tenant_id, r.invoice_id): r for r in recorded}
         self.examples: dict[tuple[str, str], LabelledExample] = {}
+        self.vendors: list[VendorFact] = []
         self.writes = 0
 
     async def extractions(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordedExtraction]:
         return {k: self.recorded[k] for k in keys if k in self.recorded}
 
-    async def write_examples(self, examples: Sequence[LabelledExample]) -> int:
+    async def write_examples(self, examples: Sequence[LabelledExample], vendors: Sequence[VendorFact] = ()) -> int:
         changed = 0
         for e in examples:
             old = self.examples.get((e.tenant_id, e.invoice_id))
@@ -152,4 +153,6 @@ class FakeReviewStore:
                 self.examples[(e.tenant_id, e.invoice_id)] = e
                 self.writes += 1
                 changed += 1
+                if old is None or old.decision != "approve":  # an invoice counts once for its seller
+                    self.vendors += [v for v in vendors if (v.tenant_id, v.event_id) == (e.tenant_id, e.event_id)]
         return changed

@@ -4,8 +4,11 @@ The review stage looks up the extraction each review corrects (the invoice row: 
 document, decision, score, fields) and stores the examples, one statement per batch each. An example is keyed
 by (tenant, invoice): the same review again (same event id) changes nothing, and a different review of the
 invoice replaces it only when it is later (reviewed_at, then event id), so the latest word wins whatever the
-order of delivery. The service and the CLI read the review queue (invoices whose latest decision is review and
-that nobody reviewed yet), field accuracy per extractor and vendor, and the outcomes calibration weighs.
+order of delivery. Each example keeps the reference of the document it is tied to (migration 0010), and an
+approving review teaches the vendors table as an auto-approval does (in the same statement, only with a review
+row it writes, an invoice counted once). The service and the CLI read the review queue (invoices whose latest
+decision is review and that nobody reviewed yet), field accuracy per extractor and vendor, the outcomes
+calibration weighs, and `invoiceflow train` the confirmed values of approving reviews with their documents.
 """
 
 from __future__ import annotations
@@ -30,36 +33,58 @@ from schemas import (
     extracted_fields,
 )
 from streams.errors import SinkError
-from streams.sinks._protocols import LabelledExample, RecordedExtraction
+from streams.sinks._protocols import LabelledExample, RecordedExtraction, VendorFact
+from streams.sinks._record_rows import vendor_columns
+from streams.sinks._record_sql import LEARN_VENDORS
 
-__all__ = ["PostgresReviews", "ReviewOutcome", "accuracy_response", "latest_per_invoice"]
+__all__ = ["ConfirmedReview", "PostgresReviews", "ReviewOutcome", "accuracy_response", "latest_per_invoice"]
 
 _EXTRACTIONS = """
 SELECT i.tenant_id, i.invoice_id, i.event_id, i.extractor, i.document_sha256, i.decision, i.score, i.format,
-       i.invoice::text AS invoice, ARRAY(SELECT DISTINCT r->>'code' FROM jsonb_array_elements(i.reasons) AS r
-                                         ORDER BY 1) AS reasons
+       i.document::text AS document, i.invoice::text AS invoice,
+       ARRAY(SELECT DISTINCT r->>'code' FROM jsonb_array_elements(i.reasons) AS r ORDER BY 1) AS reasons
 FROM unnest($1::text[], $2::text[]) AS k(tenant_id, invoice_id)
 JOIN invoices i ON i.tenant_id = k.tenant_id AND i.invoice_id = k.invoice_id
 """
 
-_WRITE = """
+_WRITE = f"""
+WITH prev AS (
+  SELECT r.tenant_id, r.invoice_id, r.decision FROM reviews r
+  JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, invoice_id) USING (tenant_id, invoice_id)
+), written AS (
 INSERT INTO reviews AS r (tenant_id, invoice_id, event_id, document_sha256, extraction_event_id, extractor,
   seller_key, scored_decision, score, extracted, corrections, fields_right, decision, reviewer, reviewed_at,
-  reason_codes)
+  reason_codes, document)
 SELECT t, i, e, d, x, ex, sk, sd, sc, xj::jsonb, cj::jsonb, fj::jsonb, dec, rv, at,
-       coalesce(ARRAY(SELECT jsonb_array_elements_text(rj::jsonb)), '{}')
+       coalesce(ARRAY(SELECT jsonb_array_elements_text(rj::jsonb)), '{{}}'), dj::jsonb
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
             $9::float8[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[],
-            $16::text[])
-  AS u(t, i, e, d, x, ex, sk, sd, sc, xj, cj, fj, dec, rv, at, rj)
+            $16::text[], $17::text[])
+  AS u(t, i, e, d, x, ex, sk, sd, sc, xj, cj, fj, dec, rv, at, rj, dj)
 ON CONFLICT (tenant_id, invoice_id) DO UPDATE SET
   event_id = EXCLUDED.event_id, document_sha256 = EXCLUDED.document_sha256,
   extraction_event_id = EXCLUDED.extraction_event_id, extractor = EXCLUDED.extractor,
   seller_key = EXCLUDED.seller_key, scored_decision = EXCLUDED.scored_decision, score = EXCLUDED.score,
   extracted = EXCLUDED.extracted, corrections = EXCLUDED.corrections, fields_right = EXCLUDED.fields_right,
   decision = EXCLUDED.decision, reviewer = EXCLUDED.reviewer, reviewed_at = EXCLUDED.reviewed_at,
-  reason_codes = EXCLUDED.reason_codes, recorded_at = now()
+  reason_codes = EXCLUDED.reason_codes, document = EXCLUDED.document, recorded_at = now()
 WHERE r.event_id <> EXCLUDED.event_id AND (EXCLUDED.reviewed_at, EXCLUDED.event_id) > (r.reviewed_at, r.event_id)
+RETURNING r.tenant_id, r.invoice_id, r.event_id, r.reviewed_at
+), approvals AS (  -- an invoice counts once for its seller, however often its approval is reviewed again
+  SELECT v.tenant_id, v.seller_key, min(w.reviewed_at) AS first_seen, max(w.reviewed_at) AS last_approved_at,
+    count(*) FILTER (WHERE p.decision IS DISTINCT FROM 'approve') AS became_approved,
+    (array_agg(v.name ORDER BY w.reviewed_at DESC, w.event_id DESC))[1] AS name,
+    (array_agg(v.vat_id ORDER BY w.reviewed_at DESC, w.event_id DESC))[1] AS vat_id,
+    (array_agg(v.iban ORDER BY w.reviewed_at DESC, w.event_id DESC))[1] AS iban
+  FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[])
+    AS v(tenant_id, seller_key, event_id, name, vat_id, iban)
+  JOIN written w ON w.tenant_id = v.tenant_id AND w.event_id = v.event_id
+  LEFT JOIN prev p ON p.tenant_id = w.tenant_id AND p.invoice_id = w.invoice_id
+  GROUP BY v.tenant_id, v.seller_key
+), learned AS (
+  {LEARN_VENDORS}
+)
+SELECT count(*) FROM written
 """
 
 _QUEUE = """
@@ -91,6 +116,15 @@ _OUTCOMES = """
 SELECT score, decision, fields_right::text AS fields_right, reason_codes FROM reviews WHERE tenant_id = $1
 """
 
+_CONFIRMED = """
+SELECT invoice_id, document::text AS document, extracted::text AS extracted, corrections::text AS corrections
+FROM reviews
+WHERE tenant_id = $1 AND decision = 'approve' AND document IS NOT NULL
+  AND ($2::text IS NULL
+       OR upper(replace(coalesce(corrections->>'seller.vat_id', extracted->>'seller.vat_id'), ' ', '')) = $2)
+ORDER BY reviewed_at, invoice_id
+"""
+
 _SCORED = """
 SELECT score, ARRAY(SELECT DISTINCT r->>'code' FROM jsonb_array_elements(reasons) AS r ORDER BY 1) AS reasons
 FROM invoices WHERE tenant_id = $1
@@ -108,6 +142,17 @@ class ReviewOutcome:
     """The reason codes of the decision the review corrected."""
 
 
+@dataclass(frozen=True, slots=True)
+class ConfirmedReview:
+    """An approving review with its document: the values the reviewer confirmed, what a model is trained on."""
+
+    invoice_id: str
+    document_json: str
+    """The document's reference (DocumentRef as JSON)."""
+    fields: dict[str, Any]
+    """Every field as the reviewer left it (JSON values by extraction name): corrected, else as extracted."""
+
+
 class PostgresReviews:
     """The reviews on an asyncpg pool."""
 
@@ -121,10 +166,14 @@ class PostgresReviews:
         rows = await self._fetch(_EXTRACTIONS, [t for t, _ in keys], [i for _, i in keys])
         return {(r["tenant_id"], r["invoice_id"]): RecordedExtraction(
             r["tenant_id"], r["invoice_id"], r["event_id"], r["extractor"], r["document_sha256"], r["decision"],
-            r["score"], r["invoice"], tuple(r["reasons"]), r["format"]) for r in rows}
+            r["score"], r["invoice"], tuple(r["reasons"]), r["format"], r["document"]) for r in rows}
 
-    async def write_examples(self, examples: Sequence[LabelledExample]) -> int:
-        """Store a batch of examples (the latest per invoice); returns how many rows changed."""
+    async def write_examples(self, examples: Sequence[LabelledExample], vendors: Sequence[VendorFact] = ()) -> int:
+        """Store a batch of examples (the latest per invoice); returns how many rows changed.
+
+        `vendors` are the sellers the batch's approving reviews teach, each naming its review's event id: the
+        vendors table learns one only when that review's row is written, and counts an invoice once.
+        """
         latest = latest_per_invoice(examples)
         if not latest:
             return 0
@@ -134,13 +183,13 @@ class PostgresReviews:
             [e.extractor for e in latest], [e.seller_key for e in latest], [e.scored_decision for e in latest],
             [e.score for e in latest], [_json(e.extracted) for e in latest], [_json(e.corrections) for e in latest],
             [_json(e.fields_right) for e in latest], [e.decision for e in latest], [e.reviewer for e in latest],
-            [e.reviewed_at for e in latest], [_json(list(e.reason_codes)) for e in latest]]
+            [e.reviewed_at for e in latest], [_json(list(e.reason_codes)) for e in latest],
+            [e.document_json for e in latest], *vendor_columns(vendors, {(e.tenant_id, e.event_id) for e in latest})]
         try:
             async with self.pool.acquire() as conn:
-                status = await conn.execute(_WRITE, *columns)
+                return int(await conn.fetchval(_WRITE, *columns))
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             raise SinkError(f"postgres reviews: {type(exc).__name__}") from exc
-        return int(str(status).rsplit(" ", 1)[-1])
 
     async def queue(self, tenant_id: str, limit: int) -> ReviewQueue:
         """The tenant's invoices whose latest decision is review and that nobody reviewed yet, oldest first."""
@@ -158,6 +207,13 @@ class PostgresReviews:
         rows = await self._fetch(_OUTCOMES, tenant_id)
         return [ReviewOutcome(r["score"], r["decision"], orjson.loads(r["fields_right"]), tuple(r["reason_codes"]))
                 for r in rows]
+
+    async def confirmed(self, tenant_id: str, vendor: str | None) -> list[ConfirmedReview]:
+        """The tenant's approving reviews tied to a document, oldest first; of one seller when `vendor` (its VAT
+        id, compact and upper case, as corrected, else as extracted) is given."""
+        rows = await self._fetch(_CONFIRMED, tenant_id, vendor or None)
+        return [ConfirmedReview(r["invoice_id"], r["document"],
+                                {**orjson.loads(r["extracted"]), **orjson.loads(r["corrections"])}) for r in rows]
 
     async def scored(self, tenant_id: str) -> list[tuple[float, tuple[str, ...]]]:
         """The score and reason codes of each of the tenant's invoices (their latest decision)."""

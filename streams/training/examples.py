@@ -1,9 +1,12 @@
 """Labelled examples: what a custom model is trained on, whoever made them.
 
 A labelled example is one document (its bytes, or a reference the loader can read) with the field values a
-person confirmed or corrected, and, when the reviewing tool knew them, where each value sits on the page. The
-review flow (issue 15's `invoices.reviewed`, stored in PostgreSQL) will be one `ExampleSource`; until then,
-and for operators who label elsewhere, `JsonlExamples` reads a folder's `examples.jsonl`:
+person confirmed or corrected, and, when the reviewing tool knew them, where each value sits on the page.
+`ReviewExamples`, what `invoiceflow train` uses by default, takes them from the reviews stored in PostgreSQL
+(`invoices.reviewed`, stored by the review stage): every approving review tied to a document, its fields as
+the reviewer left them (corrected, else as extracted: a field left alone was right), its document loaded
+through the document loader (file roots, https checks, size and sha256 verified). For operators who label
+elsewhere, `JsonlExamples` reads a folder's `examples.jsonl`:
 
     {"document": "scan-001.pdf", "vendor": "DE123456789",
      "fields": {"invoice_number": "R-1", "issue_date": "2026-01-31", "total_incl_vat": "119.00"},
@@ -22,7 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from streams.errors import ConfigError
+from config.settings import Settings
+from schemas import DocumentRef
+from streams.documents import load_documents
+from streams.errors import ConfigError, InvoiceflowError
+from streams.fetch import DocumentFetcher
+from streams.sinks.postgres import open_pool
+from streams.sinks.reviews import ConfirmedReview, PostgresReviews
+
+# A review's (extraction) field name -> ours, where the two differ.
+_REVIEWED_AS = {"seller.vat_id": "seller_vat_id", "buyer.vat_id": "buyer_vat_id"}
 
 # Our field name -> (the Document Intelligence field key it is labelled as, its fields.json type). The keys are
 # prebuilt-invoice's, so a custom model's answer maps through the same reader as prebuilt's.
@@ -101,4 +113,44 @@ class JsonlExamples:
                 raise ConfigError(f"{where}: {type(exc).__name__}: {exc}") from exc
             if vendor is None or example.vendor == vendor:
                 found.append(example)
+        return found
+
+
+def reviewed_example(review: ConfirmedReview, content: bytes, ref: DocumentRef) -> LabelledExample:
+    """The labelled example an approving review makes: its trainable fields as the reviewer left them."""
+    fields = {name: str(value) for key, value in review.fields.items()
+              if (name := _REVIEWED_AS.get(key, key)) in TRAINABLE_FIELDS and value is not None and str(value)}
+    vendor = str(review.fields.get("seller.vat_id") or "").replace(" ", "").upper()
+    return LabelledExample(ref.filename or review.invoice_id, vendor, fields, content=content, ref=ref.uri)
+
+
+class ReviewExamples:
+    """The approving reviews stored in PostgreSQL, with their documents: what `invoiceflow train` uses by default.
+
+    A review whose document cannot be loaded (gone, moved outside the file roots, changed since) is left out and
+    named in `skipped` (invoice id -> the loader's error code), never the run's end.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.skipped: dict[str, str] = {}
+
+    async def examples(self, tenant_id: str, vendor: str | None) -> Sequence[LabelledExample]:
+        pool = await open_pool(self.settings.postgres_dsn.get_secret_value(), 1)
+        try:
+            confirmed = await PostgresReviews(pool).confirmed(tenant_id, vendor)
+        finally:
+            await pool.close()
+        refs = [DocumentRef.model_validate_json(r.document_json) for r in confirmed]
+        fetcher = DocumentFetcher(self.settings)
+        try:
+            loaded = await load_documents(refs, self.settings, fetcher)
+        finally:
+            await fetcher.aclose()
+        found: list[LabelledExample] = []
+        for review, ref, got in zip(confirmed, refs, loaded, strict=True):
+            if isinstance(got, InvoiceflowError):
+                self.skipped[review.invoice_id] = got.code
+            else:
+                found.append(reviewed_example(review, got, ref))
         return found

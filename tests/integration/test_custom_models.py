@@ -1,6 +1,6 @@
-"""Custom models end to end against real stand-ins: Azurite holds the training set, the local fake of Document
-Intelligence builds the model from it (through the official clients), PostgreSQL registers it, and a worker
-then reads that vendor's next invoice with it."""
+"""Custom models end to end against real stand-ins: reviews stored by a real review stage are the training set,
+Azurite holds it, the local fake of Document Intelligence builds the model from it (through the official
+clients), PostgreSQL registers it, and a worker then reads that vendor's next invoice with it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,19 @@ from azure.storage.blob.aio import ContainerClient
 
 from agents.train import train
 from config.settings import Settings
-from schemas import InvoiceScored
+from config.topics import REVIEWED
+from schemas import InvoiceReviewed, InvoiceScored
+from streams.admin import ensure_topics
+from streams.codecs import encode
 from streams.errors import TrainingRejected
 from streams.publisher import received_for_file
+from streams.sinks.postgres import PostgresRecords
+from streams.topics import topic_name
 from streams.training import DocumentService, ModelRegistry, TrainingStorage
 from tests.integration.conftest import REPO, env_for
 from tests.integration.fake_azure_helpers import fake_on_own_thread
 from tests.integration.kafka_helpers import collect, produce
-from tests.labelled_examples import MemoryExamples, labelled_example, write_examples_jsonl
+from tests.labelled_examples import MemoryExamples, labelled_example, reviewer_corrections, write_examples_jsonl
 from tools.fake_azure import FakeAzureDI, FakeConfig, FakeDocument, invoice_fields
 from tools.samples import generate_vendor_series
 
@@ -80,6 +86,13 @@ async def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
                                    capture_output=True, text=True, timeout=180)
 
 
+async def _blob_bytes(settings: Settings, name: str) -> bytes:
+    assert settings.blob_key is not None
+    credential = {"account_name": settings.blob_account, "account_key": settings.blob_key.get_secret_value()}
+    async with ContainerClient(settings.blob_url, settings.blob_container, credential=credential) as container:
+        return bytes(await (await container.download_blob(name)).readall())
+
+
 async def _blob_names(settings: Settings, prefix: str) -> list[str]:
     assert settings.blob_key is not None
     credential = {"account_name": settings.blob_account, "account_key": settings.blob_key.get_secret_value()}
@@ -114,40 +127,79 @@ async def _scored_one(settings: Settings, tmp_path: Path, row: dict[str, Any], t
     return next(InvoiceScored.model_validate_json(r.value) for r in recs if r.key == ev.invoice_id.encode())
 
 
-async def test_train_uploads_builds_registers_and_the_vendors_next_invoice_uses_the_model(
-        blob: Settings, worker_factory: Any, tmp_path: Path, run_id: str) -> None:
+async def _review_all(settings: Settings, pool: Any, tenant: str, reviews: list[InvoiceReviewed]) -> None:
+    """Publish the reviews (as an ERP hook would) once their invoices are recorded; wait until all are stored."""
+    ids = [r.invoice_id for r in reviews]
+    await _wait_count(pool, "SELECT count(*) FROM invoices WHERE tenant_id = $1 AND invoice_id = ANY($2)",
+                      tenant, ids)
+    await produce(settings, topic_name(settings, REVIEWED), [(r.invoice_id.encode(), encode(r)) for r in reviews])
+    await _wait_count(pool, "SELECT count(*) FROM reviews WHERE tenant_id = $1 AND invoice_id = ANY($2) "
+                      "AND document IS NOT NULL", tenant, ids)
+
+
+async def _wait_count(pool: Any, sql: str, tenant: str, ids: list[str], timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        async with pool.acquire() as conn:
+            if await conn.fetchval(sql, tenant, ids) == len(ids):
+                return
+        assert time.monotonic() < deadline, f"timed out: {sql}"
+        await asyncio.sleep(0.2)
+
+
+async def test_train_from_stored_reviews_uploads_builds_registers_and_the_vendors_next_invoice_uses_the_model(
+        blob: Settings, pool: Any, worker_factory: Any, tmp_path: Path, run_id: str) -> None:
     rows = generate_vendor_series(tmp_path, 10, seed=11, base_date=BASE_DATE)
     vendor, tenant = str(rows[0]["seller_vat_id"]), f"cm-{run_id}"
-    write_examples_jsonl(tmp_path, rows[:8])
     async with fake_on_own_thread(FAKE) as fake:
         env = _env(blob, fake)
-        worker_factory(INVOICEFLOW_AZURE_ENDPOINTS=env["INVOICEFLOW_AZURE_ENDPOINTS"],
+        await ensure_topics(blob)
+        worker_factory("detect,extract,score,aggregate,review",
+                       INVOICEFLOW_AZURE_ENDPOINTS=env["INVOICEFLOW_AZURE_ENDPOINTS"],
                        INVOICEFLOW_POLICY_FILE=str(_policy(tmp_path / "policy.yaml", tenant)),
-                       INVOICEFLOW_CUSTOM_MODELS_REFRESH_S="1")
-        before = await _scored_one(blob, tmp_path, rows[8], tenant)
-        assert before.extractor == "azure:prebuilt-invoice"  # a running worker, no model yet
+                       INVOICEFLOW_CUSTOM_MODELS_REFRESH_S="1",
+                       # this test is about the custom model: the layouts the same reviews teach are not reloaded
+                       INVOICEFLOW_VENDOR_LAYOUTS_REFRESH_S="3600")
+        try:
+            read = [await _scored_one(blob, tmp_path, row, tenant) for row in rows[:8]]
+            assert {s.extractor for s in read} == {"azure:prebuilt-invoice"}  # no model yet, read wrong
+            await _review_all(blob, pool, tenant, [  # a reviewer sets every value the prebuilt model got wrong
+                InvoiceReviewed(invoice_id=s.invoice_id, tenant_id=tenant, corrections=reviewer_corrections(row),
+                                decision="approve", reviewer="ana", reviewed_at=datetime.now(UTC))
+                for s, row in zip(read, rows[:8], strict=True)])
 
-        done = await _cli(env, "train", "--tenant", tenant, "--vendor", vendor, "--examples", str(tmp_path))
-        assert done.returncode == 0, done.stderr
-        line = done.stdout.splitlines()[1].split()
-        model_id = line[0]
-        assert line[1:4] == [tenant, vendor, "active"]
-        assert blob.blob_key is not None and blob.blob_key.get_secret_value() not in done.stdout + done.stderr
+            done = await _cli(env, "train", "--tenant", tenant, "--vendor", vendor)  # from the stored reviews
+            assert done.returncode == 0, done.stderr
+            print(done.stdout, done.stderr)
+            line = done.stdout.splitlines()[1].split()
+            model_id = line[0]
+            assert line[1:4] == [tenant, vendor, "active"]
+            assert blob.blob_key is not None and blob.blob_key.get_secret_value() not in done.stdout + done.stderr
+            assert "left out" not in done.stderr  # every reviewed document was loaded
 
-        names = await _blob_names(blob, f"{model_id}/")
-        documents = sorted(n for n in names if n.endswith(".pdf"))
-        assert len(documents) == 6 and f"{model_id}/fields.json" in names  # 8 examples: 6 trained, 2 held back
-        assert all(f"{d}.labels.json" in names and f"{d}.ocr.json" in names for d in documents)
-        assert sorted(fake.models[model_id].fields) == ["InvoiceDate", "InvoiceId", "InvoiceTotal", "VendorTaxId"]
-        row = await _registry_row(blob, model_id)
-        assert (row.training_size, row.held_back, row.accuracy, row.prebuilt_accuracy) == (6, 2, 1.0, 0.0)
+            names = await _blob_names(blob, f"{model_id}/")
+            documents = sorted(n for n in names if n.endswith(".pdf"))
+            assert len(documents) == 6 and f"{model_id}/fields.json" in names  # 8 reviews: 6 trained, 2 held back
+            assert all(f"{d}.labels.json" in names and f"{d}.ocr.json" in names for d in documents)
+            trained = {(tmp_path / str(r["file"])).read_bytes() for r in rows[:8]}
+            for name in documents:
+                assert await _blob_bytes(blob, name) in trained  # the reviewed documents themselves
+            assert {"InvoiceDate", "InvoiceId", "InvoiceTotal", "VendorTaxId"} <= set(fake.models[model_id].fields)
+            row = await _registry_row(blob, model_id)
+            assert (row.training_size, row.held_back) == (6, 2)
+            assert row.accuracy is not None and row.prebuilt_accuracy is not None
+            assert row.accuracy > row.prebuilt_accuracy  # why it is routed to
 
-        nxt = rows[9]
-        scored = await _scored_one(blob, tmp_path, nxt, tenant)  # the same worker: its routes reloaded
-        assert scored.extractor == f"azure:{model_id}"
-        assert scored.invoice is not None and scored.invoice.invoice_number == nxt["invoice_number"]
-        assert scored.invoice.total_incl_vat == Decimal(str(nxt["total_incl_vat"])).quantize(Decimal("0.01"))
-        assert [r.model_id for r in fake.accepted_analyses()][-1] == model_id
+            nxt = rows[9]
+            scored = await _scored_one(blob, tmp_path, nxt, tenant)  # the same worker: its routes reloaded
+            assert scored.extractor == f"azure:{model_id}"
+            assert scored.invoice is not None and scored.invoice.invoice_number == nxt["invoice_number"]
+            assert scored.invoice.total_incl_vat == Decimal(str(nxt["total_incl_vat"])).quantize(Decimal("0.01"))
+            assert [r.model_id for r in fake.accepted_analyses()][-1] == model_id
+        finally:
+            await PostgresRecords(pool).delete_tenant(tenant)
+            async with pool.acquire() as conn:
+                await conn.execute("DELETE FROM vendor_layouts WHERE tenant_id = $1", tenant)
 
 
 async def test_too_few_documents_get_the_services_error_and_a_failed_row(blob: Settings, tmp_path: Path,

@@ -22,7 +22,7 @@ from streams.admin import ensure_topics
 from streams.codecs import encode
 from streams.deadletters import EXCEPTION_MESSAGE
 from streams.headers import ERROR_HEADER
-from streams.sinks import LabelledExample, RecordedExtraction
+from streams.sinks import HistoryQuery, LabelledExample, RecordedExtraction
 from streams.sinks.postgres import PostgresRecords
 from streams.sinks.reviews import PostgresReviews
 from streams.topics import topic_name
@@ -194,3 +194,53 @@ async def test_field_accuracy_per_extractor_and_vendor_from_stored_reviews(setti
     finally:
         async with pool.acquire() as conn:
             await conn.execute("DELETE FROM reviews WHERE tenant_id = $1", tenant)
+
+
+async def _vendor(pool: Any, tenant: str, seller_key: str) -> Any:
+    async with pool.acquire() as conn:
+        return await conn.fetchrow("SELECT * FROM vendors WHERE tenant_id = $1 AND seller_key = $2", tenant,
+                                   seller_key)
+
+
+async def test_an_approving_review_teaches_the_vendors_table_and_the_history_once(
+        settings: Settings, pool: Any, stores: Any, run_id: str, worker_factory: Any) -> None:
+    tenant, vat, iban = f"rv-{run_id}", "FR40303265045", "FR7630006000011234567890189"
+    held = scored(f"{run_id}-a", tenant, decision=Decision.REVIEW, vat_id="DE111111111")  # a seller held as new
+    rejected = scored(f"{run_id}-b", tenant, decision=Decision.REVIEW, vat_id="DE222222222")
+    await PostgresRecords(pool).write_scored([held, rejected])
+    key = HistoryQuery(tenant, "next", (), f"vat:{vat}")
+    assert await _vendor(pool, tenant, f"vat:{vat}") is None
+    assert (await stores.lookup([key]))[0].vendor_known is False
+    await ensure_topics(settings)
+    worker_factory("review")
+    try:
+        done = _cli(settings, "review", held.invoice_id, "--tenant", tenant, "--set", f"seller.vat_id={vat}",
+                    "--set", f"seller_iban={iban}", "--decision", "approve", "--reviewer", "ana")
+        assert done.returncode == 0, done.stderr
+        no = _cli(settings, "review", rejected.invoice_id, "--tenant", tenant, "--decision", "reject")
+        assert no.returncode == 0, no.stderr
+        first = await _wait_row(pool, tenant, held.invoice_id)
+        await _wait_row(pool, tenant, rejected.invoice_id)
+        learned = await _vendor(pool, tenant, f"vat:{vat}")  # the seller as the reviewer corrected it
+        assert learned is not None and (learned["vat_id"], learned["iban"], learned["invoice_count"]) == (
+            vat, iban, 1)
+        assert learned["name"] == held.invoice.seller.name  # type: ignore[union-attr]  # left alone: as read
+        assert learned["last_approved_at"] == first["reviewed_at"]
+        assert await _vendor(pool, tenant, "vat:DE222222222") is None  # a rejection teaches nothing
+        assert await _vendor(pool, tenant, "vat:DE111111111") is None  # the misread seller is not learned
+        facts = (await stores.lookup([key]))[0]
+        assert facts.vendor_known is True and facts.vendor_iban == iban  # the score stage now knows it
+
+        again = _cli(settings, "review", held.invoice_id, "--tenant", tenant, "--set", f"seller.vat_id={vat}",
+                     "--set", f"seller_iban={iban}", "--set", "invoice_number=N-2", "--decision", "approve",
+                     "--reviewer", "ana")  # approved again, later, with one more correction
+        assert again.returncode == 0, again.stderr
+        deadline = time.monotonic() + 60
+        while (await _row(pool, tenant, held.invoice_id))["event_id"] == first["event_id"]:
+            assert time.monotonic() < deadline, "the later review was not stored"
+            await asyncio.sleep(0.2)
+        relearned = await _vendor(pool, tenant, f"vat:{vat}")
+        assert relearned["invoice_count"] == 1  # still one invoice of that seller
+        assert relearned["last_approved_at"] > learned["last_approved_at"]
+    finally:
+        await PostgresRecords(pool).delete_tenant(tenant)

@@ -27,9 +27,10 @@ _INVOICE = (
     " policy_version, cost_usd, pages, invoice, received_at, scored_at) VALUES ($1, $2, $3, $4, $5, $6, $7,"
     " $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17, $18, $19, $20::jsonb, $21, $22)"
 )
-_INVOICE_JOURNEY = (  # since migration 0006 the row keeps when detection and extraction finished
-    _INVOICE.replace("received_at, scored_at)", "received_at, scored_at, detected_at, extracted_at)")
-    .replace("$21, $22)", "$21, $22, $23, $24)")
+_INVOICE_JOURNEY = (  # since migration 0006 the row keeps when detection and extraction finished, since 0010
+    # the document's reference
+    _INVOICE.replace("received_at, scored_at)", "received_at, scored_at, detected_at, extracted_at, document)")
+    .replace("$21, $22)", "$21, $22, $23, $24, $25::jsonb)")
 )
 _EXTRACTION = (
     "INSERT INTO invoice_extractions (invoice_id, tenant_id, event_id, extractor, route, format, pages,"
@@ -68,13 +69,15 @@ def _reasons(reasons: Sequence[Reason]) -> str:
 def rows_of(events: Sequence[InvoiceScored], *, journey: bool = True) -> list[tuple[str, tuple[Any, ...]]]:
     """Every row the record store writes for new invoices `events`, as (INSERT, values), one row at a time.
 
-    With `journey` off, the invoice rows leave out the columns migration 0006 added (the tables as they were).
+    With `journey` off, the invoice rows leave out the columns migrations 0006 and 0010 added (the tables as they
+    were).
     """
     out: list[tuple[str, tuple[Any, ...]]] = []
     for ev in events:
         inv = ev.invoice
         seller = inv.seller if inv else None
-        times = (ev.detected_at, ev.extracted_at) if journey else ()
+        ref = ev.document.model_dump_json(exclude_none=True) if ev.document else None
+        times = (ev.detected_at, ev.extracted_at, ref) if journey else ()
         out.append((_INVOICE_JOURNEY if journey else _INVOICE, (
             ev.invoice_id, ev.tenant_id, ev.event_id, inv.invoice_number if inv else None,
             seller.name if seller else None, seller.vat_id if seller else None, inv.currency if inv else None,

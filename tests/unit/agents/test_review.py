@@ -11,12 +11,12 @@ import pytest
 from pydantic import ValidationError
 
 from agents.context import Memos
-from agents.review import review, review_agent
-from schemas import Decision, FieldCorrections, InvoiceReviewed, InvoiceScored
+from agents.review import document_of, review, review_agent, review_vendor, teaches_layout
+from schemas import Decision, DocumentRef, FieldCorrections, InvoiceReviewed, InvoiceScored
 from streams.codecs import encode
 from streams.errors import SchemaError, SinkError, UnknownInvoice
 from streams.sinks import RecordedExtraction
-from streams.sinks.fakes import FakeReviewStore
+from streams.sinks.fakes import FakeHistoryIndex, FakeReviewStore
 from streams.stage import Inbound
 from tests.records_helpers import scored
 
@@ -97,9 +97,13 @@ def _msg(value: bytes, offset: int) -> Inbound:
 class _Resources:
     def __init__(self, store: FakeReviewStore) -> None:
         self.store = store
+        self.index = FakeHistoryIndex()
 
     async def reviews(self) -> FakeReviewStore:
         return self.store
+
+    async def history(self) -> FakeHistoryIndex:
+        return self.index
 
 
 async def test_the_shell_stores_each_review_once_and_dead_letters_unknown_invoices_and_bad_fields() -> None:
@@ -138,10 +142,6 @@ def test_decimal_corrections_keep_every_cent() -> None:
 
 
 def test_only_a_review_carrying_the_recorded_text_pdf_teaches_a_layout() -> None:
-    from agents.review import teaches_layout
-    from schemas import DocumentRef
-    from streams.sinks import RecordedExtraction
-
     sha = "a" * 64
     ref = DocumentRef(uri="file:///docs/a.pdf", sha256=sha, size=10)
     recorded = RecordedExtraction("t", "i", "e", "text", sha, "review", 0.5, None, (), "text_pdf")
@@ -153,3 +153,53 @@ def test_only_a_review_carrying_the_recorded_text_pdf_teaches_a_layout() -> None
     assert not teaches_layout(InvoiceReviewed(**base, document=other), recorded)  # not the recorded document
     ubl = RecordedExtraction("t", "i", "e", "ubl", sha, "review", 0.5, None, (), "ubl")
     assert not teaches_layout(InvoiceReviewed(**base, document=ref), ubl)  # an e-invoice has no layout to learn
+
+
+def test_a_review_without_its_document_is_tied_to_the_one_the_record_kept() -> None:
+    sha = "a" * 64
+    kept = DocumentRef(uri="file:///docs/a.pdf", sha256=sha, size=10, filename="a.pdf")
+    base = {"invoice_id": "i", "tenant_id": "t", "decision": "approve", "reviewer": "r",
+            "reviewed_at": datetime(2026, 12, 1, tzinfo=UTC)}
+    with_ref = RecordedExtraction("t", "i", "e", "text", sha, "review", 0.5, None, (), "text_pdf",
+                                  kept.model_dump_json(exclude_none=True))
+    dashboard = InvoiceReviewed(**base)  # the dashboard and `invoiceflow review` without --document send none
+    assert document_of(dashboard, with_ref) == kept and teaches_layout(dashboard, with_ref)
+    assert review(dashboard, with_ref).document_json == kept.model_dump_json(exclude_none=True)
+    own = DocumentRef(uri="file:///elsewhere/a.pdf", sha256=sha, size=10)  # the same document, sent along
+    assert document_of(InvoiceReviewed(**base, document=own), with_ref) == own
+    other = DocumentRef(uri="file:///docs/b.pdf", sha256="b" * 64, size=10)  # not the recorded document
+    assert document_of(InvoiceReviewed(**base, document=other), with_ref) == kept
+    inline = DocumentRef(inline_b64="JVBERg==", sha256=sha, size=10)
+    assert document_of(InvoiceReviewed(**base, document=inline), with_ref) == inline  # teaches a layout now...
+    assert review(InvoiceReviewed(**base, document=inline), with_ref).document_json is None  # ...stores no bytes
+    bare = RecordedExtraction("t", "i", "e", "text", sha, "review", 0.5, None, (), "text_pdf")
+    assert document_of(dashboard, bare) is None and review(dashboard, bare).document_json is None
+
+
+def test_an_approving_review_teaches_the_seller_as_the_reviewer_left_it() -> None:
+    held = recorded(scored("a", "t", decision=Decision.REVIEW))
+    fact = review_vendor(review(reviewed("a", "t", **{"seller.vat_id": "FR40303265045",
+                                                       "seller_iban": "FR7630006000011234567890189"}), held))
+    assert fact is not None and fact.seller_key == "vat:FR40303265045" and fact.vat_id == "FR40303265045"
+    assert fact.iban == "FR7630006000011234567890189" and fact.tenant_id == "t"
+    assert fact.name == scored("a", "t").invoice.seller.name  # type: ignore[union-attr]  # left alone: as read
+    assert fact.event_id == reviewed("a", "t", **{"seller.vat_id": "FR40303265045",
+                                                  "seller_iban": "FR7630006000011234567890189"}).event_id
+    assert review_vendor(review(reviewed("a", "t", "reject"), held)) is None  # a rejection teaches nothing
+    approved_already = recorded(scored("a", "t"))  # auto-approved: its approval taught the seller
+    assert review_vendor(review(reviewed("a", "t"), approved_already)) is None
+
+
+async def test_the_shell_teaches_approved_sellers_to_the_store_and_the_history_index_once() -> None:
+    store = FakeReviewStore([recorded(scored("a", "t", decision=Decision.REVIEW, vat_id="DE111111111"))])
+    resources = _Resources(store)
+    handle = review_agent(SimpleNamespace(memos=Memos(), resources=resources))  # type: ignore[arg-type]
+    approve = reviewed("a", "t", seller_iban="DE02120300000000202051")
+    assert await handle([_msg(encode(approve), 1)]) == [()]
+    assert [(v.seller_key, v.iban) for v in store.vendors] == [("vat:DE111111111", "DE02120300000000202051")]
+    assert resources.index.vendors == {("t", "vat:DE111111111"): "DE02120300000000202051"}
+    await handle([_msg(encode(approve), 1)])  # resent: the store learns nothing twice
+    again = reviewed("a", "t", at=AT + timedelta(minutes=1), seller_iban="DE02120300000000202051",
+                     invoice_number="N-2")
+    await handle([_msg(encode(again), 2)])  # approved again, later: still one invoice for the seller
+    assert len(store.vendors) == 1
