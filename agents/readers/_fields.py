@@ -44,9 +44,9 @@ class Found:
         self._matches = matches
 
     @property
-    def names(self) -> tuple[str, ...]:
-        """The fields read, in the order the `Fields` declares them."""
-        return self._of.names
+    def fields(self) -> Fields:
+        """The `Fields` that read these matches."""
+        return self._of
 
     def _absent(self, field: str) -> None:
         if field not in self._of.specs:

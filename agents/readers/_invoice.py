@@ -29,14 +29,10 @@ __all__ = ["account", "invoice_from_fields", "quantity_of", "stated", "tax_rows"
 
 _PARTY_FIELDS = ("name", "vat_id", "legal_id", "address")
 
-Parser = Callable[[str | None], object]
+Parser = Callable[[str | None], object] | None  # None: the text as it is
+Plan = tuple[tuple[str, Parser], ...]
 
-
-def _text(value: str | None) -> str | None:
-    return value
-
-
-_PARSERS: dict[object, Parser] = {str: _text, date: parse_date, Decimal: parse_amount}
+_PARSERS: dict[object, Parser] = {str: None, date: parse_date, Decimal: parse_amount}
 
 
 def _parsers(model: type[InvoiceData | LineItem]) -> dict[str, Parser]:
@@ -45,20 +41,33 @@ def _parsers(model: type[InvoiceData | LineItem]) -> dict[str, Parser]:
     for name, info in model.model_fields.items():
         optional = get_origin(info.annotation) in (Union, UnionType)
         kinds = set(get_args(info.annotation)) - {type(None)} if optional else {info.annotation}
-        parser = _PARSERS.get(kinds.pop()) if len(kinds) == 1 else None
-        if parser is not None:
-            found[name] = parser
+        kind = kinds.pop() if len(kinds) == 1 else None
+        if kind in _PARSERS:
+            found[name] = _PARSERS[kind]
     return found
 
 
 _MODEL_PARSERS = {InvoiceData: _parsers(InvoiceData), LineItem: _parsers(LineItem)}
+# per model, the plan of each table `stated` has read: the tables are the readers' module constants, so this
+# holds a few dozen entries at most
+_PLANS: dict[type[InvoiceData | LineItem], dict[Fields, Plan]] = {InvoiceData: {}, LineItem: {}}
+
+
+def _plan(fields: Fields, model: type[InvoiceData | LineItem]) -> Plan:
+    """The fields of a table that name a field of `model`, with their parsers (worked out once a table)."""
+    plans = _PLANS[model]
+    plan = plans.get(fields)
+    if plan is None:
+        parsers = _MODEL_PARSERS[model]
+        plan = plans[fields] = tuple((name, parsers[name]) for name in fields.names if name in parsers)
+    return plan
 
 
 def stated(found: Found, model: type[InvoiceData | LineItem] = InvoiceData) -> dict[str, Any]:
     """The values a node states for the invoice or a line: every field `found` read under the name of one of
     the model's text, date or amount fields, parsed as that field's type (None when absent)."""
-    parsers = _MODEL_PARSERS[model]
-    return {name: parser(found.text(name)) for name in found.names if (parser := parsers.get(name)) is not None}
+    text = found.text
+    return {name: text(name) if parse is None else parse(text(name)) for name, parse in _plan(found.fields, model)}
 
 
 def tax_rows(

@@ -168,7 +168,11 @@ def _subtotals(tax_total: Found | None) -> tuple[TaxSubtotal, ...]:
 
 def _line(node: etree._Element) -> LineItem:
     found = _LINE.read(node)
-    quantity = next((element for name in _QUANTITY_NAMES if (element := found.first(name)) is not None), None)
+    quantity = None
+    for name in _QUANTITY_NAMES:
+        quantity = found.first(name)
+        if quantity is not None:
+            break
     return LineItem(
         **stated(found, LineItem),
         **quantity_of(quantity),
