@@ -174,9 +174,12 @@ def _line(node: etree._Element) -> LineItem:
         if quantity is not None:
             break
     return LineItem(
-        **stated(found, LineItem),
-        **quantity_of(quantity),
+        line_id=found.text("line_id"),
         description=found.text("item_name") or found.text("item_description"),
+        unit_price=parse_amount(found.text("unit_price")),
+        net_amount=parse_amount(found.text("net_amount")),
+        tax_rate=parse_amount(found.text("tax_rate")),
+        **quantity_of(quantity),
     )
 
 
