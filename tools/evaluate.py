@@ -71,6 +71,7 @@ CORPUS_FORMATS = {
     "fatturapa": DocumentFormat.FATTURAPA,
     "fatturapa-simplified": DocumentFormat.FATTURAPA,
     "fatturapa-p7m": DocumentFormat.FATTURAPA,
+    "isdoc": DocumentFormat.ISDOC,
     # the project's own generator (invoiceflow samples)
     "text-pdf": DocumentFormat.TEXT_PDF,
     "scan-image": DocumentFormat.IMAGE,
