@@ -15,7 +15,6 @@ class DocumentFormat(StrEnum):
     UBL = "ubl"
     CII = "cii"
     FATTURAPA = "fatturapa"
-    ISDOC = "isdoc"
     HYBRID_PDF = "hybrid_pdf"
     TEXT_PDF = "text_pdf"
     SCANNED_PDF = "scanned_pdf"

@@ -71,7 +71,6 @@ CORPUS_FORMATS = {
     "fatturapa": DocumentFormat.FATTURAPA,
     "fatturapa-simplified": DocumentFormat.FATTURAPA,
     "fatturapa-p7m": DocumentFormat.FATTURAPA,
-    "isdoc": DocumentFormat.ISDOC,
     # the project's own generator (invoiceflow samples)
     "text-pdf": DocumentFormat.TEXT_PDF,
     "scan-image": DocumentFormat.IMAGE,

@@ -22,7 +22,6 @@ from agents.readers._detection import XmlIdentity
 from agents.readers._fatturapa_check import fatturapa_problem
 from agents.readers.cii import cii_identity, is_cii, read_cii
 from agents.readers.fatturapa import fatturapa_identity, is_fatturapa, read_fatturapa
-from agents.readers.isdoc import is_isdoc, isdoc_identity, read_isdoc
 from agents.readers.ubl import is_ubl, read_ubl, ubl_identity
 from schemas import DocumentFormat, InvoiceData, Reason
 
@@ -60,7 +59,6 @@ READERS: tuple[XmlReader, ...] = (
     XmlReader(DocumentFormat.CII, "cii", ("cii", "zugferd", "order-x"), is_cii, cii_identity, read_cii),
     XmlReader(DocumentFormat.FATTURAPA, "fatturapa", ("fatturapa",), is_fatturapa, fatturapa_identity,
               read_fatturapa, fatturapa_problem),
-    XmlReader(DocumentFormat.ISDOC, "isdoc", ("isdoc",), is_isdoc, isdoc_identity, read_isdoc),
     XmlReader(DocumentFormat.UBL, "ubl", ("ubl",), is_ubl, ubl_identity, read_ubl),
 )
 """In the order detect asks them: the first that recognises a root is its reader."""
