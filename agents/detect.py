@@ -9,8 +9,9 @@ invoice for a file that holds several (`detected_events`). Deciding ``duplicate`
 and is left to the shell.
 
 This module sniffs the format and holds the contract (size first, never raise, the budget at the end); the
-checks for PDF and XML live beside their readers, in `agents.readers._pdf_detection` and `_xml_detection`,
-and every refusal Detection is built by `agents.readers._refusals`.
+checks for PDF and XML live beside their readers, in `agents.readers._pdf_detection` and `_xml_detection`
+(which asks the e-invoice syntax's entry in `agents.readers.registry`), and every refusal Detection is built
+by `agents.readers._refusals`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The extract stage's pure core for local readers: route a detected document to the reader that reads it.
 
 E-invoice XML (bare, the attachment detect chose in a hybrid PDF, or the content of a signed envelope) goes
-to the UBL, CII or FatturaPA reader detect named (the part detect named, for a file of several invoices): what
+to the structured reader of the format detect named (`agents.readers.registry`; the part detect named, for a
+file of several invoices): what
 detect decided comes with its event (`detection_of`), and nothing here judges the document again. The tree
 detect parsed is read as it is when the worker still holds it (`Memos.xml`), else the XML is parsed again
 from the document, with the same result. A text PDF goes to the text reader. Scans, images and everything
@@ -30,14 +31,11 @@ from agents.layouts import VendorLayout, layout_from_json
 from agents.paid import Extraction, escalation_reason, model_for, paid_extraction, read_paid
 from agents.readers import pdf
 from agents.readers._detection import Detection, DetectLimits, Parsed, reason
-from agents.readers._xml_detection import xml_reader
 from agents.readers.cades import EnvelopeError, unwrap_signed
-from agents.readers.cii import read_cii
-from agents.readers.fatturapa import read_fatturapa
 from agents.readers.pdf_text import pdf_lines
+from agents.readers.registry import READERS, reader_for, reader_of, reader_of_syntax
 from agents.readers.safe_xml import XmlRefusedError, parse_xml
 from agents.readers.text_layout import Document, build_document
-from agents.readers.ubl import read_ubl
 from config.topics import EXTRACTED
 from schemas import DocumentDetected, DocumentFormat, InvoiceData, InvoiceExtracted, Reason, Route, event_id_for
 from streams.azure import AnalyzeOutcome, ResumeAction
@@ -51,9 +49,7 @@ __all__ = ["LocalExtraction", "extract_agent", "extract_local", "extracted_event
 
 # formats a local reader can read again when the document is an exact resend (reading is free)
 _LOCAL_FORMATS = {
-    DocumentFormat.UBL: Route.STRUCTURED,
-    DocumentFormat.CII: Route.STRUCTURED,
-    DocumentFormat.FATTURAPA: Route.STRUCTURED,
+    **{reader.format: Route.STRUCTURED for reader in READERS},
     DocumentFormat.HYBRID_PDF: Route.STRUCTURED,
     DocumentFormat.TEXT_PDF: Route.TEXT,
 }
@@ -68,7 +64,8 @@ class LocalExtraction:
     """What a local reader made of a document.
 
     Attributes:
-        extractor: The reader used: ``ubl``, ``cii``, ``fatturapa``, ``text`` or ``none``.
+        extractor: The reader used: a structured reader's (``ubl``, ``cii``, ``fatturapa``), ``text`` (or
+            ``text+layout:v<n>``), ``ocr`` or ``none``.
         invoice: The fields read, or None when nothing was read.
         reasons: Findings of the reader (why nothing was read, self-check failures...).
     """
@@ -76,9 +73,6 @@ class LocalExtraction:
     extractor: str
     invoice: InvoiceData | None
     reasons: tuple[Reason, ...] = ()
-
-
-_READERS = {DocumentFormat.UBL: "ubl", DocumentFormat.CII: "cii", DocumentFormat.FATTURAPA: "fatturapa"}
 
 
 def _xml(detection: Detection, content: bytes) -> bytes | Reason:
@@ -105,16 +99,15 @@ def _structured(detection: Detection, content: bytes) -> LocalExtraction:
             root = parse_xml(xml, max(len(xml), 1))  # size was vetted by detect; the DOCTYPE refusal still holds
         except XmlRefusedError as exc:
             return LocalExtraction("none", None, (reason(exc.code, exc.message),))
-    # the reader detect named; a Detection built by hand without one gets the reader the root calls for
-    reader = (_READERS.get(detection.xml_format) if detection.xml_format else xml_reader(root)) or "ubl"
+    # the reader detect named; a Detection built by hand without one gets the reader that recognises the root
+    reader = reader_of(detection.xml_format) or reader_for(root)
+    if reader is None:
+        return LocalExtraction("none", None, (reason("xml_not_einvoice", "No structured reader reads this XML."),))
     try:
-        if reader == "fatturapa":
-            invoice = read_fatturapa(root, detection.part or 1)
-        else:
-            invoice = read_cii(root) if reader == "cii" else read_ubl(root)
+        invoice = reader.read(root, detection.part or 1)
     except ValidationError:
         return LocalExtraction("none", None, (reason("extract_failed", "XML values do not fit the contract."),))
-    return LocalExtraction(reader, invoice)
+    return LocalExtraction(reader.extractor, invoice)
 
 
 def _text_reader() -> TextReader | None:
@@ -151,8 +144,9 @@ def extract_local(detection: Detection, content: bytes, layouts: Sequence[Vendor
             read with it too.
 
     Returns:
-        The extraction: extractor ``ubl``/``cii`` for route structured, ``text`` (or ``text+layout:v<n>``)
-        for route text, and ``none`` (no invoice) for every other route or when the reader is unavailable.
+        The extraction: the structured reader's extractor (``ubl``, ``cii``, ``fatturapa``) for route
+        structured, ``text`` (or ``text+layout:v<n>``) for route text, and ``none`` (no invoice) for every
+        other route or when the reader is unavailable.
     """
     if detection.route is Route.STRUCTURED:
         return _structured(detection, content)
@@ -210,11 +204,11 @@ def detection_of(detected: DocumentDetected, route: Route, content: bytes, limit
 
 def _version_1(detected: DocumentDetected) -> tuple[DocumentFormat | None, bool]:
     """The XML's format and the signature of a version-1 event: detect wrote its syntax from the XML's own
-    format (``ubl...``, ``fatturapa-...``, every other one CII's) and gave every signed document a reason
-    saying whether its signature verifies."""
-    syntax = detected.syntax or ""
-    xml_format = (DocumentFormat.UBL if syntax.startswith("ubl") else DocumentFormat.FATTURAPA
-                  if syntax.startswith("fatturapa") else DocumentFormat.CII if syntax else None)
+    format (the reader's whose syntaxes it begins with: ``ubl...``, ``fatturapa-...``, ``cii-...``,
+    ``zugferd-...``, ``order-x``) and gave every signed document a reason saying whether its signature
+    verifies."""
+    reader = reader_of_syntax(detected.syntax or "")
+    xml_format = None if reader is None else reader.format
     signed = any(r.code in _SIGNATURE_REASONS for r in detected.reasons)
     return xml_format, signed
 

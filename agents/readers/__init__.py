@@ -1,1 +1,2 @@
-"""Local readers: pure functions that turn document bytes into the normalised invoice."""
+"""Local readers: pure functions that turn document bytes into the normalised invoice (the e-invoice XML
+readers, one module per syntax, are listed in `agents.readers.registry`)."""

@@ -14,7 +14,7 @@ from lxml import etree
 from config.settings import Settings
 from schemas import DocType, DocumentFormat, Reason, Route
 
-__all__ = ["DetectLimits", "Detection", "Parsed", "Part", "reason"]
+__all__ = ["DetectLimits", "Detection", "Parsed", "Part", "XmlIdentity", "reason"]
 
 _MIB = 1024 * 1024
 
@@ -56,6 +56,23 @@ class Part:
 
     doc_type: DocType
     type_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class XmlIdentity:
+    """What a structured reader says a parsed e-invoice XML is, at detect time.
+
+    Attributes:
+        doc_type: The business meaning (of the first invoice, for a file of several).
+        type_code: The type code it states (UNTDID 1001, or the syntax's own such as FatturaPA's TipoDocumento).
+        syntax: The finer syntax (``ubl-2.1``, ``cii-d16b``, ``zugferd-1.0``, ``fatturapa-fpr12``...).
+        parts: Each invoice's type, in order, for a syntax whose files may hold several (empty otherwise).
+    """
+
+    doc_type: DocType
+    type_code: str | None
+    syntax: str
+    parts: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,14 +37,19 @@ _UNSEEN: Branch = (None, ())
 class Found:
     """The matches `Fields.read` found under one node, by field, each list in document order."""
 
-    __slots__ = ("_fields", "_matches")
+    __slots__ = ("_matches", "_of")
 
-    def __init__(self, fields: frozenset[str], matches: dict[str, list[Match]]) -> None:
-        self._fields = fields
+    def __init__(self, of: Fields, matches: dict[str, list[Match]]) -> None:
+        self._of = of
         self._matches = matches
 
+    @property
+    def fields(self) -> Fields:
+        """The `Fields` that read these matches."""
+        return self._of
+
     def _absent(self, field: str) -> None:
-        if field not in self._fields:
+        if field not in self._of.specs:
             raise KeyError(field)  # a misspelt field would otherwise read as absent
 
     def text(self, field: str) -> str | None:
@@ -84,13 +89,14 @@ class Fields:
 
     Attributes:
         specs: Field name to path, written as for `path` (``A/B/@c``, alternatives separated by ``|``).
+        names: The field names, in the order declared.
     """
 
-    __slots__ = ("_names", "_trie", "specs")
+    __slots__ = ("_trie", "names", "specs")
 
     def __init__(self, **specs: str) -> None:
         self.specs = specs
-        self._names = frozenset(specs)
+        self.names = tuple(specs)
         self._trie = _compiled(specs)
 
     def __repr__(self) -> str:
@@ -101,7 +107,7 @@ class Fields:
         matches: dict[str, list[Match]] = {}
         if node is not None:
             _collect(node, self._trie, matches)
-        return Found(self._names, matches)
+        return Found(self, matches)
 
 
 class _Level:

@@ -20,7 +20,8 @@ from lxml import etree
 from agents.readers import _pdf_guard, pdf
 from agents.readers._detection import Detection, DetectLimits, reason
 from agents.readers._refusals import BudgetExceededError, check_budget, invalid, unsupported
-from agents.readers._xml_detection import structured_detection, xml_identity
+from agents.readers._xml_detection import structured_detection
+from agents.readers.registry import reader_for
 from agents.readers.safe_xml import XmlRefusedError, parse_xml
 from schemas import INVOICE_LIKE, DocType, DocumentFormat, Reason, Route
 
@@ -50,10 +51,10 @@ def _choose_attachment(
         except XmlRefusedError as exc:
             notes.append(reason(f"attachment_{exc.code}", f"An XML attachment was refused: {exc.message}"))
             continue
-        fmt, doc_type, _, _ = xml_identity(root)
-        if fmt is DocumentFormat.XML_OTHER:
+        reader = reader_for(root)
+        if reader is None:
             continue
-        if doc_type not in INVOICE_LIKE:
+        if reader.identify(root).doc_type not in INVOICE_LIKE:
             other = other or (info.name, data, root)
             continue
         known = int(info.name.lower() in _KNOWN_ATTACHMENTS)

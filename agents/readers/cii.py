@@ -8,8 +8,9 @@ format 102 (``YYYYMMDD``). A value absent from the XML stays None, with one exce
 omit DuePayableAmount, and then the amount due is the grand total less what was prepaid (EN 16931 BR-CO-16).
 
 Each group of fields below is read from one node (the document, the transaction, a party, the settlement,
-a line...) in one walk (`Fields`); a node the reader takes the first of (the first seller, the first
-settlement of a line) is read on its own, so a value is never taken from a second one.
+a line...) in one walk (`Fields`); a field named after a field of the contract is that field's value
+(`_invoice.stated`). A node the reader takes the first of (the first seller, the first settlement of a line)
+is read on its own, so a value is never taken from a second one.
 """
 
 from __future__ import annotations
@@ -18,19 +19,21 @@ from decimal import Decimal
 
 from lxml import etree
 
-from agents.readers._doctypes import doc_type_for
-from agents.readers._fields import Fields
-from agents.readers._invoice import invoice_from_fields
-from agents.readers._xpath import localname, parse_amount, parse_date, path, text_at
-from schemas import Address, InvoiceData, LineItem, Party, TaxSubtotal
+from agents.readers._detection import XmlIdentity
+from agents.readers._doctypes import CII_ROOTS, ORDER_X_ROOT, doc_type_for, order_x_doc_type
+from agents.readers._fields import Fields, Found
+from agents.readers._invoice import account, invoice_from_fields, quantity_of, stated, tax_rows
+from agents.readers._parties import AddressShape, PartyShape
+from agents.readers._xpath import localname, parse_amount, path, text_at
+from schemas import InvoiceData, LineItem
 
-__all__ = ["cii_type_code", "read_cii"]
+__all__ = ["cii_identity", "cii_type_code", "is_cii", "read_cii"]
 
 _TYPE_CODE_SPEC = "ExchangedDocument/TypeCode|HeaderExchangedDocument/TypeCode"
 _TYPE_CODE = path(_TYPE_CODE_SPEC)
 
 _DOCUMENT = Fields(
-    id="ExchangedDocument/ID|HeaderExchangedDocument/ID",
+    invoice_number="ExchangedDocument/ID|HeaderExchangedDocument/ID",
     type_code=_TYPE_CODE_SPEC,
     issue_date="ExchangedDocument/IssueDateTime/DateTimeString|HeaderExchangedDocument/IssueDateTime/DateTimeString",
     transaction="SupplyChainTradeTransaction|SpecifiedSupplyChainTradeTransaction",
@@ -49,7 +52,7 @@ _PARTY = Fields(
     name="Name",
     legal_id="SpecifiedLegalOrganization/ID",
     tax_registrations="SpecifiedTaxRegistration/ID",
-    postal="PostalTradeAddress",
+    address="PostalTradeAddress",
 )
 _ADDRESS_LINES = ("LineOne", "LineTwo", "LineThree")
 _ADDRESS = Fields(
@@ -58,7 +61,7 @@ _ADDRESS = Fields(
 _SETTLEMENT = Fields(
     currency="InvoiceCurrencyCode",
     payment_means="SpecifiedTradeSettlementPaymentMeans",
-    terms="SpecifiedTradePaymentTerms/Description",
+    payment_terms="SpecifiedTradePaymentTerms/Description",
     due_date="SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString",
     taxes="ApplicableTradeTax",
     summation="SpecifiedTradeSettlementHeaderMonetarySummation|SpecifiedTradeSettlementMonetarySummation",
@@ -67,7 +70,7 @@ _PAYMENT_MEANS = Fields(
     iban="PayeePartyCreditorFinancialAccount/IBANID", bic="PayeeSpecifiedCreditorFinancialInstitution/BICID"
 )
 _RATE = "RateApplicablePercent|ApplicablePercent"
-_TAX = Fields(calculated="CalculatedAmount", basis="BasisAmount", category="CategoryCode", rate=_RATE)
+_TAX = Fields(tax="CalculatedAmount", taxable="BasisAmount", category="CategoryCode", rate=_RATE)
 _LINE_TAX = Fields(rate=_RATE)
 _LINE = Fields(
     line_id="AssociatedDocumentLineDocument/LineID",
@@ -96,65 +99,64 @@ _TOTALS = {
 _SUMMATION = Fields(**_TOTALS, tax_total="TaxTotalAmount")
 
 
+_ZUGFERD_RC_TAG = "{urn:un:unece:uncefact:data:standard:CBFBUY:5}"  # how lxml spells the namespace in a tag
+
+
 def cii_type_code(root: etree._Element) -> str | None:
     """Return the UNTDID 1001 type code (BT-3) of a CII document, if it states one."""
     return text_at(_TYPE_CODE, root)
 
 
-def _party(node: etree._Element | None) -> Party:
-    if node is None:
-        return Party()
-    found = _PARTY.read(node)
-    vat_id = None
+def _is_zugferd_rc(root: etree._Element) -> bool:
+    tag = root.tag
+    return isinstance(tag, str) and tag.startswith(_ZUGFERD_RC_TAG)
+
+
+def is_cii(root: etree._Element) -> bool:
+    """Whether a parsed document is CII: an invoice (D16B or ZUGFeRD 1.0), an Order-X message, or a ZUGFeRD
+    release candidate (root ``Invoice`` in the ``CBFBUY:5`` namespace)."""
+    name = localname(root)
+    return name in CII_ROOTS or name == ORDER_X_ROOT or _is_zugferd_rc(root)
+
+
+def cii_identity(root: etree._Element) -> XmlIdentity:
+    """What a CII document is: its doc type, type code and syntax (``cii-d16b``, ``zugferd-1.0``, ``order-x``
+    or ``zugferd-rc``)."""
+    name = localname(root)
+    code = cii_type_code(root)
+    if name in CII_ROOTS:
+        syntax = "zugferd-1.0" if name == "CrossIndustryDocument" else "cii-d16b"
+        return XmlIdentity(doc_type_for(name, code), code, syntax)
+    if name == ORDER_X_ROOT:
+        return XmlIdentity(order_x_doc_type(code), code, "order-x")
+    return XmlIdentity(doc_type_for(name, code), code, "zugferd-rc")
+
+
+def _vat_id(party: Found) -> str | None:
+    """The registration labelled VA; failing one, an unlabelled id with a country prefix (not a tax number)."""
     fallback_tax_id = None
-    for reg in found.elements("tax_registrations"):
+    for reg in party.elements("tax_registrations"):
         value = (reg.text or "").strip()
         if not value:
             continue
         if (reg.get("schemeID") or "").upper() == "VA":
-            vat_id = value
-            break
+            return value
         fallback_tax_id = fallback_tax_id or value
-    if vat_id is None and fallback_tax_id is not None and fallback_tax_id[:2].isalpha():
-        vat_id = fallback_tax_id  # an unlabelled id with a country prefix is a VAT id, not a tax number
-    return Party(
-        name=found.text("name"),
-        vat_id=vat_id,
-        legal_id=found.text("legal_id"),
-        address=_address(found.first("postal")),
-    )
+    if fallback_tax_id is not None and fallback_tax_id[:2].isalpha():
+        return fallback_tax_id
+    return None
 
 
-def _address(node: etree._Element | None) -> Address | None:
-    if node is None:
-        return None
-    found = _ADDRESS.read(node)
-    lines = (found.text(name) for name in _ADDRESS_LINES)
-    return Address(
-        lines=tuple(line for line in lines if line),
-        city=found.text("city"),
-        postal_code=found.text("postcode"),
-        country=found.text("country"),
-    )
+_PARTIES = PartyShape(
+    _PARTY,
+    AddressShape(_ADDRESS, lambda found: (found.text(name) for name in _ADDRESS_LINES)),
+    name=lambda found: found.text("name"),
+    vat_id=_vat_id,
+)
 
 
-def _tax_rows(taxes: list[etree._Element]) -> tuple[TaxSubtotal, ...]:
-    rows = []
-    for tax in taxes:
-        found = _TAX.read(tax)
-        amount = parse_amount(found.text("calculated"))
-        basis = parse_amount(found.text("basis"))
-        if amount is None or basis is None:
-            continue
-        rows.append(
-            TaxSubtotal(
-                category=found.text("category"),
-                rate=parse_amount(found.text("rate")),
-                taxable_amount=basis,
-                tax_amount=amount,
-            )
-        )
-    return tuple(rows)
+def _category_and_rate(tax: Found) -> tuple[str | None, Decimal | None]:
+    return tax.text("category"), parse_amount(tax.text("rate"))
 
 
 def _tax_total(amounts: list[etree._Element], currency: str | None) -> Decimal | None:
@@ -167,69 +169,48 @@ def _tax_total(amounts: list[etree._Element], currency: str | None) -> Decimal |
 
 def _line(node: etree._Element) -> LineItem:
     found = _LINE.read(node)
-    quantity = found.first("quantity")
     settlement = _LINE_SETTLEMENT.read(found.first("settlement"))
     rates = (parse_amount(_LINE_TAX.read(tax).text("rate")) for tax in settlement.elements("taxes"))
-    rate = next((r for r in rates if r is not None), None)
     return LineItem(
         line_id=found.text("line_id"),
         description=found.text("name") or found.text("description"),
-        quantity=None if quantity is None else parse_amount(quantity.text),
-        unit=None if quantity is None else quantity.get("unitCode"),
         unit_price=parse_amount(found.text("net_price")),
         net_amount=parse_amount(settlement.text("total")),
-        tax_rate=rate,
+        tax_rate=next((r for r in rates if r is not None), None),
+        **quantity_of(found.first("quantity")),
     )
 
 
-def _payment(means: list[etree._Element]) -> tuple[str | None, str | None]:
-    for one in means:
-        found = _PAYMENT_MEANS.read(one)
-        iban = found.text("iban")
-        if iban is not None:
-            return iban.replace(" ", ""), found.text("bic")
-    return None, None
-
-
-def read_cii(root: etree._Element) -> InvoiceData:
+def read_cii(root: etree._Element, part: int = 1) -> InvoiceData:
     """Read the normalised invoice fields out of a parsed CII document.
 
     Args:
         root: The root element (``CrossIndustryInvoice`` or ZUGFeRD 1.0 ``CrossIndustryDocument``).
+        part: Unused: a CII file holds one invoice (the readers share one signature).
 
     Returns:
         The InvoiceData, every field present in the XML filled with confidence 1.0.
     """
     document = _DOCUMENT.read(root)
-    type_code = document.text("type_code")
     transaction = _TRANSACTION.read(document.first("transaction"))
     agreement = _AGREEMENT.read(transaction.first("agreement"))
     settlement = _SETTLEMENT.read(transaction.first("settlement"))
-    currency = settlement.text("currency")
-    iban, bic = _payment(settlement.elements("payment_means"))
     fields: dict[str, object] = {
-        "invoice_number": document.text("id"),
-        "type_code": type_code,
-        "issue_date": parse_date(document.text("issue_date")),
-        "due_date": parse_date(settlement.text("due_date")),
-        "currency": currency,
-        "seller": _party(agreement.first("seller")),
-        "buyer": _party(agreement.first("buyer")),
-        "seller_iban": iban,
-        "seller_bic": bic,
-        "payment_terms": settlement.text("terms"),
-        "order_reference": agreement.text("order_reference"),
-        "tax_breakdown": _tax_rows(settlement.elements("taxes")),
+        **stated(document),
+        **stated(settlement),
+        **stated(agreement),
+        **_PARTIES.parties(agreement),
+        **account(map(_PAYMENT_MEANS.read, settlement.elements("payment_means"))),
+        "tax_breakdown": tax_rows(settlement.elements("taxes"), _TAX, _category_and_rate),
         "lines": tuple(_line(n) for n in transaction.elements("lines")),
     }
     summation_node = settlement.first("summation")
     if summation_node is not None:
         summation = _SUMMATION.read(summation_node)
-        for name in _TOTALS:
-            fields[name] = parse_amount(summation.text(name))
-        fields["total_tax"] = _tax_total(summation.elements("tax_total"), currency)
+        fields.update(stated(summation))
+        fields["total_tax"] = _tax_total(summation.elements("tax_total"), settlement.text("currency"))
         grand = fields.get("total_incl_vat")
         if fields.get("amount_due") is None and isinstance(grand, Decimal):
             prepaid = fields.get("prepaid")
             fields["amount_due"] = grand - (prepaid if isinstance(prepaid, Decimal) else Decimal(0))
-    return invoice_from_fields(doc_type_for(localname(root), type_code), fields)
+    return invoice_from_fields(doc_type_for(localname(root), document.text("type_code")), fields)

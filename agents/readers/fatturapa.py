@@ -28,15 +28,18 @@ from decimal import Decimal
 
 from lxml import etree
 
+from agents.readers._detection import Part, XmlIdentity
 from agents.readers._fields import Fields, Found
-from agents.readers._invoice import invoice_from_fields
-from agents.readers._xpath import localname, parse_amount, parse_date
-from schemas import Address, DocType, InvoiceData, LineItem, Party, TaxSubtotal
+from agents.readers._invoice import account, invoice_from_fields, stated, tax_rows
+from agents.readers._parties import AddressShape, PartyShape
+from agents.readers._xpath import localname, parse_amount, parse_date, path, text_at
+from schemas import DocType, InvoiceData, LineItem
 
 __all__ = [
     "FATTURAPA_ROOTS",
     "bodies",
     "doc_type_for_code",
+    "fatturapa_identity",
     "fatturapa_syntax",
     "is_fatturapa",
     "read_fatturapa",
@@ -71,38 +74,62 @@ _HEADER = Fields(
     bodies="FatturaElettronicaBody",
     format="FatturaElettronicaHeader/DatiTrasmissione/FormatoTrasmissione",
 )
-_ORDINARY_PARTY = Fields(
-    country="DatiAnagrafici/IdFiscaleIVA/IdPaese",
-    code="DatiAnagrafici/IdFiscaleIVA/IdCodice",
-    tax_code="DatiAnagrafici/CodiceFiscale",
-    name="DatiAnagrafici/Anagrafica/Denominazione",
-    first_name="DatiAnagrafici/Anagrafica/Nome",
-    last_name="DatiAnagrafici/Anagrafica/Cognome",
-    address="Sede",
+# A party's elements, by the group they sit in; each version places the groups its own way (below).
+_PARTY_GROUPS = {
+    "ids": {"country": "IdFiscaleIVA/IdPaese", "code": "IdFiscaleIVA/IdCodice", "legal_id": "CodiceFiscale"},
+    "names": {"name": "Denominazione", "first_name": "Nome", "last_name": "Cognome"},
+    "address": {"address": "Sede"},
+}
+
+
+def _party_fields(**places: tuple[str, ...]) -> Fields:
+    """A party's fields with each group under the places given (alternatives, where a version has two)."""
+    return Fields(**{
+        name: "|".join(place + spec for place in places[group])
+        for group, specs in _PARTY_GROUPS.items()
+        for name, spec in specs.items()
+    })
+
+
+def _name(party: Found) -> str | None:
+    """Denominazione, or Nome and Cognome for a person."""
+    return party.text("name") or " ".join(p for p in (party.text("first_name"), party.text("last_name")) if p) or None
+
+
+def _vat_id(party: Found) -> str | None:
+    """IdFiscaleIVA's IdPaese + IdCodice."""
+    country, code = party.text("country"), party.text("code")
+    return f"{country or ''}{code}" if code else None
+
+
+def _street(address: Found) -> tuple[str]:
+    return (" ".join(p for p in (address.text("street"), address.text("number")) if p),)
+
+
+_ADDRESS = AddressShape(
+    Fields(street="Indirizzo", number="NumeroCivico", postcode="CAP", city="Comune", country="Nazione"), _street
+)
+_ORDINARY_PARTY = PartyShape(
+    _party_fields(ids=("DatiAnagrafici/",), names=("DatiAnagrafici/Anagrafica/",), address=("",)),
+    _ADDRESS, _name, _vat_id,
 )
 # the simplified seller holds its data directly; the simplified buyer in two groups
-_SIMPLIFIED_PARTY = Fields(
-    country="IdFiscaleIVA/IdPaese|IdentificativiFiscali/IdFiscaleIVA/IdPaese",
-    code="IdFiscaleIVA/IdCodice|IdentificativiFiscali/IdFiscaleIVA/IdCodice",
-    tax_code="CodiceFiscale|IdentificativiFiscali/CodiceFiscale",
-    name="Denominazione|AltriDatiIdentificativi/Denominazione",
-    first_name="Nome|AltriDatiIdentificativi/Nome",
-    last_name="Cognome|AltriDatiIdentificativi/Cognome",
-    address="Sede|AltriDatiIdentificativi/Sede",
-)
-_ADDRESS = Fields(
-    street="Indirizzo", number="NumeroCivico", postcode="CAP", city="Comune", country="Nazione"
+_SIMPLIFIED_PARTY = PartyShape(
+    _party_fields(ids=("", "IdentificativiFiscali/"), names=("", "AltriDatiIdentificativi/"),
+                  address=("", "AltriDatiIdentificativi/")),
+    _ADDRESS, _name, _vat_id,
 )
 _GENERAL = "DatiGenerali/DatiGeneraliDocumento/"
+_TYPE_CODE = path(_GENERAL + "TipoDocumento")
 _BODY = Fields(
     type_code=_GENERAL + "TipoDocumento",
     currency=_GENERAL + "Divisa",
     issue_date=_GENERAL + "Data",
-    number=_GENERAL + "Numero",
+    invoice_number=_GENERAL + "Numero",
     withholdings=_GENERAL + "DatiRitenuta/ImportoRitenuta",
     stamp_duty=_GENERAL + "DatiBollo/ImportoBollo",
-    total=_GENERAL + "ImportoTotaleDocumento",
-    rounding=_GENERAL + "Arrotondamento",
+    document_total=_GENERAL + "ImportoTotaleDocumento",
+    document_rounding=_GENERAL + "Arrotondamento",
     order_reference="DatiGenerali/DatiOrdineAcquisto/IdDocumento",
     lines="DatiBeniServizi/DettaglioLinee",
     summaries="DatiBeniServizi/DatiRiepilogo",
@@ -111,9 +138,9 @@ _BODY = Fields(
 )
 _LINE = Fields(
     line_id="NumeroLinea", description="Descrizione", quantity="Quantita", unit="UnitaMisura",
-    price="PrezzoUnitario", amount="PrezzoTotale", rate="AliquotaIVA",
+    unit_price="PrezzoUnitario", net_amount="PrezzoTotale", tax_rate="AliquotaIVA",
 )
-_SIMPLE_LINE = Fields(description="Descrizione", amount="Importo", tax="DatiIVA/Imposta", rate="DatiIVA/Aliquota")
+_SIMPLE_LINE = Fields(description="Descrizione", gross="Importo", tax="DatiIVA/Imposta", tax_rate="DatiIVA/Aliquota")
 _SUMMARY = Fields(rate="AliquotaIVA", nature="Natura", taxable="ImponibileImporto", tax="Imposta")
 _PAYMENT = Fields(due_date="DataScadenzaPagamento", iban="IBAN", bic="BIC")
 
@@ -141,33 +168,14 @@ def bodies(root: etree._Element) -> list[etree._Element]:
     return _HEADER.read(root).elements("bodies")
 
 
-def _party(node: etree._Element | None, simplified: bool) -> Party:
-    if node is None:
-        return Party()
-    found = (_SIMPLIFIED_PARTY if simplified else _ORDINARY_PARTY).read(node)
-    country, code = found.text("country"), found.text("code")
-    name = found.text("name")
-    if name is None:
-        name = " ".join(p for p in (found.text("first_name"), found.text("last_name")) if p) or None
-    return Party(
-        name=name,
-        vat_id=f"{country or ''}{code}" if code else None,
-        legal_id=found.text("tax_code"),
-        address=_address(found.first("address")),
-    )
-
-
-def _address(node: etree._Element | None) -> Address | None:
-    if node is None:
-        return None
-    found = _ADDRESS.read(node)
-    street = " ".join(p for p in (found.text("street"), found.text("number")) if p)
-    return Address(
-        lines=(street,) if street else (),
-        city=found.text("city"),
-        postal_code=found.text("postcode"),
-        country=found.text("country"),
-    )
+def fatturapa_identity(root: etree._Element) -> XmlIdentity:
+    """What a FatturaPA is: each body's type (`XmlIdentity.parts`, in order), the first's as the file's, and the
+    version the root declares as its syntax."""
+    simplified = localname(root) == _SIMPLIFIED
+    codes = (text_at(_TYPE_CODE, body) for body in bodies(root))
+    parts = tuple(Part(doc_type_for_code(code, simplified) or DocType.UNKNOWN, code) for code in codes)
+    first = parts[0] if parts else Part(DocType.UNKNOWN, None)
+    return XmlIdentity(first.doc_type, first.type_code, fatturapa_syntax(root), parts)
 
 
 def _sum(values: list[Decimal | None]) -> Decimal | None:
@@ -176,41 +184,20 @@ def _sum(values: list[Decimal | None]) -> Decimal | None:
     return sum((v for v in values if v is not None), Decimal(0))
 
 
-def _line(node: etree._Element) -> LineItem:
-    found = _LINE.read(node)
-    return LineItem(
-        line_id=found.text("line_id"),
-        description=found.text("description"),
-        quantity=parse_amount(found.text("quantity")),
-        unit=found.text("unit"),
-        unit_price=parse_amount(found.text("price")),
-        net_amount=parse_amount(found.text("amount")),
-        tax_rate=parse_amount(found.text("rate")),
-    )
-
-
-def _summaries(body: Found) -> tuple[TaxSubtotal, ...]:
-    rows = []
-    for node in body.elements("summaries"):
-        found = _SUMMARY.read(node)
-        taxable, tax = parse_amount(found.text("taxable")), parse_amount(found.text("tax"))
-        if taxable is None or tax is None:
-            continue
-        rate = parse_amount(found.text("rate"))
-        category = found.text("nature") or ("S" if rate else None)
-        rows.append(TaxSubtotal(category=category, rate=rate, taxable_amount=taxable, tax_amount=tax))
-    return tuple(rows)
+def _nature_and_rate(summary: Found) -> tuple[str | None, Decimal | None]:
+    rate = parse_amount(summary.text("rate"))
+    return summary.text("nature") or ("S" if rate else None), rate
 
 
 def _ordinary_totals(body: Found, fields: dict[str, object]) -> None:
-    summaries = _summaries(body)
+    summaries = tax_rows(body.elements("summaries"), _SUMMARY, _nature_and_rate)
     fields["tax_breakdown"] = summaries
-    fields["lines"] = tuple(_line(n) for n in body.elements("lines"))
+    fields["lines"] = tuple(LineItem(**stated(_LINE.read(n), LineItem)) for n in body.elements("lines"))
     if summaries:
         fields["total_net"] = sum((s.taxable_amount for s in summaries), Decimal(0))
         fields["total_tax"] = sum((s.tax_amount for s in summaries), Decimal(0))
-    total = parse_amount(body.text("total"))
-    rounding = parse_amount(body.text("rounding"))
+    total = parse_amount(body.text("document_total"))
+    rounding = parse_amount(body.text("document_rounding"))
     fields["amount_due"] = total
     fields["rounding"] = rounding
     if total is not None:
@@ -221,9 +208,9 @@ def _simplified_totals(body: Found, fields: dict[str, object]) -> None:
     lines, amounts, taxes = [], [], []
     for node in body.elements("simple_lines"):
         found = _SIMPLE_LINE.read(node)
-        amounts.append(parse_amount(found.text("amount")))
+        amounts.append(parse_amount(found.text("gross")))
         taxes.append(parse_amount(found.text("tax")))
-        lines.append(LineItem(description=found.text("description"), tax_rate=parse_amount(found.text("rate"))))
+        lines.append(LineItem(**stated(found, LineItem)))
     fields["lines"] = tuple(lines)
     gross, tax = _sum(amounts), _sum(taxes)
     fields["amount_due"] = fields["total_incl_vat"] = gross
@@ -249,33 +236,18 @@ def read_fatturapa(root: etree._Element, part: int = 1) -> InvoiceData:
     if not 1 <= part <= len(nodes):
         return invoice_from_fields(DocType.UNKNOWN, {}, 1.0)
     body = _BODY.read(nodes[part - 1])
-    type_code = body.text("type_code")
-    iban = bic = None
-    due_dates = []
-    for node in body.elements("payments"):
-        found = _PAYMENT.read(node)
-        if (due := parse_date(found.text("due_date"))) is not None:
-            due_dates.append(due)
-        if iban is None and found.text("iban") is not None:
-            iban, bic = (found.text("iban") or "").replace(" ", ""), found.text("bic")
-    withholdings = [parse_amount(e.text) for e in body.elements("withholdings")]
+    payments = [_PAYMENT.read(node) for node in body.elements("payments")]
+    due_dates = [due for found in payments if (due := parse_date(found.text("due_date"))) is not None]
     fields: dict[str, object] = {
-        "invoice_number": body.text("number"),
-        "type_code": type_code,
-        "issue_date": parse_date(body.text("issue_date")),
+        **stated(body),
         "due_date": min(due_dates) if due_dates else None,
-        "currency": body.text("currency"),
-        "seller": _party(header.first("seller"), simplified),
-        "buyer": _party(header.first("buyer"), simplified),
-        "seller_iban": iban,
-        "seller_bic": bic,
-        "order_reference": body.text("order_reference"),
-        "withholding_total": _sum(withholdings),
-        "stamp_duty": parse_amount(body.text("stamp_duty")),
+        **(_SIMPLIFIED_PARTY if simplified else _ORDINARY_PARTY).parties(header),
+        **account(payments),
+        "withholding_total": _sum([parse_amount(e.text) for e in body.elements("withholdings")]),
     }
     if simplified:
         _simplified_totals(body, fields)
     else:
         _ordinary_totals(body, fields)
-    doc_type = doc_type_for_code(type_code, simplified) or DocType.UNKNOWN
+    doc_type = doc_type_for_code(body.text("type_code"), simplified) or DocType.UNKNOWN
     return invoice_from_fields(doc_type, fields)

@@ -6,8 +6,9 @@ reader only walks the paths of the EN 16931 business terms: embedded attachments
 Every value read from the XML gets confidence 1.0; a value that is absent stays None rather than guessed.
 
 Each group of fields below is read from one node (the document, a party, a tax total, a line...) in one
-walk (`Fields`); a node the reader takes the first of (the first party, the first postal address) is read
-on its own, so a value is never taken from a second one.
+walk (`Fields`); a field named after a field of the contract is that field's value (`_invoice.stated`). A
+node the reader takes the first of (the first party, the first postal address) is read on its own, so a
+value is never taken from a second one.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from decimal import Decimal
 
 from lxml import etree
 
-from agents.readers._doctypes import doc_type_for
+from agents.readers._detection import XmlIdentity
+from agents.readers._doctypes import UBL_INVOICE_ROOTS, doc_type_for
 from agents.readers._fields import Fields, Found
-from agents.readers._invoice import invoice_from_fields
+from agents.readers._invoice import account, invoice_from_fields, quantity_of, stated, tax_rows
+from agents.readers._parties import AddressShape, PartyShape
 from agents.readers._xpath import localname, parse_amount, parse_date, path, text_at
-from schemas import Address, InvoiceData, LineItem, Party, TaxSubtotal
+from schemas import InvoiceData, LineItem, TaxSubtotal
 
-__all__ = ["read_ubl", "ubl_type_code"]
+__all__ = ["is_ubl", "read_ubl", "ubl_identity", "ubl_type_code"]
 
 _TYPE_CODE_NAMES = ("InvoiceTypeCode", "CreditNoteTypeCode", "DebitNoteTypeCode")  # in order of preference
 _TYPE_CODES = tuple(path(name) for name in _TYPE_CODE_NAMES)
@@ -31,7 +34,7 @@ _MONETARY_NAMES = ("LegalMonetaryTotal", "RequestedMonetaryTotal")  # in order o
 
 _DOCUMENT = Fields(
     **{name: name for name in (*_TYPE_CODE_NAMES, *_LINE_NAMES.values(), *_MONETARY_NAMES)},
-    id="ID",
+    invoice_number="ID",
     issue_date="IssueDate",
     due_date="DueDate",
     payment_due_date="PaymentMeans/PaymentDueDate",
@@ -61,7 +64,7 @@ _PARTY = Fields(
     party_name="PartyName/Name",
     tax_schemes="PartyTaxScheme",
     legal_id="PartyLegalEntity/CompanyID",
-    postal="PostalAddress",
+    address="PostalAddress",
 )
 _TAX_SCHEME = Fields(scheme_id="TaxScheme/ID", company_id="CompanyID")
 _ADDRESS = Fields(
@@ -75,12 +78,8 @@ _ADDRESS = Fields(
 _QUANTITY_NAMES = ("InvoicedQuantity", "CreditedQuantity", "DebitedQuantity")
 _LINE = Fields(
     **{name: name for name in _QUANTITY_NAMES},
-    id="ID",
-    item_name="Item/Name",
-    item_description="Item/Description",
-    amount="LineExtensionAmount",
-    price="Price/PriceAmount",
-    rate="Item/ClassifiedTaxCategory/Percent",
+    line_id="ID", item_name="Item/Name", item_description="Item/Description", net_amount="LineExtensionAmount",
+    unit_price="Price/PriceAmount", tax_rate="Item/ClassifiedTaxCategory/Percent",
 )
 _TOTALS = {
     "line_net_total": "LineExtensionAmount",
@@ -95,6 +94,34 @@ _TOTALS = {
 _MONETARY = Fields(**_TOTALS)
 
 
+def _vat_id(party: Found) -> str | None:
+    """The CompanyID of the first tax scheme that is VAT (or names no scheme)."""
+    for scheme in party.elements("tax_schemes"):
+        found = _TAX_SCHEME.read(scheme)
+        scheme_id, company_id = found.text("scheme_id"), found.text("company_id")
+        if company_id is not None and (scheme_id is None or scheme_id.upper() == "VAT"):
+            return company_id
+    return None
+
+
+def _name(party: Found) -> str | None:
+    return party.text("registration_name") or party.text("party_name")
+
+
+def _street_lines(address: Found) -> list[str | None]:
+    lines = [address.text("street"), address.text("additional_street")]
+    lines.extend(" ".join(str(e.text).split()) for e in address.elements("address_lines") if e.text and e.text.strip())
+    return lines
+
+
+_PARTIES = PartyShape(_PARTY, AddressShape(_ADDRESS, _street_lines), _name, _vat_id)
+
+
+_NAMESPACE = "urn:oasis:names:specification:ubl:schema:xsd:"
+_VERSION = path("UBLVersionID")
+_SHAPE = path("IssueDate")
+
+
 def ubl_type_code(root: etree._Element) -> str | None:
     """Return the UNTDID 1001 type code (BT-3) of a UBL document, if it states one."""
     for xpath in _TYPE_CODES:
@@ -104,38 +131,20 @@ def ubl_type_code(root: etree._Element) -> str | None:
     return None
 
 
-def _party(node: etree._Element | None) -> Party:
-    if node is None:
-        return Party()
-    found = _PARTY.read(node)
-    vat_id = None
-    for scheme in found.elements("tax_schemes"):
-        scheme_found = _TAX_SCHEME.read(scheme)
-        scheme_id = scheme_found.text("scheme_id")
-        company_id = scheme_found.text("company_id")
-        if company_id is not None and (scheme_id is None or scheme_id.upper() == "VAT"):
-            vat_id = company_id
-            break
-    return Party(
-        name=found.text("registration_name") or found.text("party_name"),
-        vat_id=vat_id,
-        legal_id=found.text("legal_id"),
-        address=_address(found.first("postal")),
-    )
+def is_ubl(root: etree._Element) -> bool:
+    """Whether a parsed document is UBL: any document in a UBL namespace, or an invoice-like root with a UBL
+    IssueDate in none (some senders drop the namespace)."""
+    if (etree.QName(root).namespace or "").startswith(_NAMESPACE):
+        return True
+    return localname(root) in UBL_INVOICE_ROOTS and bool(_SHAPE(root))
 
 
-def _address(node: etree._Element | None) -> Address | None:
-    if node is None:
-        return None
-    found = _ADDRESS.read(node)
-    lines = [found.text("street"), found.text("additional_street")]
-    lines.extend(" ".join(str(e.text).split()) for e in found.elements("address_lines") if e.text and e.text.strip())
-    return Address(
-        lines=tuple(line for line in lines if line),
-        city=found.text("city"),
-        postal_code=found.text("postcode"),
-        country=found.text("country"),
-    )
+def ubl_identity(root: etree._Element) -> XmlIdentity:
+    """What a UBL document is: its doc type, type code (invoice-like roots only) and syntax (``ubl-<version>``)."""
+    name = localname(root)
+    code = ubl_type_code(root) if name in UBL_INVOICE_ROOTS else None
+    version = text_at(_VERSION, root)
+    return XmlIdentity(doc_type_for(name, code), code, f"ubl-{version}" if version else "ubl")
 
 
 def _tax_total(totals: list[etree._Element], currency: str | None) -> Found | None:
@@ -149,56 +158,37 @@ def _tax_total(totals: list[etree._Element], currency: str | None) -> Found | No
     return (with_breakdown or candidates)[0]
 
 
+def _category_and_rate(subtotal: Found) -> tuple[str | None, Decimal | None]:
+    return subtotal.text("category"), parse_amount(subtotal.text("category_percent") or subtotal.text("percent"))
+
+
 def _subtotals(tax_total: Found | None) -> tuple[TaxSubtotal, ...]:
-    if tax_total is None:
-        return ()
-    rows = []
-    for sub in tax_total.elements("subtotals"):
-        found = _SUBTOTAL.read(sub)
-        taxable = parse_amount(found.text("taxable"))
-        tax = parse_amount(found.text("tax"))
-        if taxable is None or tax is None:
-            continue
-        rate = parse_amount(found.text("category_percent") or found.text("percent"))
-        rows.append(TaxSubtotal(category=found.text("category"), rate=rate, taxable_amount=taxable, tax_amount=tax))
-    return tuple(rows)
+    return () if tax_total is None else tax_rows(tax_total.elements("subtotals"), _SUBTOTAL, _category_and_rate)
 
 
 def _line(node: etree._Element) -> LineItem:
     found = _LINE.read(node)
-    quantity: Decimal | None = None
-    unit: str | None = None
+    quantity = None
     for name in _QUANTITY_NAMES:
-        element = found.first(name)
-        if element is not None:
-            quantity = parse_amount(element.text)
-            unit = element.get("unitCode")
+        quantity = found.first(name)
+        if quantity is not None:
             break
     return LineItem(
-        line_id=found.text("id"),
+        line_id=found.text("line_id"),
         description=found.text("item_name") or found.text("item_description"),
-        quantity=quantity,
-        unit=unit,
-        unit_price=parse_amount(found.text("price")),
-        net_amount=parse_amount(found.text("amount")),
-        tax_rate=parse_amount(found.text("rate")),
+        unit_price=parse_amount(found.text("unit_price")),
+        net_amount=parse_amount(found.text("net_amount")),
+        tax_rate=parse_amount(found.text("tax_rate")),
+        **quantity_of(quantity),
     )
 
 
-def _payment(means: list[etree._Element]) -> tuple[str | None, str | None]:
-    for one in means:
-        found = _PAYMENT_MEANS.read(one)
-        iban = found.text("iban")
-        if iban is not None:
-            return iban.replace(" ", ""), found.text("bic") or found.text("bic_20")
-    return None, None
-
-
-def read_ubl(root: etree._Element) -> InvoiceData:
+def read_ubl(root: etree._Element, part: int = 1) -> InvoiceData:
     """Read the normalised invoice fields out of a parsed UBL invoice-like document.
 
     Args:
         root: The root element (``Invoice``, ``CreditNote``, ``DebitNote``, ``SelfBilledCreditNote``...).
+        part: Unused: a UBL file holds one invoice (the readers share one signature).
 
     Returns:
         The InvoiceData, every field present in the XML filled with confidence 1.0.
@@ -206,31 +196,20 @@ def read_ubl(root: etree._Element) -> InvoiceData:
     root_name = localname(root)
     document = _DOCUMENT.read(root)
     type_code = next((code for name in _TYPE_CODE_NAMES if (code := document.text(name)) is not None), None)
-    currency = document.text("currency")
-    iban, bic = _payment(document.elements("payment_means"))
-    tax_total = _tax_total(document.elements("tax_totals"), currency)
+    tax_total = _tax_total(document.elements("tax_totals"), document.text("currency"))
     monetary = next((m for name in _MONETARY_NAMES if (m := document.first(name)) is not None), None)
     line_name = _LINE_NAMES.get(root_name.removeprefix("SelfBilled").removeprefix("Freight"), "InvoiceLine")
-
     fields: dict[str, object] = {
-        "invoice_number": document.text("id"),
+        **stated(document),
         "type_code": type_code,
-        "issue_date": parse_date(document.text("issue_date")),
         "due_date": parse_date(document.text("due_date") or document.text("payment_due_date")),
-        "currency": currency,
-        "seller": _party(document.first("seller")),
-        "buyer": _party(document.first("buyer")),
-        "seller_iban": iban,
-        "seller_bic": bic,
-        "payment_terms": document.text("payment_terms"),
-        "order_reference": document.text("order_reference"),
+        **_PARTIES.parties(document),
+        **account(map(_PAYMENT_MEANS.read, document.elements("payment_means")), ("bic", "bic_20")),
         "tax_breakdown": _subtotals(tax_total),
         "lines": tuple(_line(node) for node in document.elements(line_name)),
     }
     if monetary is not None:
-        totals = _MONETARY.read(monetary)
-        for name in _TOTALS:
-            fields[name] = parse_amount(totals.text(name))
+        fields.update(stated(_MONETARY.read(monetary)))
     if tax_total is not None:
         fields["total_tax"] = parse_amount(tax_total.text("amount"))
     return invoice_from_fields(doc_type_for(root_name, type_code), fields)
