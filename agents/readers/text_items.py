@@ -126,7 +126,7 @@ def read_items(doc: Document, hint: str | None, space_groups: bool = False) -> t
 
 def _net_column(doc: Document, readings: list[tuple[tuple[LineItem, ...], int]], hint: str | None,
                 space_groups: bool) -> tuple[LineItem, ...]:
-    """Of the readings by each amount-like column, the one whose sum the document prints below the table as
+    """Of the readings by each amount-like column, the one whose sum the document prints below its lines as
     its net total or subtotal, else the first whose sum it prints there at all, else the rightmost column's."""
     printed = printed_amounts(doc, hint, space_groups)
     nets = {a.value for h in doc.hits if h.field in (Field.NET_TOTAL, Field.LINE_TOTAL) and not h.below
@@ -141,16 +141,21 @@ def _net_column(doc: Document, readings: list[tuple[tuple[LineItem, ...], int]],
 
 def _rows(doc: Document, start: int, columns: list[Column], hint: str | None, space_groups: bool
           ) -> tuple[tuple[LineItem, ...], int]:
-    """The lines from a row on, read by the given columns, and the index of the row that ends them."""
+    """The lines from a row on, read by the given columns, and the index of the first row below the last line.
+
+    Rows below the last line that this reading takes for no line (an unlabelled "Base  172,96" whose amount
+    stands in another column) are not part of its table: a sum printed there is printed below the lines."""
     items: list[LineItem] = []
+    below = start
     for row in doc.rows[start:]:
         if header(row) is not None:
             continue  # the header repeated on the next page
         if _is_end(doc, row):
-            return tuple(items), row.index
+            break
         item = _item(row, columns, hint, space_groups)
         if item is not None and _sums_the_lines(item, items):
-            return tuple(items), row.index  # "Base  172,96": an unlabelled total under the table, not one more line
+            break  # "Base  172,96": an unlabelled total under the table, not one more line
         if item is not None:
             items.append(item.model_copy(update={"line_id": str(len(items) + 1)}))
-    return tuple(items), len(doc.rows)
+            below = row.index + 1
+    return tuple(items), below
