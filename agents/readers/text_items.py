@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from agents.readers._item_columns import Column, header, variants
+from agents.readers._item_columns import Column, header, stacked_header, variants
 from agents.readers.labels import Field, normalise
 from agents.readers.locale_formats import AmountMatch, find_amounts
 from agents.readers.text_amounts import amounts_in, printed_amounts
@@ -105,7 +105,7 @@ def _sums_the_lines(item: LineItem, items: list[LineItem]) -> bool:
 
 
 def read_items(doc: Document, hint: str | None, space_groups: bool = False) -> tuple[LineItem, ...]:
-    """The invoice lines under the first table header, until the totals begin.
+    """The invoice lines under the first table header (on one row, or stacked over a few), until the totals begin.
 
     Args:
         doc: The document's rows and label hits.
@@ -116,10 +116,13 @@ def read_items(doc: Document, hint: str | None, space_groups: bool = False) -> t
         The lines, numbered from 1; empty when no table header is found.
     """
     for index, row in enumerate(doc.rows):
-        columns = header(row)
+        columns, last = header(row), index
         if columns is None:
-            continue
-        readings = [_rows(doc, index + 1, cols, hint, space_groups) for cols in variants(columns)]
+            stacked = stacked_header(doc.rows, index)  # its names over two or more lines
+            if stacked is None:
+                continue
+            columns, last = stacked
+        readings = [_rows(doc, last + 1, cols, hint, space_groups) for cols in variants(columns)]
         return _net_column(doc, readings, hint, space_groups) if len(readings) > 1 else readings[0][0]
     return ()
 
