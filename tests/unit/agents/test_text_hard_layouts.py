@@ -294,3 +294,19 @@ def test_with_only_an_amount_due_the_net_follows_from_it_and_the_vat() -> None:
     assert (data.total_net, data.total_tax, data.total_incl_vat) == (Decimal("518.78"), Decimal("106.75"),
                                                                      Decimal("625.53"))
     assert data.confidence["total_net"] < 0.8  # derived, not read
+
+
+def test_a_letterhead_name_its_email_spells_is_trusted_and_the_title_run_into_it_is_dropped() -> None:
+    rows = [[(50, "LINEA BÜROTECHNIK GMBH & CO. KG Rechnung")], [(50, "paul@lineaburotechnik.de")],
+            [(350, "Rechnungs-Nr."), (450, "INV-0042")], [(350, "Ausgestellt am"), (450, "22. Dezember 2025")],
+            [(50, "Rechnungsempfänger: Rheinlog BV")], [(50, "121 avenue du Moulin")], [(50, "3190 Leuven")],
+            *_TOTALS]
+    data, _ = read_text([page(rows)])
+    assert data.seller.name == "LINEA BÜROTECHNIK GMBH & CO. KG" and data.confidence["seller.name"] >= 0.9
+
+
+def test_an_email_that_spells_another_name_ties_nothing() -> None:
+    rows = [[(50, "Metallbau Schmidt GmbH")], [(50, "Musterweg 1")], [(50, "10115 Berlin")],
+            [(50, "info@harbourtools.ie")], *_META, *_TOTALS]
+    data, _ = read_text([page(rows)])
+    assert data.confidence.get("seller.name", 0.0) < 0.8
