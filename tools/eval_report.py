@@ -48,6 +48,9 @@ def format_report(report: EvalReport) -> str:
     text_columns = sorted({r.column for r in report.rows if r.escalated is not None})
     for column in [None, *text_columns] if len(text_columns) > 1 else [None]:
         lines.extend(_self_check_lines(report.self_check(column), column))
+    for number, (right, scored, check) in report.held_out_rounds().items():
+        lines.append(f"held-out round {number}: key fields right {_share(right, scored)} ({right}/{scored})")
+        lines.extend("  " + line for line in _self_check_lines(check, None))
     invalid_rows = [r for r in report.rows if r.invalid]
     lines.append(f"rows marked invalid in the corpus (not scored above): {len(invalid_rows)}")
     refused = sum(r.route in _REFUSED and bool(r.reasons) for r in invalid_rows)
@@ -110,6 +113,8 @@ def report_to_dict(report: EvalReport) -> dict[str, Any]:
         "invalid": _score_dict(report.invalid),
         "self_check": {column or "all": _check_dict(report.self_check(column))
                        for column in [None, *sorted({r.column for r in report.rows if r.escalated is not None})]},
+        "held_out_rounds": {str(number): {"right": right, "scored": scored, "self_check": _check_dict(check)}
+                            for number, (right, scored, check) in report.held_out_rounds().items()},
         "rows": [
             {
                 "path": r.path,

@@ -17,7 +17,8 @@ column of their own (`text_pdf/hard`, and `text_pdf/hard/held-out` for the layou
 their figures are not mixed with the standard templates'. For every
 document the text reader read, the report also says whether the extract stage's self-check (the default
 policy's `escalation_reason`) would accept the reading or send it on to paid extraction, and how many key
-fields were wrong on each side: a reader that is unsure must send its errors on, not accept them.
+fields were wrong on each side: a reader that is unsure must send its errors on, not accept them. The held-out
+column may hold several rounds of layouts (each measured once, never tuned on): each round gets its figures too.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ class RowResult:
     reasons: tuple[str, ...]
     group: str = ""  # the report column: the format, with the generator's layout family ("text_pdf/hard")
     escalated: bool | None = None  # text reader only: whether the self-check sends the reading to paid extraction
+    held_out_round: int | None = None  # a held-out layout's round in the generator (each measured apart)
 
     @property
     def column(self) -> str:
@@ -175,6 +177,15 @@ class EvalReport:
     def self_check(self, column: str | None = None) -> SelfCheck:
         """The self-check's figures over all text-read rows, or those of one column."""
         return SelfCheck.of([r for r in self.rows if column is None or r.column == column])
+
+    def held_out_rounds(self) -> dict[int, tuple[int, int, SelfCheck]]:
+        """Per round of held-out layouts: key fields right, key fields scored, and the self-check's figures."""
+        out: dict[int, tuple[int, int, SelfCheck]] = {}
+        for number in sorted({r.held_out_round for r in self.rows if r.held_out_round is not None}):
+            rows = [r for r in self.rows if r.held_out_round == number and not r.invalid]
+            scored = [ok for r in rows for _, ok in r.scored]
+            out[number] = (sum(scored), len(scored), SelfCheck.of(rows))
+        return out
 
     @property
     def paid_share(self) -> float:
@@ -299,6 +310,7 @@ def evaluate_row(
         reasons=tuple(r.code for r in detection.reasons + extraction.reasons),
         group=f"{expected_format.value}/{family}" if family else "",
         escalated=escalated,
+        held_out_round=int(row.get("held_out_round", 0)) if row.get("held_out_layout") else None,
     )
 
 

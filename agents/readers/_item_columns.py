@@ -8,12 +8,14 @@ column of line values, never a document total.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from agents.readers.labels import normalise
-from agents.readers.text_layout import Row
+from agents.readers.pdf_text import Word
+from agents.readers.text_layout import Row, make_row
 
-__all__ = ["Column", "header", "variants"]
+__all__ = ["Column", "header", "stacked_header", "variants"]
 
 _COLUMNS: dict[str, str] = {
     "description": "description|beschreibung|bezeichnung|artikelbezeichnung|artikelbeschreibung|article|item"
@@ -82,3 +84,70 @@ def variants(columns: list[Column]) -> list[list[Column]]:
     return out
 
 
+
+
+_NAMED = ("description", "quantity", "unit_price", "tax_rate")  # columns a header names besides the amount
+_STACK_REACH = 2.2  # text heights above and below a header row where more of its words may stand
+_MONEY = re.compile(r"\d[.,]\d{2,4}(?!\d)")  # an amount: an item row, never part of a header
+_BROKEN = ("-", "\u00ad", "\ufffe")  # a word broken at the end of a header line ("Positions-" / "betrag")
+
+
+def stacked_header(rows: Sequence[Row], at: int) -> tuple[list[Column], int] | None:
+    """A header whose column names are stacked over several lines: "Pos  Beschreibung  Nettopreis  Menge  USt."
+    with "Positions-" / "betrag" / "ohne USt." above and below the rightmost column, or "Menge" over "einheit".
+
+    The row at `at` names columns but no amount (or no quantity nor price); the lines just above and below it,
+    on its page and without amounts, are read with it, each column's words joined top to bottom.
+
+    Args:
+        rows: The document's rows.
+        at: The index of the row that names some columns.
+
+    Returns:
+        The columns, and the index of the last row of the header; None when the stack names no table either.
+    """
+    row = rows[at]
+    norm = normalise(row.text)
+    if sum(bool(_PATTERNS[name].search(norm)) for name in _NAMED) < 2 or _MONEY.search(row.text):
+        return None
+    mid, reach = (row.y0 + row.y1) / 2, _STACK_REACH * row.height
+    first = last = at
+    while first > 0 and _stacks_with(rows[first - 1], row, mid, reach):
+        first -= 1
+    while last + 1 < len(rows) and _stacks_with(rows[last + 1], row, mid, reach):
+        last += 1
+    if first == last:
+        return None
+    columns = header(make_row(row.page, at, _stack_words(rows[first : last + 1])))
+    return (columns, last) if columns is not None else None
+
+
+def _stacks_with(other: Row, row: Row, mid: float, reach: float) -> bool:
+    return other.page == row.page and abs((other.y0 + other.y1) / 2 - mid) <= reach and not _MONEY.search(other.text)
+
+
+def _stack_words(rows: Sequence[Row]) -> list[Word]:
+    """Each column's segments on the rows, top to bottom, as one word spanning them all."""
+    stacks: list[list[Word]] = []
+    for row in rows:
+        for a, b in row.segments():
+            words = row.words_in(a, b)
+            if not words:
+                continue
+            seg = Word(min(w.x0 for w in words), row.y0, max(w.x1 for w in words), row.y1, row.text[a:b].strip())
+            overlaps = [(min(max(w.x1 for w in s), seg.x1) - max(min(w.x0 for w in s), seg.x0), s) for s in stacks]
+            best = max(overlaps, key=lambda o: o[0], default=None)
+            if best is not None and best[0] > 0:
+                best[1].append(seg)
+            else:
+                stacks.append([seg])
+    out: list[Word] = []
+    for stack in stacks:
+        text = ""
+        for word in stack:
+            if text.endswith(_BROKEN) and word.text[:1].islower():
+                text = text[:-1] + word.text  # a word broken over two lines
+            else:
+                text = f"{text} {word.text}".strip()
+        out.append(Word(min(w.x0 for w in stack), stack[0].y0, max(w.x1 for w in stack), stack[-1].y1, text))
+    return sorted(out, key=lambda w: w.x0)

@@ -48,6 +48,7 @@ def top_company(doc: Document, exclude: frozenset[int]) -> PartyRead | None:
                 if i < 6 and len(text) > 3 and not any(c.isdigit() for c in text):  # not a street
                     plain.append((max(w.y1 - w.y0 for w in row.words_in(a, b)), row, text))
                 continue
+            text = _without_title(text)
             used = {row.index}
             if _sender_line(row.text[a:b], row, rows[i + 1 : i + 4], row.x_at(a)):
                 return PartyRead(Party(name=text), 0.85, frozenset(used))
@@ -74,6 +75,13 @@ def _sender_line(text: str, row: Row, below: list[Row], x: float) -> bool:
         return False
     nxt = next((r for r in below if column_text(r, x, 2.0 * r.height) is not None), None)  # rows beside pass
     return nxt is not None and nxt.y0 - row.y1 < 2.5 * nxt.height and nxt.height > 1.2 * row.height
+
+
+def _without_title(text: str) -> str:
+    """A name with the document's title run into it ("ACME GMBH Rechnung", set too close to tell apart): the name."""
+    forms = list(LEGAL_FORM.finditer(text))
+    tail = text[forms[-1].end() :].strip() if forms else ""
+    return text[: forms[-1].end()].strip() if tail and _is_title(tail) else text
 
 
 def _is_title(text: str) -> bool:

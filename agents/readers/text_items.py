@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from agents.readers._item_columns import Column, header, variants
+from agents.readers._item_columns import Column, header, stacked_header, variants
 from agents.readers.labels import Field, normalise
 from agents.readers.locale_formats import AmountMatch, find_amounts
 from agents.readers.text_amounts import amounts_in, printed_amounts
@@ -105,7 +105,7 @@ def _sums_the_lines(item: LineItem, items: list[LineItem]) -> bool:
 
 
 def read_items(doc: Document, hint: str | None, space_groups: bool = False) -> tuple[LineItem, ...]:
-    """The invoice lines under the first table header, until the totals begin.
+    """The invoice lines under the first table header (on one row, or stacked over a few), until the totals begin.
 
     Args:
         doc: The document's rows and label hits.
@@ -116,17 +116,20 @@ def read_items(doc: Document, hint: str | None, space_groups: bool = False) -> t
         The lines, numbered from 1; empty when no table header is found.
     """
     for index, row in enumerate(doc.rows):
-        columns = header(row)
+        columns, last = header(row), index
         if columns is None:
-            continue
-        readings = [_rows(doc, index + 1, cols, hint, space_groups) for cols in variants(columns)]
+            stacked = stacked_header(doc.rows, index)  # its names over two or more lines
+            if stacked is None:
+                continue
+            columns, last = stacked
+        readings = [_rows(doc, last + 1, cols, hint, space_groups) for cols in variants(columns)]
         return _net_column(doc, readings, hint, space_groups) if len(readings) > 1 else readings[0][0]
     return ()
 
 
 def _net_column(doc: Document, readings: list[tuple[tuple[LineItem, ...], int]], hint: str | None,
                 space_groups: bool) -> tuple[LineItem, ...]:
-    """Of the readings by each amount-like column, the one whose sum the document prints below the table as
+    """Of the readings by each amount-like column, the one whose sum the document prints below its lines as
     its net total or subtotal, else the first whose sum it prints there at all, else the rightmost column's."""
     printed = printed_amounts(doc, hint, space_groups)
     nets = {a.value for h in doc.hits if h.field in (Field.NET_TOTAL, Field.LINE_TOTAL) and not h.below
@@ -141,16 +144,21 @@ def _net_column(doc: Document, readings: list[tuple[tuple[LineItem, ...], int]],
 
 def _rows(doc: Document, start: int, columns: list[Column], hint: str | None, space_groups: bool
           ) -> tuple[tuple[LineItem, ...], int]:
-    """The lines from a row on, read by the given columns, and the index of the row that ends them."""
+    """The lines from a row on, read by the given columns, and the index of the first row below the last line.
+
+    Rows below the last line that this reading takes for no line (an unlabelled "Base  172,96" whose amount
+    stands in another column) are not part of its table: a sum printed there is printed below the lines."""
     items: list[LineItem] = []
+    below = start
     for row in doc.rows[start:]:
         if header(row) is not None:
             continue  # the header repeated on the next page
         if _is_end(doc, row):
-            return tuple(items), row.index
+            break
         item = _item(row, columns, hint, space_groups)
         if item is not None and _sums_the_lines(item, items):
-            return tuple(items), row.index  # "Base  172,96": an unlabelled total under the table, not one more line
+            break  # "Base  172,96": an unlabelled total under the table, not one more line
         if item is not None:
             items.append(item.model_copy(update={"line_id": str(len(items) + 1)}))
-    return tuple(items), len(doc.rows)
+            below = row.index + 1
+    return tuple(items), below

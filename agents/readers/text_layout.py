@@ -100,7 +100,7 @@ def build_document(pages: Sequence[Sequence[TextLine]]) -> Document:
     rows: list[Row] = []
     for page_index, lines in enumerate(pages):
         for group in _row_groups(lines):
-            rows.append(_make_row(page_index, len(rows), group))
+            rows.append(make_row(page_index, len(rows), group))
     hits: list[Hit] = []
     for row in rows:
         hits.extend(_row_hits(row, rows))
@@ -123,7 +123,8 @@ def _row_groups(lines: Sequence[TextLine]) -> list[list[Word]]:
     return [sorted(words, key=lambda w: w.x0) for _, _, words in groups]
 
 
-def _make_row(page: int, index: int, words: list[Word]) -> Row:
+def make_row(page: int, index: int, words: list[Word]) -> Row:
+    """One row of words sorted left to right: its text, with a wide gap (a column break) written as three spaces."""
     heights = sorted(w.y1 - w.y0 for w in words)
     unit = heights[len(heights) // 2] if heights else 1.0
     parts: list[str] = []

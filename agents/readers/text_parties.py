@@ -20,7 +20,7 @@ from agents.readers._party_layout import address_window, top_company
 from agents.readers.labels import Field, normalise
 from agents.readers.text_fields import vat_ids_in
 from agents.readers.text_layout import Document, Hit, Row, hits_for
-from agents.readers.text_seller import seller_name_confidence, signed_company, spelled
+from agents.readers.text_seller import seller_name_confidence, signed_company, spelled, web_tie
 from schemas import Party
 
 __all__ = ["buyer", "buyer_blocks", "labelled_buyer", "seller"]
@@ -161,6 +161,8 @@ def seller(doc: Document, buyer_rows: frozenset[int]) -> PartyRead | None:
     if normalise(top.party.name or "") == normalise(signed.party.name) or seller_name_confidence(
             doc, top, buyer_rows) >= 0.9:
         return top  # the top company is the one that signs, or the document ties it to the seller otherwise
+    if web_tie(doc, signed.party.name, buyer_rows) and not web_tie(doc, top.party.name or "", buyer_rows):
+        return replace(signed, name_confidence=0.9)  # the one that signs is the one its e-mail or web address spells
     window = address_window(doc, signed.rows)
     if not labelled_rows and window is not None and window.rows & top.rows and min(top.rows) >= _LETTERHEAD_ROWS:
         # the top company is the addressee in the window, below the page's first rows (where a letterhead

@@ -13,6 +13,8 @@ Where the top of the page names no company the document ties to the seller, the 
 signs (`signed_company`): a company name (with its legal form) in the footer or beside the IBAN or VAT id it
 prints, since the bank account and the VAT id on an invoice are the seller's and the buyer's name is never
 printed beside them. A letterhead in capitals ("ACME GMBH") takes the spelling the document prints elsewhere.
+An e-mail or web address printed outside the buyer's block that spells a name (info@northwindtrading.co.uk)
+ties that name to the seller too, since a buyer's own address stands in its block if anywhere.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from agents.readers.text_fields import Pick, ibans, vat_ids, vat_ids_in
 from agents.readers.text_layout import Document, Row, hits_for
 from schemas import Party
 
-__all__ = ["seller_name_confidence", "seller_vat", "signed_company", "spelled"]
+__all__ = ["seller_name_confidence", "seller_vat", "signed_company", "spelled", "web_tie"]
 
 _FOOTER_SHARE = 0.8  # rows below this share of a page's text height are its footer
 _NEAR = 3  # rows apart that still belong to one block
@@ -93,14 +95,49 @@ def seller_name_confidence(doc: Document, read: PartyRead, buyer_rows: frozenset
         if r.index not in read.rows and r.index not in buyer_rows and pattern.search(normalise(r.text))
     ]
     signed = [r for r in repeats if _in_footer(doc, r) or _SEPARATORS.search(r.text) or _near(r, ids)]
+    web = web_tie(doc, read.party.name or "", buyer_rows)  # the seller's own e-mail or web address spells it
     if read.labelled:
-        return 0.95 if in_block or signed else read.name_confidence
-    tied = in_block or any(_near(r, ids) for r in signed)
+        return 0.95 if in_block or signed or web else read.name_confidence
+    if web and not signed:
+        return 0.85 if read.name_confidence < 0.6 else 0.9
+    tied = in_block or web or any(_near(r, ids) for r in signed)
     if read.name_confidence < 0.6:  # the largest line, no legal form: a slogan or a brand is possible
         return (0.85 if tied else 0.8) if signed else read.name_confidence
     if signed:
         return 0.95 if tied else 0.9
     return 0.85 if in_block else read.name_confidence
+
+
+_ADDRESS = re.compile(r"[\w.+-]+@(?P<mail>[\w-]+(?:\.[\w-]+)+)|(?<![\w.@/])(?:https?://)?www\.(?P<web>[\w-]+(?:\.[\w-]+)+)",
+                      re.IGNORECASE)
+_MIN_DOMAIN = 5  # "acme" may be anything's; "northwind" names one company
+
+
+def _squashed(text: str) -> str:
+    return "".join(c for c in normalise(text) if c.isalnum())
+
+
+def web_tie(doc: Document, name: str, exclude: frozenset[int]) -> bool:
+    """Whether an e-mail or web address printed outside the buyer's block spells the name ("Northwind Trading
+    Ltd" and info@northwindtrading.co.uk): the seller prints its own addresses, a buyer's is in its block.
+
+    Args:
+        doc: The document's rows.
+        name: A company name, its legal form ignored.
+        exclude: Rows of the buyer's (and ship-to) blocks.
+    """
+    key = _squashed(LEGAL_FORM.sub(" ", name))
+    if len(key) < _MIN_DOMAIN:
+        return False
+    for row in doc.rows:
+        if row.index in exclude or ("@" not in row.text and "www" not in row.text.lower()):
+            continue
+        for m in _ADDRESS.finditer(row.text):
+            host = (m.group("mail") or m.group("web")).split(".")[:-1]  # the top-level domain names no one
+            label = _squashed(max(host, key=len)) if host else ""
+            if len(label) >= _MIN_DOMAIN and (label in key or key.startswith(label) or key in label):
+                return True
+    return False
 
 
 def _account_below(doc: Document, read: PartyRead) -> bool:

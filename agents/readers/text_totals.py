@@ -184,6 +184,12 @@ def _finish(doc: Document, chosen: dict[Field, Candidate | None], checks: dict[s
             conf[field] = 0.6 if ok else 0.4
         else:
             conf[field] = (min(cand.score, 0.8), 0.95, 0.98)[min(support[field], 2)]
+    gross_cand = chosen[Field.GROSS_TOTAL]
+    if gross_cand is None and Field.AMOUNT_DUE in values and Field.PREPAID not in values:
+        # only an amount-due label ("Total a pagar"): with nothing paid it is the total incl. VAT, and the net
+        # follows from it and the VAT (derived, so the lines' sum can be checked against it)
+        values[Field.GROSS_TOTAL] = values[Field.AMOUNT_DUE]
+        conf[Field.GROSS_TOTAL] = min(conf[Field.AMOUNT_DUE], 0.6)
     net, tax, gross = (values.get(f) for f in AMOUNT_FIELDS[:3])
     if gross is None and net is not None and tax is not None:
         values[Field.GROSS_TOTAL], conf[Field.GROSS_TOTAL] = net + tax, 0.6
@@ -191,13 +197,9 @@ def _finish(doc: Document, chosen: dict[Field, Candidate | None], checks: dict[s
         values[Field.NET_TOTAL], conf[Field.NET_TOTAL] = gross - tax, 0.6
     elif tax is None and gross is not None and net is not None and net <= gross:
         values[Field.TAX_TOTAL], conf[Field.TAX_TOTAL] = gross - net, 0.55
-    gross_cand = chosen[Field.GROSS_TOTAL]
     if Field.AMOUNT_DUE not in values and gross_cand is not None:
         values[Field.AMOUNT_DUE] = gross_cand.value - values.get(Field.PREPAID, Decimal(0))
         conf[Field.AMOUNT_DUE] = min(conf[Field.GROSS_TOTAL], _due_from_total(doc, chosen, values, fmt))
-    if Field.GROSS_TOTAL not in values and Field.AMOUNT_DUE in values and Field.PREPAID not in values:
-        values[Field.GROSS_TOTAL] = values[Field.AMOUNT_DUE]
-        conf[Field.GROSS_TOTAL] = min(conf[Field.AMOUNT_DUE], 0.6)
     return Totals(values, conf, ok)
 
 

@@ -11,11 +11,16 @@ Fourteen layouts: six the reader was tuned on (`TUNED`), and rounds of two held 
 once and only then tuned on: `FIRST_HELD_OUT` (a sidebar; key-value blocks), `SECOND_HELD_OUT` (a slip to
 detach and return with the payment; a table whose rightmost column is each line's total with VAT),
 `THIRD_HELD_OUT` (the seller named only on a second, payment page; a DIN 5008 letter whose seller stands only
-in the return-address line above the window) and `HELD_OUT`, still untouched (a letter signed at its end, the
-seller's name under the closing; the buyer's block at the top right under an inline key, the seller's name
-broken over two lines at the top left). Held-back layouts also draw their label wordings from a held-back set
-(`_hard_words`); a figure on `HELD_OUT` says how the reader does on layouts no one tuned it for. Long invoices
-continue the table on the next page.
+in the return-address line above the window); then two rounds measured once each and never tuned on (`HELD_OUT`):
+`FOURTH_HELD_OUT` (a letter signed at its end, the seller's name under the closing; the buyer's block at the top
+right under an inline key, the seller's name broken over two lines at the top left) and `FIFTH_HELD_OUT`, written
+after the reader's last tuning from the variety real invoices show (a centred letterhead over a form: the invoice
+data in a grid of labelled cells, Bill to and Ship to boxes side by side, the totals as a band of columns; a
+monogram for a letterhead, the seller's contact person in a block beside Bill to and Ship to, the invoice data
+in one running line, each item's description on a row of its own above its figures, the seller named only in
+the footer). Held-back layouts also draw their label wordings from a held-back set (`_hard_words`); a figure on
+`HELD_OUT` says how the reader does on layouts no one tuned it for. Long invoices continue the table on the next
+page.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from ._hard_blocks import (
     title,
     totals,
 )
-from ._i18n import LANG_INDEX, label
+from ._i18n import LANG_INDEX, fmt_rate, label, unit_label
 from ._layout import FOOTER_Y, LEFT, PAGE_W, RIGHT, Box, Layout, Page, Rule, Text
 from ._model import SampleInvoice
 
@@ -47,12 +52,14 @@ TUNED: Final = ("letterhead_right", "footer_only", "remit_beside", "ship_first",
 FIRST_HELD_OUT: Final = ("sidebar", "key_value")
 SECOND_HELD_OUT: Final = ("slip", "gross_column")
 THIRD_HELD_OUT: Final = ("page_two", "window_return")
-HELD_OUT: Final = ("signed_letter", "split_name")
+FOURTH_HELD_OUT: Final = ("signed_letter", "split_name")
+FIFTH_HELD_OUT: Final = ("form_grid", "monogram")
+HELD_OUT: Final = FOURTH_HELD_OUT + FIFTH_HELD_OUT  # every layout the reader was never tuned on
 HARD_TEMPLATES: Final = TUNED + FIRST_HELD_OUT + SECOND_HELD_OUT + THIRD_HELD_OUT + HELD_OUT
 # which round of held-out layouts each one came in (0: tuned from the start)
 HELD_OUT_ROUND: Final = {**dict.fromkeys(TUNED, 0), **dict.fromkeys(FIRST_HELD_OUT, 1),
                          **dict.fromkeys(SECOND_HELD_OUT, 2), **dict.fromkeys(THIRD_HELD_OUT, 3),
-                         **dict.fromkeys(HELD_OUT, 4)}
+                         **dict.fromkeys(FOURTH_HELD_OUT, 4), **dict.fromkeys(FIFTH_HELD_OUT, 5)}
 
 
 def hard_invoice(inv: SampleInvoice, rng: random.Random) -> SampleInvoice:
@@ -226,6 +233,70 @@ def _window_return(d: Doc) -> tuple[Page, float]:
     return ops, 310.0
 
 
+def _form_grid(d: Doc) -> tuple[Page, float]:
+    s = d.inv.seller
+    a = s.address
+    ops: Page = [Text(PAGE_W / 2, 44, s.name, 15.0, True, "c"),
+                 Text(PAGE_W / 2, 57, f"{a.street} · {a.postcode} {a.city} · {s.phone} · {s.email}", 7.5, align="c"),
+                 Rule(LEFT, 64, RIGHT, 64, 0.8), Text(LEFT, 90, title(d).upper(), 17.0, True)]
+    cells = meta(d)
+    width = (RIGHT - LEFT) / 3
+    for i, (key, value) in enumerate(cells):  # a grid of labelled cells, three to a row
+        x, y = LEFT + width * (i % 3), 104 + 30.0 * (i // 3)
+        ops += [Box(x, y, width, 28, fill=None, stroke=True), Text(x + 4, y + 9, key, 6.5, gray=0.35),
+                Text(x + 4, y + 22, value, 9.0, True)]
+    y = 112 + 30.0 * ((len(cells) + 2) // 3)
+    for x, who, heading, vat in ((LEFT, d.inv.buyer, d.word("bill_to"), True),
+                                 (300, d.ship_to, d.word("ship_to"), False)):
+        ops.append(Box(x, y, 240, 76, fill=None, stroke=True))
+        ops += party(d, who, x + 6, y + 12, heading, with_vat=vat)
+    return ops, y + 106
+
+
+def _totals_band(d: Doc, y: float) -> tuple[Page, float]:
+    """The totals as a band of columns, a label over each amount, at most four to a row."""
+    inv, t = d.inv, d.inv.totals
+    cols = [(label("subtotal", d.lang), d.money(t.line_total))] if inv.allowances else []
+    cols += [(ac.reason, ("" if ac.charge else "-") + d.money(ac.amount)) for ac in inv.allowances]
+    cols.append((label("net_total", d.lang) if inv.allowances else d.word("net"), d.money(t.tax_exclusive)))
+    cols += [(d.word("vat_row").format(r=fmt_rate(sub.rate, d.lang)), d.money(sub.tax)) for sub in inv.subtotals]
+    cols.append((label("total", d.lang) if t.prepaid else d.word("total"), d.money(t.tax_inclusive)))
+    if t.prepaid:
+        cols += [(label("prepaid", d.lang), "-" + d.money(t.prepaid)),
+                 (label("amount_due", d.lang), d.money(t.payable))]
+    width = (RIGHT - LEFT) / 4
+    ops: Page = []
+    for i, (key, value) in enumerate(cols):
+        x, row_y = RIGHT - width * (3 - i % 4), y + 32.0 * (i // 4)
+        ops += [Box(x - width + 2, row_y - 10, width - 4, 28, fill=0.94, stroke=False),
+                Text(x - 4, row_y, key, 7.0, align="r"), Text(x - 4, row_y + 13, value, 9.0, True, "r")]
+    return ops, y + 32.0 * ((len(cols) + 3) // 4)
+
+
+def _monogram(d: Doc) -> tuple[Page, float]:
+    s, inv = d.inv.seller, d.inv
+    contact = ("Your contact", "Ihr Ansprechpartner", "Votre contact", "Referente", "Persona de contacto",
+               "Contactpersoon")[LANG_INDEX[d.lang]]
+    ops: Page = [Text(LEFT, 66, s.code, 30.0, True), Text(RIGHT, 60, title(d).upper(), 16.0, True, "r")]
+    rows = meta(d)
+    ops += [Text(LEFT, 100 + 12.0 * i, "   ·   ".join(f"{k} {v}" for k, v in part), 8.5)
+            for i, part in enumerate((rows[:3], rows[3:])) if part]  # the invoice data in running lines
+    ops += party(d, inv.buyer, LEFT, 140, d.word("bill_to"))
+    ops += party(d, d.ship_to, 215, 140, d.word("ship_to"), with_vat=False)
+    ops += [Text(400, 140, contact, 8.0, True, gray=0.3)]
+    ops += [Text(400, 153 + 10.5 * i, t, 8.5) for i, t in enumerate((s.contact, s.phone, s.email))]
+    return ops, 250.0
+
+
+def _two_row_item(d: Doc, x0: float, y: float, index: int) -> Page:
+    """One item on two rows: its description on the first, its figures on the second."""
+    line = d.inv.lines[index]
+    ops = [op for op in table_row(d, x0, y + 11, index) if not isinstance(op, Text) or op.x > x0 + 60]
+    ops = [replace(op, text="") if isinstance(op, Text) and op.x < x0 + 120 else op for op in ops]
+    ops.append(Text(x0 + 2, y, f"{line.seller_item_id}  {line.name} ({unit_label(line.unit, d.lang)})", 8.0))
+    return [op for op in ops if not isinstance(op, Text) or op.text]
+
+
 def _signed_letter(d: Doc) -> tuple[Page, float]:
     s, inv = d.inv.seller, d.inv
     ops: Page = [Text(RIGHT, 52, s.trading_name.upper(), 16.0, True, "r"), Text(RIGHT, 64, s.email, 7.5, align="r")]
@@ -262,12 +333,13 @@ _HEADS: Final[dict[str, Callable[[Doc], tuple[Page, float]]]] = {
     "ship_first": _ship_first, "brand_top": _brand_top, "stacked": _stacked, "sidebar": _sidebar,
     "key_value": _key_value, "slip": _slip, "gross_column": _gross_column, "page_two": _page_two,
     "window_return": _window_return, "signed_letter": _signed_letter, "split_name": _split_name,
+    "form_grid": _form_grid, "monogram": _monogram,
 }
 # The footer each layout closes with: the seller's name with its bank details, in columns, as a legal line, or none.
 _FOOTERS: Final = {"letterhead_right": "bank", "footer_only": "columns", "remit_beside": "legal", "ship_first": "bank",
                    "brand_top": "legal", "stacked": "columns", "sidebar": "none", "key_value": "line", "slip": "none",
                    "gross_column": "bank", "page_two": "none", "window_return": "bank_only",
-                   "signed_letter": "none", "split_name": "bank_only"}
+                   "signed_letter": "none", "split_name": "bank_only", "form_grid": "columns", "monogram": "bank"}
 
 
 def layout_hard(inv: SampleInvoice, rng: random.Random, template: str | None = None) -> Layout:
@@ -281,18 +353,19 @@ def layout_hard(inv: SampleInvoice, rng: random.Random, template: str | None = N
     pages: list[Page] = [list(head)]
     pages[-1] += table_header(d, x0, y)
     y += 18
+    two_rows = name == "monogram"  # each item's description on a row of its own above its figures
     for i in range(len(inv.lines)):
         if y > FOOTER_Y - 60:
             pages.append([])
             y = 80.0
             pages[-1] += table_header(d, x0, y)
             y += 18
-        pages[-1] += table_row(d, x0, y, i)
-        y += 15
+        pages[-1] += _two_row_item(d, x0, y, i) if two_rows else table_row(d, x0, y, i)
+        y += 26 if two_rows else 15
     if y + (210 if name in ("slip", "signed_letter") else 120) > FOOTER_Y - 20:
         pages.append([])
         y = 80.0
-    ops, y = totals(d, y + 24)
+    ops, y = _totals_band(d, y + 30) if name == "form_grid" else totals(d, y + 24)
     pages[-1] += ops
     pages[-1].append(Text(LEFT, y + 16, f"{label('terms', d.lang)}: {inv.payment_terms}", 8.0))
     if name == "slip":

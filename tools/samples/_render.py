@@ -15,7 +15,7 @@ from typing import Final
 from ._cii import GUIDELINE_ID, render_cii
 from ._facturx import ATTACHMENT_NAME, make_hybrid
 from ._fatturapa import ORDINARY_TYPES, SIMPLIFIED_TYPES, ordinary_lines, plan_fattura, render_fatturapa
-from ._hard import HELD_OUT_ROUND, hard_invoice, layout_hard
+from ._hard import HELD_OUT, HELD_OUT_ROUND, hard_invoice, layout_hard
 from ._i18n import label
 from ._image import draw_page, encode_image, image_pdf, pick_image_format, scanify
 from ._invoice import make_invoice
@@ -57,7 +57,7 @@ def _hard_pdf(inv: SampleInvoice, rng: random.Random) -> tuple[bytes, dict[str, 
     data = render_pdf(layout, **_pdf_meta(inv))
     name = layout.template.removeprefix("hard:")
     extra: dict[str, object] = {"language": inv.language, "template": layout.template, "layout_family": "hard",
-                                "held_out_layout": HELD_OUT_ROUND[name] == max(HELD_OUT_ROUND.values()),
+                                "held_out_layout": name in HELD_OUT,
                                 "held_out_round": HELD_OUT_ROUND[name]}
     pages, text = pdf_text(data)
     extra.update({"pages": pages, "text_check": text_check(inv, text)})

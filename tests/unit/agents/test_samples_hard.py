@@ -71,7 +71,10 @@ def test_the_family_covers_every_layout_and_flags_the_held_out_ones(
     assert set(templates) == {f"hard:{t}" for t in HARD_TEMPLATES}
     assert set(HELD_OUT_ROUND) == set(HARD_TEMPLATES) and len(HARD_TEMPLATES) == len(set(HARD_TEMPLATES))
     assert {HELD_OUT_ROUND[t] for t in TUNED} == {0}
-    assert {HELD_OUT_ROUND[t] for t in HELD_OUT} == {max(HELD_OUT_ROUND.values())}
+    # the held-out layouts are the last rounds, after every round the reader was tuned on
+    tuned_on = max(HELD_OUT_ROUND[t] for t in HARD_TEMPLATES if t not in HELD_OUT)
+    assert min(HELD_OUT_ROUND[t] for t in HELD_OUT) > tuned_on
+    assert max(HELD_OUT_ROUND.values()) in {HELD_OUT_ROUND[t] for t in HELD_OUT}
     for row in rows:
         name = str(row["template"]).removeprefix("hard:")
         assert row["format"] == "text-pdf" and row["layout_family"] == "hard"

@@ -261,3 +261,52 @@ def test_a_vat_id_alone_does_not_make_the_buyer_the_signer() -> None:
     rows = [[(50, "INVOICE")], *_META, *_WINDOW, *_TOTALS]
     data, _ = read_text([page(rows)])
     assert data.confidence.get("seller.name", 0.0) < 0.8  # only the buyer's block and its VAT id: doubt
+
+
+def test_an_unlabelled_net_under_the_lines_picks_the_net_column_of_a_table_with_each_lines_total() -> None:
+    # the net column is not the rightmost ("Importe ... Impuesto ... Total"); the net row has no label the reader
+    # knows, and only an amount-due label closes the totals: the lines still lead to the net, nothing is guessed
+    table = [
+        [(50, "Pos."), (100, "Descripción"), (230, "Cant."), (270, "Precio"), (330, "Importe"), (390, "IVA %"),
+         (440, "Impuesto"), (510, "Total")],
+        [(50, "1"), (100, "Agua"), (230, "25"), (270, "0.80"), (330, "19.90"), (390, "10%"), (440, "1.99"),
+         (510, "21.89")],
+        [(50, "2"), (100, "Trabajos"), (230, "8"), (270, "62.36"), (330, "498.88"), (390, "21%"), (440, "104.76"),
+         (510, "603.64")],
+        [(300, "Base"), (500, "CHF 518.78")],
+        [(300, "IVA 21%"), (500, "CHF 104.76")],
+        [(300, "IVA 10%"), (500, "CHF 1.99")],
+        [(300, "Total a pagar"), (500, "CHF 625.53")],
+    ]
+    head = [[(50, "Factura")], [(350, "Factura no."), (460, "F-118")], [(350, "Fecha"), (460, "5 de junio de 2026")]]
+    data, reasons = read_text([page([*head, *table])])
+    assert [line.net_amount for line in data.lines] == [Decimal("19.90"), Decimal("498.88")]
+    assert (data.total_net, data.total_tax, data.amount_due) == (Decimal("518.78"), Decimal("106.75"),
+                                                                 Decimal("625.53"))
+    assert not reasons
+
+
+def test_with_only_an_amount_due_the_net_follows_from_it_and_the_vat() -> None:
+    rows = [[(50, "Factura")], [(350, "Factura no."), (460, "F-118")], [(350, "Fecha"), (460, "5 de junio de 2026")],
+            [(300, "IVA 21%"), (500, "104,76 €")], [(300, "IVA 10%"), (500, "1,99 €")],
+            [(300, "Total a pagar"), (500, "625,53 €")]]
+    data, _ = read_text([page(rows)])
+    assert (data.total_net, data.total_tax, data.total_incl_vat) == (Decimal("518.78"), Decimal("106.75"),
+                                                                     Decimal("625.53"))
+    assert data.confidence["total_net"] < 0.8  # derived, not read
+
+
+def test_a_letterhead_name_its_email_spells_is_trusted_and_the_title_run_into_it_is_dropped() -> None:
+    rows = [[(50, "LINEA BÜROTECHNIK GMBH & CO. KG Rechnung")], [(50, "paul@lineaburotechnik.de")],
+            [(350, "Rechnungs-Nr."), (450, "INV-0042")], [(350, "Ausgestellt am"), (450, "22. Dezember 2025")],
+            [(50, "Rechnungsempfänger: Rheinlog BV")], [(50, "121 avenue du Moulin")], [(50, "3190 Leuven")],
+            *_TOTALS]
+    data, _ = read_text([page(rows)])
+    assert data.seller.name == "LINEA BÜROTECHNIK GMBH & CO. KG" and data.confidence["seller.name"] >= 0.9
+
+
+def test_an_email_that_spells_another_name_ties_nothing() -> None:
+    rows = [[(50, "Metallbau Schmidt GmbH")], [(50, "Musterweg 1")], [(50, "10115 Berlin")],
+            [(50, "info@harbourtools.ie")], *_META, *_TOTALS]
+    data, _ = read_text([page(rows)])
+    assert data.confidence.get("seller.name", 0.0) < 0.8

@@ -263,3 +263,22 @@ def test_field_confidence_follows_the_evidence() -> None:
     euros = _page([[(50, "Invoice No. 83")], [(300, "Total"), (450, "120,00 EUR")], [(50, "Ref KES 90000013")]])
     data, _ = read_text([euros])
     assert data.currency == "EUR" and data.confidence["currency"] >= 0.95  # a reference is not money
+
+
+def test_a_table_header_stacked_over_three_lines_still_sets_out_the_columns() -> None:
+    # "Positionsbetrag" broken over the lines above and below the row naming the other columns
+    rows = [
+        [(50, "Rechnung Nr. 471102 vom 05.03.2018")],
+        [(50, "Art-Nr"), (450, "Positions-")],
+        [(50, "Pos"), (100, "Beschreibung"), (250, "Nettopreis"), (320, "Menge"), (390, "USt.")],
+        [(50, "(Art)"), (450, "betrag")],
+        [(50, "1"), (100, "Trennblätter"), (250, "9,9000"), (320, "20 Stk"), (390, "19 %"), (450, "198,00")],
+        [(50, "2"), (100, "Joghurt"), (250, "5,5000"), (320, "50 Stk"), (390, "7 %"), (450, "275,00")],
+        [(300, "Rechnungssumme ohne USt."), (450, "473,00")],
+        [(300, "Steuerbetrag"), (450, "56,87")],
+        [(300, "Bruttosumme"), (450, "529,87")],
+    ]
+    data, reasons = read_text([page(rows)])
+    assert [line.net_amount for line in data.lines] == [Decimal("198.00"), Decimal("275.00")]
+    assert [line.quantity for line in data.lines] == [Decimal("20"), Decimal("50")]
+    assert not reasons
