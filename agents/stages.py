@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from agents.aggregate import aggregate_agent
-from agents.audit import audit_agent
 from agents.context import StageContext
 from agents.detect import detect_agent
 from agents.extract import extract_agent
@@ -70,7 +69,6 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("detect", detect_agent, InvoiceReceived, DocumentDetected, ("dedupe", "fetcher"), window=_detect_window),
     Stage("extract", extract_agent, DocumentDetected, InvoiceExtracted, ("fetcher", "paid_extractor"),
           window=_extract_window),
-    Stage("audit", audit_agent, InvoiceExtracted, InvoiceExtracted, ()),
     Stage("score", score_agent, InvoiceExtracted, InvoiceScored, ("history",)),
     Stage("aggregate", aggregate_agent, InvoiceScored, None, ("records", "counters", "history"),
           linger_s=_sink_linger),

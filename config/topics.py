@@ -17,7 +17,6 @@ Role = Literal["stage", "retry", "dead_letter"]
 RECEIVED = "invoices.received"
 DETECTED = "invoices.detected"
 EXTRACTED = "invoices.extracted"
-AUDITED = "invoices.audited"
 SCORED = "invoices.scored"
 REVIEWED = "invoices.reviewed"
 
@@ -25,12 +24,11 @@ REVIEWED = "invoices.reviewed"
 STAGES: dict[str, tuple[str, str | None]] = {
     "detect": (RECEIVED, DETECTED),
     "extract": (DETECTED, EXTRACTED),
-    "audit": (EXTRACTED, AUDITED),
-    "score": (AUDITED, SCORED),
+    "score": (EXTRACTED, SCORED),
     "aggregate": (SCORED, None),
     "review": (REVIEWED, None),
 }
-INVOICE_STAGES: tuple[str, ...] = ("detect", "extract", "audit", "score", "aggregate")
+INVOICE_STAGES: tuple[str, ...] = ("detect", "extract", "score", "aggregate")
 """The stages every invoice passes through, in order (review is fed by reviewers, not by the chain)."""
 
 
@@ -55,7 +53,7 @@ def dead_letter_topic(stage: str) -> str:
     return f"invoices.{stage}.dlq"
 
 
-_PAYLOADS = {RECEIVED: "InvoiceReceived", DETECTED: "DocumentDetected", EXTRACTED: "InvoiceExtracted", AUDITED: "InvoiceExtracted",
+_PAYLOADS = {RECEIVED: "InvoiceReceived", DETECTED: "DocumentDetected", EXTRACTED: "InvoiceExtracted",
              SCORED: "InvoiceScored", REVIEWED: "InvoiceReviewed"}
 
 
