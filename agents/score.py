@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from agents.context import StageContext
 from agents.rules import (
     arithmetic,
-    buyer,
     codes,
     confidence,
     dates,
@@ -109,7 +108,6 @@ def score(
     findings += tax_codes.check(invoice)
     findings += signature.check(extracted.reasons)
     findings += iban.check(invoice)
-    findings += buyer.check(invoice)
     findings += limits.check(invoice, policy.allowed_currencies, policy.max_auto_approve_amount)
     return _decide(fields.score, findings, policy, (), terminal=False)
 

@@ -40,7 +40,6 @@ RULE_CODES = frozenset(
         "due_before_issue", "currency_unknown", "country_unknown", "vat_id_invalid", "seller_unidentified",
         "iban_invalid", "missing_field", "low_confidence", "doc_type_unknown", "currency_not_allowed",
         "amount_over_limit", "rate_base_mismatch", "tax_code_invalid", "signature_not_verified",
-        "buyer_unnamed",
     }
 )
 """Reason codes whose action a tenant may override in `rule_actions` (the others are fixed or have a flag)."""

@@ -81,7 +81,6 @@ _SPECS = (
           "review", 0.9, _IDS),
     _spec("signature_not_verified", "The document's signature does not verify: it may have been altered "
           "after it was signed.", "review", 0.5),
-    _spec("buyer_unnamed", "The invoice names no buyer.", "review", 0.9),
     _spec("iban_invalid", "The payment IBAN fails its length or mod-97 check.", "review", 0.8),
     _spec("missing_field", "A field the policy requires is missing.", "review"),
     _spec("low_confidence", "A field was read too unsurely (below the policy minimum or the auto-approval "

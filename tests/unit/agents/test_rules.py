@@ -459,10 +459,3 @@ def test_every_code_has_a_spec_and_overridable_codes_are_listed_in_config() -> N
         assert spec.message.endswith(".") and len(spec.message) <= 500
         assert 0.0 <= spec.penalty <= 1.0 and spec.group
         Reason(code=spec.code, message=spec.message)  # fits the contract
-
-
-def test_toy_buyer_rule() -> None:  # scratch
-    from agents.rules import buyer
-
-    assert buyer.check(inv(buyer=Party(name=None))) == [Finding("buyer_unnamed", "buyer.name")]
-    assert buyer.check(inv(buyer=Party(name="B"))) == []
