@@ -118,7 +118,8 @@ async def _run(settings: Settings, worker: KafkaStageWorker, ctx: StageContext, 
         await worker.run()
     finally:
         memos = ctx.memos
-        for name, memo in (("events", memos.events), ("documents", memos.documents), ("xml", memos.xml)):
+        kept = (("events", memos.events), ("documents", memos.documents), ("xml", memos.xml), ("text", memos.text))
+        for name, memo in kept:
             if memo is not None:
                 log.info("worker: recent %s reused %d times, %d looked for in vain", name, memo.hits, memo.misses)
 
