@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from opentelemetry import trace
 
 from agents.readers._detection import Parsed
+from agents.readers.pdf_text import PageLines
 from config.policy import PolicyReloader, TenantPolicy
 from config.settings import Settings
 from streams.codecs import EventMemo
@@ -24,11 +25,22 @@ XmlMemo = Recent[str, Parsed]
 """The e-invoice XML detect parsed lately, by the event id of the `DocumentDetected` that extract will read."""
 
 
+TextMemo = Recent[str, PageLines]
+"""The lines of the text PDF pages detect loaded lately, by the event id of the `DocumentDetected` extract reads."""
+
+
 _TREE_PER_XML_BYTE = 8  # a parsed tree takes ~7 times its XML's size in memory (measured on generated UBL and CII)
 
 
 def _tree_size(parsed: Parsed) -> int:
     return parsed.size * _TREE_PER_XML_BYTE
+
+
+_LINES_PER_CHAR = 64  # a page's lines take ~55 bytes per character of their text (measured on generated text PDFs)
+
+
+def _lines_size(lines: PageLines) -> int:
+    return _LINES_PER_CHAR * sum(len(line.text) for page in lines for line in page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +59,18 @@ class Memos:
     """The document bytes this worker loaded and verified, by location and sha256."""
     xml: XmlMemo | None = None
     """The e-invoice XML detect parsed, for extract to read without parsing it (or opening a PDF) again."""
+    text: TextMemo | None = None
+    """The lines of the text PDF pages detect loaded for its text probe, for extract not to load them again."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Memos:
-        """The memos the settings size (``INVOICEFLOW_RECENT_EVENTS``, ``_DOCUMENTS_MB``, ``_XML_MB``; 0: off)."""
+        """The memos the settings size (``INVOICEFLOW_RECENT_EVENTS``, ``_DOCUMENTS_MB``, ``_XML_MB``, ``_TEXT_MB``;
+        0: off)."""
         return cls(
             events=Recent(settings.recent_events) if settings.recent_events > 0 else None,
             documents=Recent(settings.recent_documents_mb * _MIB, len) if settings.recent_documents_mb > 0 else None,
             xml=Recent(settings.recent_xml_mb * _MIB, _tree_size) if settings.recent_xml_mb > 0 else None,
+            text=Recent(settings.recent_text_mb * _MIB, _lines_size) if settings.recent_text_mb > 0 else None,
         )
 
 

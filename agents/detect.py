@@ -20,14 +20,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from agents.context import StageContext, XmlMemo
+from agents.context import StageContext, TextMemo, XmlMemo
 from agents.readers._detection import Detection, DetectLimits, Parsed, reason
 from agents.readers._image import ImageRefusedError, image_kind, probe_image
 from agents.readers._pdf_detection import detect_pdf
 from agents.readers._refusals import BudgetExceededError, invalid, unsupported
 from agents.readers._xml_detection import detect_signed, detect_xml
 from agents.readers.cades import looks_signed
+from agents.readers.pdf_text import PageLines
 from config.topics import DETECTED
 from schemas import (
     INVOICE_LIKE,
@@ -42,13 +44,16 @@ from schemas import (
 from streams.codecs import encode
 from streams.documents import load_documents
 from streams.errors import InvoiceflowError, UnknownTenant
+from streams.recent import Recent
 from streams.stage import BatchHandler, Inbound, Outbound, Outcome, decode_all
 from streams.tracing import describe
 
 __all__ = ["DetectLimits", "Detection", "detect", "detect_agent", "detected_event", "detected_events"]
 
 _EXTRACTABLE = frozenset({Route.STRUCTURED, Route.TEXT, Route.OCR})
-_READ_AGAIN = frozenset({Route.STRUCTURED, Route.DUPLICATE})  # what extract reads from the XML
+_READ_AGAIN = frozenset({Route.STRUCTURED, Route.TEXT, Route.DUPLICATE})  # what extract reads locally
+
+T = TypeVar("T")
 
 _OTHER_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"GIF87a", b"GIF89a", b"{\\rtf", b"BM")
 
@@ -80,13 +85,13 @@ def _looks_text(content: bytes) -> bool:
     return sum(1 for ch in text if ch.isprintable() or ch.isspace()) >= 0.95 * len(text)
 
 
-def _detect(content: bytes, limits: DetectLimits, deadline: float, with_xml: bool) -> Detection:
+def _detect(content: bytes, limits: DetectLimits, deadline: float, with_xml: bool, keep_lines: bool) -> Detection:
     if not content:
         return invalid("empty", "The document is empty.")
     if len(content) > limits.max_bytes:
         return invalid("too_large", f"Document of {len(content)} bytes exceeds {limits.max_bytes}.")
     if b"%PDF-" in content[:1024]:
-        return detect_pdf(content, limits, deadline, with_xml)
+        return detect_pdf(content, limits, deadline, with_xml, keep_lines)
     if image_kind(content) is not None:
         return _detect_image(content, limits)
     if _looks_html(content):
@@ -101,13 +106,17 @@ def _detect(content: bytes, limits: DetectLimits, deadline: float, with_xml: boo
     return invalid("unrecognised_content", "Content matches no known file format.")
 
 
-def detect(content: bytes, limits: DetectLimits, *, ignore_embedded_xml: bool = False) -> Detection:
+def detect(content: bytes, limits: DetectLimits, *, ignore_embedded_xml: bool = False,
+           keep_lines: bool = False) -> Detection:
     """Judge what a document is from its bytes and choose the route that reads it most cheaply.
 
     Args:
         content: The document bytes, untrusted.
         limits: The safety limits (size, pages, XML size, inflated size, pixels, time budget).
         ignore_embedded_xml: Treat a hybrid PDF as the text PDF it also is (evaluation of the text reader).
+        keep_lines: On a text PDF for the text reader, keep the lines of the pages the text probe loaded
+            (`Detection.lines`), for an extraction in this process (the same result, those pages not loaded
+            again); the route and everything else are the same either way.
 
     Returns:
         The Detection. Never raises: hostile or corrupt input gives route ``invalid`` with a reason code
@@ -119,7 +128,7 @@ def detect(content: bytes, limits: DetectLimits, *, ignore_embedded_xml: bool = 
     """
     deadline = time.perf_counter() + limits.time_budget_s
     try:
-        detection = _detect(content, limits, deadline, not ignore_embedded_xml)
+        detection = _detect(content, limits, deadline, not ignore_embedded_xml, keep_lines)
     except BudgetExceededError:
         return invalid("time_budget_exceeded", f"Detection took longer than {limits.time_budget_s} s.")
     except Exception as exc:  # noqa: BLE001 - the contract: hostile bytes never crash the stage
@@ -174,9 +183,18 @@ def detected_events(received: InvoiceReceived, detection: Detection, duplicate_o
 def remember_parsed(memo: XmlMemo, events: Sequence[DocumentDetected], parsed: Parsed) -> None:
     """Keep the XML detect parsed for the extract of each event that reads it (one hop later, in this worker:
     the parts of a file share one tree)."""
+    _remember(memo, events, parsed)
+
+
+def remember_lines(memo: TextMemo, events: Sequence[DocumentDetected], lines: PageLines) -> None:
+    """Keep the lines of the text PDF's pages detect loaded for the extract that reads it (one hop later)."""
+    _remember(memo, events, lines)
+
+
+def _remember(memo: Recent[str, T], events: Sequence[DocumentDetected], value: T) -> None:
     for detected in events:
         if detected.route in _READ_AGAIN:
-            memo.put(detected.event_id, parsed)
+            memo.put(detected.event_id, value)
 
 
 def detect_agent(ctx: StageContext) -> BatchHandler:
@@ -200,7 +218,7 @@ def detect_agent(ctx: StageContext) -> BatchHandler:
             if isinstance(content, InvoiceflowError):
                 outcomes[i] = content
             else:
-                todo.append((i, msg, ev, detect(content, limits)))
+                todo.append((i, msg, ev, detect(content, limits, keep_lines=memos.text is not None)))
         claims = [(ev.tenant_id, ev.document.sha256, ev.invoice_id) for _, _, ev, _ in todo]
         owners = await (await ctx.resources.dedupe()).claim(claims)
         now = datetime.now(UTC)
@@ -213,6 +231,8 @@ def detect_agent(ctx: StageContext) -> BatchHandler:
                            for detected in events]
             if memos.xml is not None and found.parsed is not None:
                 remember_parsed(memos.xml, events, found.parsed)
+            if memos.text is not None and found.lines is not None:
+                remember_lines(memos.text, events, found.lines)
         return outcomes
 
     return handle

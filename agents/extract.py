@@ -32,7 +32,7 @@ from agents.paid import Extraction, escalation_reason, model_for, paid_extractio
 from agents.readers import pdf
 from agents.readers._detection import Detection, DetectLimits, Parsed, reason
 from agents.readers.cades import EnvelopeError, unwrap_signed
-from agents.readers.pdf_text import pdf_lines
+from agents.readers.pdf_text import PageLines, pdf_lines
 from agents.readers.registry import READERS, reader_for, reader_of, reader_of_syntax
 from agents.readers.safe_xml import XmlRefusedError, parse_xml
 from agents.readers.text_layout import Document, build_document
@@ -120,11 +120,22 @@ def _text_reader() -> TextReader | None:
     return cast(TextReader, module.read_document)
 
 
-def read_text_pdf(read_document: TextReader, content: bytes,
-                  layouts: Sequence[VendorLayout] = ()) -> LocalExtraction:
-    """Read a text PDF with the text reader, then with its seller's learned layout when one of `layouts` is
-    the seller's (extractor ``text+layout:v<version>`` when the layout read at least one field)."""
-    doc = build_document(pdf_lines(content))
+def text_lines(content: bytes, leading: PageLines | None = None, pages: int | None = None) -> PageLines:
+    """A text PDF's lines, page by page: `leading` are those of its first pages when detect kept them (in this
+    worker), so only the pages after them are loaded (none when they are all of its `pages`)."""
+    if not leading:
+        return pdf_lines(content)
+    if pages is not None and len(leading) >= pages:
+        return leading
+    return leading + pdf_lines(content, first=len(leading))
+
+
+def read_text_pdf(read_document: TextReader, content: bytes, layouts: Sequence[VendorLayout] = (),
+                  lines: PageLines | None = None) -> LocalExtraction:
+    """Read a text PDF (its `lines`, when they were read already) with the text reader, then with its seller's
+    learned layout when one of `layouts` is the seller's (extractor ``text+layout:v<version>`` when the layout
+    read at least one field)."""
+    doc = build_document(lines if lines is not None else pdf_lines(content))
     invoice, reasons = read_document(doc)
     layout = find_layout(layouts, invoice, doc) if layouts and doc.rows else None
     if layout is None:
@@ -156,7 +167,8 @@ def extract_local(detection: Detection, content: bytes, layouts: Sequence[Vendor
             missing = reason("text_reader_missing", f"The text reader ({_TEXT_READER}) is not installed.")
             return LocalExtraction("none", None, (missing,))
         try:
-            return read_text_pdf(read_document, content, layouts)
+            return read_text_pdf(read_document, content, layouts,
+                                 text_lines(content, detection.lines, detection.pages))
         except pdfium.PdfiumError:
             return LocalExtraction("none", None, (reason("pdf_corrupt", "The text reader cannot open the PDF."),))
     return LocalExtraction("none", None)
@@ -184,13 +196,14 @@ def local_route(detected: DocumentDetected) -> Route | None:
 
 
 def detection_of(detected: DocumentDetected, route: Route, content: bytes, limits: DetectLimits,
-                 parsed: Parsed | None = None) -> Detection:
+                 parsed: Parsed | None = None, lines: PageLines | None = None) -> Detection:
     """The Detection the local readers need, from detect's decision as its event carries it: the XML's format
     (its reader), whether it is signed, the attachment chosen in a hybrid PDF and the part. Nothing is judged
     again: with `parsed` (the XML detect parsed in this worker) nothing is read again either; without, a
     hybrid PDF's attachment is read by the name detect chose (the bytes are the very ones detect vetted:
-    their sha256 was checked on load). A version-1 event, which carries the XML's format and the signature
-    only in its syntax and reasons, is read from those."""
+    their sha256 was checked on load). With `lines` (a text PDF's leading pages, read by detect in this
+    worker), those pages are not loaded again. A version-1 event, which carries the XML's format and the
+    signature only in its syntax and reasons, is read from those."""
     xml_format, signed = detected.xml_format, detected.signed
     if detected.schema_version == 1:
         xml_format, signed = _version_1(detected)
@@ -199,7 +212,7 @@ def detection_of(detected: DocumentDetected, route: Route, content: bytes, limit
         xml = embedded_xml(content, detected.embedded_xml, limits.max_xml_bytes)
     return Detection(format=detected.format, doc_type=detected.doc_type, route=route, part=detected.part,
                      embedded_xml=detected.embedded_xml, signed=signed, xml=xml, xml_format=xml_format,
-                     parsed=parsed)
+                     parsed=parsed, pages=detected.pages, lines=lines)
 
 
 def _version_1(detected: DocumentDetected) -> tuple[DocumentFormat | None, bool]:
@@ -275,9 +288,10 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
         if route is not None:
             content = await load_document(detected.document, ctx.settings, ctx.resources.fetcher(), memos.documents)
             parsed = memos.xml.take(detected.event_id) if memos.xml is not None and route is Route.STRUCTURED else None
+            lines = memos.text.take(detected.event_id) if memos.text is not None and route is Route.TEXT else None
             layouts = await (await ctx.resources.vendor_layouts(_parsed)).for_tenant(detected.tenant_id) if (
                 route is Route.TEXT) else ()
-            local = extract_local(detection_of(detected, route, content, limits, parsed), content, layouts)
+            local = extract_local(detection_of(detected, route, content, limits, parsed, lines), content, layouts)
             got = Extraction(local.extractor, local.invoice, local.reasons)
             why = escalation_reason(local.invoice, local.reasons, ctx.policy(detected.tenant_id))
             if not local.extractor.startswith("text") or why is None:

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         description="Kafka transport: e-invoice XML a worker's detect parsed, kept as parsed for its extract "
         "(a tree counted at 8 times its XML's size, about what it takes in memory; 0: off).",
     )
+    recent_text_mb: int = Field(
+        default=16, ge=0,
+        description="Kafka transport: the lines of the text PDF pages a worker's detect loaded for its text probe, "
+        "kept for its extract (counted at 64 bytes per character, about what they take in memory; 0: off).",
+    )
     outage_max_wait_s: float = Field(
         default=15.0, gt=0,
         description="Kafka transport: longest wait between tries while PostgreSQL, Redis or Kafka itself is down "

@@ -1,4 +1,5 @@
-"""The plumbing of invoiceflow: Faust app, topics, codec, tracing, stage runner, sinks and the CLI.
+"""The plumbing of invoiceflow: the stage runner and its two transports (the plain-aiokafka worker, the
+default, and the Faust adapter), Kafka clients, topics, codec, tracing, sinks, the API service and the CLI.
 
 The package surface is the light part every stage uses (the codec and the error tree); the Faust app lives
 in `streams.app` and is imported only by processes that run it, so pure cores never pull Faust in.

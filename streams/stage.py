@@ -1,9 +1,13 @@
-"""Run one stage over a Faust stream: batches in, results out, every failure routed, offsets safe.
+"""Run one stage: batches in, results out, every failure routed, offsets safe, over either transport.
 
-Faust's `take()` acks a whole batch even when the handler raised, so we take batches with `noack_take`,
-handle each message in its own try (through the stage's handler), produce every output, and only then ack.
-Faust flushes the producer before it commits offsets, so an offset is committed only past events whose
-result, retry or dead letter has been handed to Kafka: a killed worker loses nothing (at-least-once).
+`StageRunner.route` handles a batch of consumed records and says what becomes of each; the host sends it. The
+plain-aiokafka worker (`streams.kafka_worker`, the default transport) sends through its own outbox and
+commits offsets only past records whose outputs Kafka acknowledged (`streams.offsets`). The Faust adapter
+(`StageRunner.consume`, an agent body, sending through a `Producer`) works around Faust's `take()`, which
+acks a whole batch even when the handler raised: it takes batches with `noack_take`, handles each message in
+its own try, produces every output, and only then acks; Faust flushes the producer before it commits
+offsets, so there too an offset is committed only past events whose result, retry or dead letter has been
+handed to Kafka: a killed worker loses nothing (at-least-once).
 
 Routing (`StageRunner.route`, shared by both transports): a retriable `InvoiceflowError` goes to the stage's
 retry topic with an attempt count and a not-before time, one retry tier after another (`retry_delays_s`,

@@ -1,4 +1,5 @@
-"""The topic registry: every Faust topic, declared once, from the specs in `config.topics`.
+"""Topic names as every transport uses them (the settings' prefix on the specs of `config.topics`), and the
+Faust adapter's topic registry: every Faust topic, declared once, from those specs.
 
 Values and keys travel as raw bytes; `streams.codecs` does the (de)serialising so that validation errors
 are ours to route instead of Faust's to swallow.

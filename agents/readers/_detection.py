@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from agents.readers.pdf_text import PageLines
 from config.settings import Settings
 from schemas import DocType, DocumentFormat, Reason, Route
 
@@ -107,6 +108,9 @@ class Detection:
             detect shell emits one event per part.
         part: Which of those invoices extraction reads (1-based; None: the first or only one).
         signed: Whether the document came in a signed envelope (its reasons say whether the signature verifies).
+        lines: The positioned lines of a text PDF's leading pages, read by detect from the pages it loaded for
+            its text probe (only when asked to keep them), so extraction in the same process need not load
+            those pages again (not compared: the same pages give the same lines).
     """
 
     format: DocumentFormat
@@ -123,6 +127,7 @@ class Detection:
     signed: bool = False
     xml_format: DocumentFormat | None = None
     parsed: Parsed | None = field(default=None, compare=False, repr=False)
+    lines: PageLines | None = field(default=None, compare=False, repr=False)
 
 
 def reason(code: str, message: str, field: str | None = None) -> Reason:

@@ -21,6 +21,7 @@ from agents.readers import _pdf_guard, pdf
 from agents.readers._detection import Detection, DetectLimits, reason
 from agents.readers._refusals import BudgetExceededError, check_budget, invalid, unsupported
 from agents.readers._xml_detection import structured_detection
+from agents.readers.pdf_text import TextLine, textpage_lines
 from agents.readers.registry import reader_for
 from agents.readers.safe_xml import XmlRefusedError, parse_xml
 from schemas import INVOICE_LIKE, DocType, DocumentFormat, Reason, Route
@@ -89,8 +90,10 @@ def _classify_text(text: str) -> tuple[DocType, bool, tuple[Reason, ...]]:
     return doc_type, False, (reason("not_invoice", f"Text reads as a {doc_type.value}."),)
 
 
-def detect_pdf(content: bytes, limits: DetectLimits, deadline: float, with_xml: bool) -> Detection:
-    """Detect a PDF; `with_xml` False treats a hybrid as the text PDF it also is.
+def detect_pdf(content: bytes, limits: DetectLimits, deadline: float, with_xml: bool,
+               keep_lines: bool = False) -> Detection:
+    """Detect a PDF; `with_xml` False treats a hybrid as the text PDF it also is; `keep_lines` keeps the lines
+    of the pages the text probe loaded, on a text PDF routed to the text reader (`Detection.lines`).
 
     Raises:
         BudgetExceededError: `deadline` passed between phases (`agents.detect.detect` reports it).
@@ -126,7 +129,12 @@ def detect_pdf(content: bytes, limits: DetectLimits, deadline: float, with_xml: 
                 return structured_detection(root, xml, pages, name)
             notes = chosen[1]
         check_budget(deadline)
-        has_text, text = pdf.has_text_layer(document)
+        kept: list[tuple[TextLine, ...]] = []
+
+        def keep(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, index: int) -> None:
+            kept.append(textpage_lines(page, textpage, index))
+
+        has_text, text = pdf.has_text_layer(document, probe=keep if keep_lines else None)
     finally:
         document.close()
     if not has_text:
@@ -141,4 +149,5 @@ def detect_pdf(content: bytes, limits: DetectLimits, deadline: float, with_xml: 
         route=Route.TEXT if readable else Route.NOT_INVOICE,
         pages=pages,
         reasons=notes + classified,
+        lines=tuple(kept) if keep_lines and readable else None,
     )

@@ -10,6 +10,7 @@ per process.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -94,13 +95,15 @@ def read_attachment(pdf: pdfium.PdfDocument, index: int, max_bytes: int) -> byte
     return buffer.raw[: min(written.value, size.value)]
 
 
-def page_text(pdf: pdfium.PdfDocument, index: int) -> str:
-    """Return the text layer of one page (empty for a scanned page)."""
+def page_text(pdf: pdfium.PdfDocument, index: int, probe: PageProbe | None = None) -> str:
+    """Return the text layer of one page (empty for a scanned page), handing the loaded page to `probe`."""
     page = pdf[index]
     try:
         textpage = page.get_textpage()
         try:
             text: str = textpage.get_text_range()
+            if probe is not None:
+                probe(page, textpage, index)
         finally:
             textpage.close()
     finally:
@@ -108,7 +111,12 @@ def page_text(pdf: pdfium.PdfDocument, index: int) -> str:
     return text
 
 
-def has_text_layer(pdf: pdfium.PdfDocument, pages: int = 2, min_chars: int = 16) -> tuple[bool, str]:
+PageProbe = Callable[[pdfium.PdfPage, pdfium.PdfTextPage, int], None]
+"""Called with each probed page, its loaded text page and its index, while both are open."""
+
+
+def has_text_layer(pdf: pdfium.PdfDocument, pages: int = 2, min_chars: int = 16,
+                   probe: PageProbe | None = None) -> tuple[bool, str]:
     """Tell whether the leading pages carry a text layer, and return the text read to decide.
 
     Pages are probed in order and probing stops at the first page that settles it, so a text PDF costs
@@ -118,6 +126,7 @@ def has_text_layer(pdf: pdfium.PdfDocument, pages: int = 2, min_chars: int = 16)
         pdf: The open document.
         pages: How many leading pages to probe at most.
         min_chars: Non-blank characters needed to call it a text PDF (a scan may carry a stray OCR glyph).
+        probe: Also called with each probed page while it is loaded (detect keeps its lines for extract).
 
     Returns:
         Whether there is a text layer, and the text of the probed pages.
@@ -125,7 +134,7 @@ def has_text_layer(pdf: pdfium.PdfDocument, pages: int = 2, min_chars: int = 16)
     texts: list[str] = []
     count = 0
     for index in range(min(pages, len(pdf))):
-        text = page_text(pdf, index)
+        text = page_text(pdf, index, probe)
         texts.append(text)
         count += sum(1 for ch in text if not ch.isspace())
         if count >= min_chars:

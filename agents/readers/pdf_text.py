@@ -65,15 +65,20 @@ _GLUE_CHARS = "\u00a0\u202f\u2009\u2007"
 _GLUE = frozenset(_GLUE_CHARS)
 
 
-def pdf_lines(content: bytes, max_pages: int | None = None) -> tuple[tuple[TextLine, ...], ...]:
+PageLines = tuple[tuple[TextLine, ...], ...]
+"""One tuple of lines per page, in reading order (top to bottom, then left to right)."""
+
+
+def pdf_lines(content: bytes, max_pages: int | None = None, first: int = 0) -> PageLines:
     """Read the text layer of a PDF as positioned lines, page by page.
 
     Args:
         content: The PDF bytes.
         max_pages: Read at most this many pages (all when None).
+        first: Start at this page (0-based; the pages before it were read already, by detect).
 
     Returns:
-        One tuple of lines per page, in reading order (top to bottom, then left to right).
+        One tuple of lines per page read, in reading order (top to bottom, then left to right).
 
     Raises:
         pypdfium2.PdfiumError: The bytes are not a PDF pdfium can open.
@@ -82,7 +87,7 @@ def pdf_lines(content: bytes, max_pages: int | None = None) -> tuple[tuple[TextL
     try:
         count = len(doc) if max_pages is None else min(len(doc), max_pages)
         pages: list[tuple[TextLine, ...]] = []
-        for index in range(count):
+        for index in range(first, count):
             page = doc[index]
             try:
                 pages.append(_page_lines(page, index))
@@ -94,14 +99,19 @@ def pdf_lines(content: bytes, max_pages: int | None = None) -> tuple[tuple[TextL
 
 
 def _page_lines(page: pdfium.PdfPage, index: int) -> tuple[TextLine, ...]:
-    width, height = page.get_size()
-    rotation = page.get_rotation() % 360
     textpage = page.get_textpage()
     try:
-        chars = _chars(textpage, width, height, rotation)
+        return textpage_lines(page, textpage, index)
     finally:
         textpage.close()
-    return group_lines(chars_to_rows(chars), index)
+
+
+def textpage_lines(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, index: int) -> tuple[TextLine, ...]:
+    """The lines of page `index` from its loaded text page (detect loads it for its text probe anyway, and
+    loading a page and its text takes half the time of reading its lines)."""
+    width, height = page.get_size()
+    rotation = page.get_rotation() % 360
+    return group_lines(chars_to_rows(_chars(textpage, width, height, rotation)), index)
 
 
 def _chars(textpage: pdfium.PdfTextPage, width: float, height: float, rotation: int) -> list[_Char]:

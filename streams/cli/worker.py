@@ -1,9 +1,10 @@
-"""`invoiceflow worker`: run the stages of the pipeline in one worker process (Faust, or plain aiokafka).
+"""`invoiceflow worker`: run the stages of the pipeline in one worker process (plain aiokafka by default;
+Faust agents with ``INVOICEFLOW_TRANSPORT=faust``).
 
-Before Faust starts, the topics are created and the PostgreSQL migrations applied, so a worker never
+Before anything is consumed, the topics are created and the PostgreSQL migrations applied, so a worker never
 subscribes to a topic that does not exist yet and a schema problem stops it before it consumes anything.
-The terminal spinner is off (it forces the root logger to DEBUG and burns ~11% CPU) and the web server is
-off or bound to loopback unless the settings say otherwise.
+Under Faust, the terminal spinner is off (it forces the root logger to DEBUG and burns ~11% CPU) and the web
+server is off or bound to loopback unless the settings say otherwise.
 
 A plain-aiokafka worker starts its HTTP listener (health, readiness, Prometheus metrics:
 `streams/worker_http.py`) first, so a worker that waits for Kafka or PostgreSQL to start already answers
@@ -117,7 +118,8 @@ async def _run(settings: Settings, worker: KafkaStageWorker, ctx: StageContext, 
         await worker.run()
     finally:
         memos = ctx.memos
-        for name, memo in (("events", memos.events), ("documents", memos.documents), ("xml", memos.xml)):
+        kept = (("events", memos.events), ("documents", memos.documents), ("xml", memos.xml), ("text", memos.text))
+        for name, memo in kept:
             if memo is not None:
                 log.info("worker: recent %s reused %d times, %d looked for in vain", name, memo.hits, memo.misses)
 

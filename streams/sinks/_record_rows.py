@@ -19,12 +19,18 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from schemas import InvoiceScored
 from streams.sinks._protocols import VendorFact
 
 VENDOR_COLUMNS = ("tenant_id", "seller_key", "event_id", "name", "vat_id", "iban")
+"""The vendor facts' columns, in the statement's order: names of `VendorFact` fields, read by name."""
+TRACE_ID_KEY = "trace_id"
+"""The key an event's JSON carries its message's trace id under (no field of the contract may take it)."""
+
+_vendor_row = attrgetter(*VENDOR_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +85,11 @@ def vendor_columns(vendors: Sequence[VendorFact], known: Collection[tuple[str, s
     rows: dict[tuple[str, str, str], tuple[Any, ...]] = {}
     for v in vendors:
         if v.event_id is not None and (v.tenant_id, v.event_id) in known:
-            rows.setdefault((v.tenant_id, v.seller_key, v.event_id),
-                            (v.tenant_id, v.seller_key, v.event_id, v.name, v.vat_id, v.iban))
+            rows.setdefault((v.tenant_id, v.seller_key, v.event_id), _vendor_row(v))
     return transpose(list(rows.values()), len(VENDOR_COLUMNS))
 
+
+_TRACE_ID_KEY_JSON = json.dumps(TRACE_ID_KEY)
 
 TraceIds = Mapping[tuple[str, str], str]
 """The trace id each event's message carried, by (tenant id, event id)."""
@@ -103,12 +110,12 @@ def record_batch(events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] 
 
 
 def event_json(event: InvoiceScored, trace_ids: TraceIds) -> str:
-    """The event as the statement reads it: its JSON, plus `trace_id` when its message carried one."""
+    """The event as the statement reads it: its JSON, plus `TRACE_ID_KEY` when its message carried one."""
     text = event.model_dump_json()
     trace_id = trace_ids.get((event.tenant_id, event.event_id))
     if trace_id is None:
         return text
-    return f'{text[:-1]},"trace_id":{json.dumps(trace_id)}}}'  # the JSON object ends with its brace
+    return f"{text[:-1]},{_TRACE_ID_KEY_JSON}:{json.dumps(trace_id)}}}"  # the JSON object ends with its brace
 
 
 def transpose(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:

@@ -2,7 +2,10 @@
 
 Every table is written by a data-modifying CTE, so a batch costs one round trip. Events arrive as JSON
 documents (`$3` newest per invoice, `$4` the batch's older ones) and are taken apart here: columns,
-confidences, and the lines with their position. All CTEs see the same snapshot, so nothing reads what
+confidences, and the lines with their position. No path into an event is spelt by hand: each is a list of
+`schemas.InvoiceScored`'s own field names (down to `InvoiceData` and `LineItem`), resolved against the model
+when this module is imported (`_json_fields`), so a renamed field fails the import and a field's type sets its
+cast; the contract is written once, in `schemas/`. All CTEs see the same snapshot, so nothing reads what
 another CTE wrote; instead the invoice upsert RETURNs the rows it really wrote (new invoices and strictly
 newer events), and every dependent write is driven by that set: the extraction record and the lines are
 replaced only with their invoice row, and a vendor learns only from an approval that became the invoice's
@@ -23,16 +26,21 @@ document sent inline), so that a later review, made wherever, is tied to a docum
 The extraction record (`route`, `pages`, `extraction_reasons`) comes from the scored event, which carries
 what extraction found so the record can be written without reading another topic; so do the journey's
 times (`detected_at`, `extracted_at`, NULL on events from before they were carried). An event's JSON may
-carry one key the contract does not: `trace_id`, the trace its message belonged to (added by
-`_record_rows`, read here into the invoice row and the decision history).
+carry one key the contract does not: `trace_id` (`_record_rows.TRACE_ID_KEY`, which no field of the contract
+may take), the trace its message belonged to, read here into the invoice row and the decision history.
 """
 
 from __future__ import annotations
 
-_EVENT_FIELDS = """
-    e->>'invoice_id' AS invoice_id, e->>'tenant_id' AS tenant_id, e->>'event_id' AS event_id,
-    e->>'decision' AS decision, (e->>'score')::float8 AS score, jsonb_strip_nulls(e->'reasons') AS reasons,
-    e->>'policy_version' AS policy_version, (e->>'scored_at')::timestamptz AS scored_at, e->>'trace_id' AS trace_id"""
+from pydantic import BaseModel
+
+from schemas import InvoiceScored
+from streams.sinks._json_fields import JsonFields
+from streams.sinks._record_rows import TRACE_ID_KEY, VENDOR_COLUMNS
+
+# the vendor facts' arrays, $5 on, one per `VENDOR_COLUMNS` name
+_VENDOR_ARRAYS = ", ".join(f"${n}::text[]" for n in range(5, 5 + len(VENDOR_COLUMNS)))
+
 
 LEARN_VENDORS = """INSERT INTO vendors AS k (tenant_id, seller_key, name, vat_id, iban, first_seen, last_approved_at,
     invoice_count)
@@ -51,24 +59,38 @@ LEARN_VENDORS = """INSERT INTO vendors AS k (tenant_id, seller_key, name, vat_id
 became_approved): the latest approval's name, VAT id and IBAN win, counts add up. Shared by the record
 statement (auto-approvals) and the review statement (approving reviews, `reviews.py`)."""
 
-RECORD_BATCH = f"""
+
+def record_batch_statement(event: type[BaseModel] = InvoiceScored) -> str:
+    """The record statement, its paths resolved against `event` (the contract; a test hands it a drifted copy).
+
+    Raises:
+        ContractPathError: `event` lacks a field the statement reads, or a field's type no longer fits its use.
+    """
+    e = JsonFields(event, "e")  # one event, as `_record_rows` wrote it
+    inv = e.within("invoice", root="invoice")  # its extracted fields: the rows' and the stored `invoice`
+    line = inv.within("lines", root="li.v")  # one of its lines
+    fresh_lines = inv.at("c.invoice").json("lines")
+    event_fields = f"""
+    {e.column("invoice_id")}, {e.column("tenant_id")}, {e.column("event_id")},
+    {e.column("decision")}, {e.column("score")}, jsonb_strip_nulls({e.json("reasons")}) AS reasons,
+    {e.column("policy_version")}, {e.column("scored_at")}, {e.extra(TRACE_ID_KEY)} AS trace_id"""
+    return f"""
 WITH rows AS MATERIALIZED (
-  SELECT {_EVENT_FIELDS},
-    nullif(e->'invoice', 'null') AS invoice, e->>'format' AS format, e->>'extractor' AS extractor,
-    e->>'document_sha256' AS document_sha256, jsonb_strip_nulls(nullif(e->'document', 'null')) AS document,
-    (e->>'received_at')::timestamptz AS received_at,
-    (e->>'detected_at')::timestamptz AS detected_at, (e->>'extracted_at')::timestamptz AS extracted_at,
-    (e->'cost'->>'usd')::numeric AS cost_usd, (e->'cost'->>'pages')::int AS cost_pages,
-    e->'cost'->>'model' AS cost_model, e->>'route' AS route, (e->>'pages')::int AS doc_pages,
-    nullif(e->'extraction_reasons', 'null') AS extraction_reasons
+  SELECT {event_fields},
+    nullif({e.json("invoice")}, 'null') AS invoice, {e.column("format")}, {e.column("extractor")},
+    {e.column("document_sha256")}, jsonb_strip_nulls(nullif({e.json("document")}, 'null')) AS document,
+    {e.column("received_at")},
+    {e.column("detected_at")}, {e.column("extracted_at")},
+    {e.column("cost", "usd")}, {e.column("cost", "pages")},
+    {e.column("cost", "model")}, {e.column("route")}, {e.column("pages", name="doc_pages")},
+    nullif({e.json("extraction_reasons")}, 'null') AS extraction_reasons
   FROM unnest($3::jsonb[]) AS u(e)
 ), older AS (
-  SELECT {_EVENT_FIELDS} FROM unnest($4::jsonb[]) AS u(e)
+  SELECT {event_fields} FROM unnest($4::jsonb[]) AS u(e)
 ), vendor_rows AS (
-  SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-    AS v(tenant_id, seller_key, event_id, name, vat_id, iban)
+  SELECT * FROM unnest({_VENDOR_ARRAYS}) AS v({", ".join(VENDOR_COLUMNS)})
 ), prev AS (
-  SELECT tenant_id, invoice_id, decision, coalesce(jsonb_array_length(invoice->'lines'), 0) AS line_count
+  SELECT tenant_id, invoice_id, decision, coalesce(jsonb_array_length({inv.json("lines")}), 0) AS line_count
   FROM invoices JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, invoice_id) USING (tenant_id, invoice_id)
 ), history AS (
   INSERT INTO decisions (event_id, invoice_id, tenant_id, decision, score, reasons, policy_version, scored_at,
@@ -82,9 +104,9 @@ WITH rows AS MATERIALIZED (
   INSERT INTO invoices AS i (invoice_id, tenant_id, event_id, invoice_number, seller_name, seller_vat_id,
     currency, amount_due, issue_date, doc_type, format, extractor, document_sha256, document, decision, score,
     reasons, policy_version, cost_usd, pages, invoice, received_at, scored_at, detected_at, extracted_at, trace_id)
-  SELECT invoice_id, tenant_id, event_id, invoice->>'invoice_number', invoice->'seller'->>'name',
-    invoice->'seller'->>'vat_id', invoice->>'currency', (invoice->>'amount_due')::numeric,
-    (invoice->>'issue_date')::date, invoice->>'doc_type', format, extractor, document_sha256, document, decision,
+  SELECT invoice_id, tenant_id, event_id, {inv.value("invoice_number")}, {inv.value("seller", "name")},
+    {inv.value("seller", "vat_id")}, {inv.value("currency")}, {inv.value("amount_due")},
+    {inv.value("issue_date")}, {inv.value("doc_type")}, format, extractor, document_sha256, document, decision,
     score, reasons, policy_version, cost_usd, cost_pages, invoice, received_at, scored_at, detected_at, extracted_at,
     trace_id
   FROM rows
@@ -106,7 +128,7 @@ WITH rows AS MATERIALIZED (
   INSERT INTO invoice_extractions AS x (invoice_id, tenant_id, event_id, extractor, route, format, pages,
     cost_pages, cost_model, cost_usd, confidences, reasons)
   SELECT invoice_id, tenant_id, event_id, extractor, route, format, doc_pages, cost_pages, cost_model,
-    cost_usd, coalesce(invoice->'confidence', '{{}}'), extraction_reasons
+    cost_usd, coalesce({inv.json("confidence")}, '{{}}'), extraction_reasons
   FROM fresh
   ON CONFLICT (tenant_id, invoice_id) DO UPDATE SET
     event_id = EXCLUDED.event_id, extractor = EXCLUDED.extractor,
@@ -116,17 +138,18 @@ WITH rows AS MATERIALIZED (
 ), lines_kept AS (
   INSERT INTO invoice_lines AS l (invoice_id, line_no, tenant_id, line_id, description, quantity, unit,
     unit_price, net_amount, tax_rate)
-  SELECT c.invoice_id, li.n, c.tenant_id, li.v->>'line_id', li.v->>'description', (li.v->>'quantity')::numeric,
-    li.v->>'unit', (li.v->>'unit_price')::numeric, (li.v->>'net_amount')::numeric, (li.v->>'tax_rate')::numeric
-  FROM fresh c, jsonb_array_elements(c.invoice->'lines') WITH ORDINALITY AS li(v, n)
+  SELECT c.invoice_id, li.n, c.tenant_id, {line.value("line_id")}, {line.value("description")},
+    {line.value("quantity")}, {line.value("unit")}, {line.value("unit_price")}, {line.value("net_amount")},
+    {line.value("tax_rate")}
+  FROM fresh c, jsonb_array_elements({fresh_lines}) WITH ORDINALITY AS li(v, n)
   ON CONFLICT (tenant_id, invoice_id, line_no) DO UPDATE SET
     line_id = EXCLUDED.line_id, description = EXCLUDED.description,
     quantity = EXCLUDED.quantity, unit = EXCLUDED.unit, unit_price = EXCLUDED.unit_price,
     net_amount = EXCLUDED.net_amount, tax_rate = EXCLUDED.tax_rate
 ), shrunk AS (
-  SELECT tenant_id, invoice_id, coalesce(jsonb_array_length(c.invoice->'lines'), 0) AS keep
+  SELECT tenant_id, invoice_id, coalesce(jsonb_array_length({fresh_lines}), 0) AS keep
   FROM fresh c JOIN prev p USING (tenant_id, invoice_id)
-  WHERE p.line_count > coalesce(jsonb_array_length(c.invoice->'lines'), 0)
+  WHERE p.line_count > coalesce(jsonb_array_length({fresh_lines}), 0)
 ), lines_dropped AS (
   DELETE FROM invoice_lines l USING shrunk s
   WHERE l.tenant_id = ANY(ARRAY(SELECT tenant_id FROM shrunk))  -- probe the primary key, never scan
@@ -147,7 +170,10 @@ WITH rows AS MATERIALIZED (
 )
 SELECT count(*) FROM written
 """
-RECORD_PARAMETERS = 10
+
+
+RECORD_BATCH = record_batch_statement()
+RECORD_PARAMETERS = 4 + len(VENDOR_COLUMNS)
 
 VENDOR_MASTER = """
 INSERT INTO vendors AS k (tenant_id, seller_key, name, vat_id, iban, first_seen)

@@ -22,6 +22,7 @@ import pytest
 import pytest_asyncio
 
 from config.settings import Settings
+from config.topics import INVOICE_STAGES
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"  # as tests/conftest.py: some tests publish its documents as they are
@@ -167,7 +168,7 @@ def worker_factory(settings: Settings, tmp_path: Path, request: pytest.FixtureRe
     """Start workers for this test; stops them after, printing their logs if the test failed."""
     started: list[WorkerProcess] = []
 
-    def start(stages: str = "detect,extract,score,aggregate", **env: str) -> WorkerProcess:
+    def start(stages: str = ",".join(INVOICE_STAGES), **env: str) -> WorkerProcess:
         w = WorkerProcess(settings, tmp_path / f"worker-{len(started)}.log", stages, **env)
         started.append(w)
         return w

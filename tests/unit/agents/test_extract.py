@@ -106,6 +106,17 @@ class _Resources:
     def fetcher(self) -> None:
         return None
 
+    async def vendor_layouts(self, _parse: object) -> _NoLayouts:
+        return _NoLayouts()
+
+    async def paid_extractor(self, _budgets: object) -> None:
+        return None
+
+
+class _NoLayouts:
+    async def for_tenant(self, _tenant: str) -> tuple[()]:
+        return ()
+
 
 def _ctx(settings: Settings, memos: Memos) -> StageContext:
     return StageContext(settings=settings, resources=_Resources(), policies=PolicyReloader(None),  # type: ignore[arg-type]
@@ -116,9 +127,10 @@ def _msg(value: bytes, offset: int) -> Inbound:
     return Inbound(b"k", value, [], "p.invoices.x", 0, offset, 0, [])
 
 
-async def _through_both(tmp_path: Path, memos: Memos) -> list[InvoiceExtracted]:
+async def _through_both(tmp_path: Path, memos: Memos,
+                        formats: tuple[str, ...] = ("ubl", "cii", "hybrid_pdf", "fatturapa")) -> list[InvoiceExtracted]:
     settings = Settings(file_roots=(tmp_path,))
-    rows = generate_samples(tmp_path, 12, formats=("ubl", "cii", "hybrid_pdf", "fatturapa"), seed=7)
+    rows = generate_samples(tmp_path, 12, formats=formats, seed=7)
     ctx = _ctx(settings, memos)
     detect_handle, extract_handle = detect_agent(ctx), extract_agent(ctx)
     received = [received_for_file(tmp_path / str(r["file"]), "t", settings) for r in rows]
@@ -141,6 +153,16 @@ async def test_extract_takes_detect_s_tree_from_the_worker_s_memo_and_reads_the_
     assert memos.documents.hits >= 1  # the first part of each file takes the bytes detect loaded
     forgotten = await _through_both(tmp_path / "b", Memos())  # another process ran detect: nothing at hand
     assert all(e.invoice is not None for e in remembered)
+    assert [_same(e) for e in remembered] == [_same(e) for e in forgotten]
+
+
+async def test_extract_takes_the_lines_detect_read_of_a_text_pdf_and_reads_the_same(tmp_path: Path) -> None:
+    memos = Memos.from_settings(Settings())
+    assert memos.text is not None
+    remembered = await _through_both(tmp_path / "a", memos, ("text_pdf",))
+    assert memos.text.hits == len(remembered) == 12 and memos.text.misses == 0 and len(memos.text) == 0
+    forgotten = await _through_both(tmp_path / "b", Memos(), ("text_pdf",))
+    assert all(e.invoice is not None and e.extractor == "text" for e in remembered)
     assert [_same(e) for e in remembered] == [_same(e) for e in forgotten]
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents.detect import DetectLimits, detect
-from agents.extract import LocalExtraction, extract_local
+from agents.extract import LocalExtraction, extract_local, text_lines
 from agents.readers._detection import Detection
+from agents.readers.pdf_text import pdf_lines
 from schemas import DocType, DocumentFormat, Route
 
 LIMITS = DetectLimits()
@@ -62,3 +63,29 @@ def test_other_routes_extract_nothing() -> None:
     for route in (Route.OCR, Route.NOT_INVOICE, Route.UNSUPPORTED, Route.INVALID):
         detection = Detection(format=DocumentFormat.IMAGE, doc_type=DocType.UNKNOWN, route=route)
         assert extract_local(detection, b"\x89PNG") == LocalExtraction("none", None)
+
+
+def test_lines_detect_kept_of_a_text_pdf_read_the_same_as_the_pdf_itself(corpus: Path) -> None:
+    """A worker's detect keeps the lines of the pages its text probe loaded (`keep_lines`); extract then loads
+    only the pages after them, and reads exactly what it reads from the document alone."""
+    folder = corpus / "zugferd-corpus/XML-Rechnung/FX"
+    for name in ("EN16931_Einfach.pdf", "EN16931_1_Teilrechnung.pdf", "EN16931_Betriebskostenabrechnung.pdf"):
+        content = (folder / name).read_bytes()
+        plain = detect(content, LIMITS, ignore_embedded_xml=True)
+        kept = detect(content, LIMITS, ignore_embedded_xml=True, keep_lines=True)
+        assert kept == plain and plain.lines is None and plain.route is Route.TEXT
+        assert kept.lines and kept.pages is not None and kept.pages > len(kept.lines)
+        every = pdf_lines(content)
+        assert kept.lines == every[:len(kept.lines)]
+        assert text_lines(content, kept.lines, kept.pages) == every == text_lines(content)
+        assert extract_local(kept, content) == extract_local(plain, content)
+
+
+def test_a_one_page_text_pdf_is_not_opened_again_when_detect_kept_its_lines() -> None:
+    lines = ((),)
+    assert text_lines(b"not a pdf: never opened", lines, pages=1) is lines
+
+
+def test_lines_are_kept_only_for_a_text_pdf_the_text_reader_reads(corpus: Path) -> None:
+    hybrid = (corpus / "zugferd-corpus/XML-Rechnung/FX/EN16931_Einfach.pdf").read_bytes()
+    assert detect(hybrid, LIMITS, keep_lines=True).lines is None  # read from its XML

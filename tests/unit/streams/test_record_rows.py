@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from decimal import Decimal
 from typing import Any
 
 import orjson
 import pytest
+from pydantic import BaseModel, create_model
 
-from schemas import Decision, InvoiceScored
+from schemas import Decision, InvoiceData, InvoiceScored, LineItem
 from streams.errors import SinkError
 from streams.sinks import VendorFact
+from streams.sinks._json_fields import ContractPathError
 from streams.sinks._record_rows import (
+    TRACE_ID_KEY,
     VENDOR_COLUMNS,
     latest_per_invoice,
     older_events,
     record_batch,
     vendor_master_columns,
 )
-from streams.sinks._record_sql import RECORD_BATCH, RECORD_PARAMETERS, VENDOR_MASTER
+from streams.sinks._record_sql import RECORD_BATCH, RECORD_PARAMETERS, VENDOR_MASTER, record_batch_statement
 from streams.sinks.postgres import PostgresRecords
 from tests.records_helpers import scored
 from tools.bench.sinks import rows_of
@@ -136,6 +141,59 @@ def test_vendor_facts_are_tied_to_the_event_of_their_own_tenant() -> None:
 @pytest.mark.parametrize(("sql", "count"), [(RECORD_BATCH, RECORD_PARAMETERS), (VENDOR_MASTER, 5)])
 def test_statements_number_their_parameters_one_to_n(sql: str, count: int) -> None:
     assert sorted({int(n) for n in re.findall(r"\$(\d+)", sql)}) == list(range(1, count + 1))
+
+
+# --- the contract, written once: the statement's paths are the model's fields ---------------------------------
+
+_NOT_RECORDED = {"schema_version"}  # no table keeps it: a version-2 contract would come with its migration
+
+
+def _drift(model: type[BaseModel], rename: dict[str, str] | None = None,
+           retype: dict[str, Any] | None = None) -> type[BaseModel]:
+    """A copy of `model` as a change in schemas/ would leave it: fields renamed or given another type."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        fields[(rename or {}).get(name, name)] = ((retype or {}).get(name, info.annotation), info)
+    return create_model(f"Drifted{model.__name__}", __config__=model.model_config, **fields)
+
+
+def test_the_statement_reads_every_field_of_the_contract_and_the_trace_id() -> None:
+    read = set(re.findall(r"\be->>?'(\w+)'", RECORD_BATCH))
+    assert read == set(InvoiceScored.model_fields) - _NOT_RECORDED | {TRACE_ID_KEY}
+
+
+def test_the_unchanged_contract_builds_the_statement() -> None:
+    assert record_batch_statement(_drift(InvoiceScored)) == RECORD_BATCH
+
+
+@pytest.mark.parametrize("field", sorted(set(InvoiceScored.model_fields) - _NOT_RECORDED))
+def test_renaming_any_recorded_field_of_the_contract_fails_the_statement(field: str) -> None:
+    with pytest.raises(ContractPathError, match=repr(field)):
+        record_batch_statement(_drift(InvoiceScored, rename={field: field + "_renamed"}))
+
+
+@pytest.mark.parametrize(("model", "field"), [(InvoiceData, "amount_due"), (InvoiceData, "seller"),
+                                              (InvoiceData, "lines"), (LineItem, "net_amount")])
+def test_renaming_a_recorded_field_of_the_invoice_or_its_lines_fails_the_statement(
+        model: type[BaseModel], field: str) -> None:
+    line = _drift(LineItem, rename={field: "renamed"} if model is LineItem else None)
+    invoice = _drift(InvoiceData, rename={field: "renamed"} if model is InvoiceData else None,
+                     retype={"lines": tuple[line, ...]})
+    with pytest.raises(ContractPathError, match=repr(field)):
+        record_batch_statement(_drift(InvoiceScored, retype={"invoice": invoice | None}))
+
+
+def test_a_field_s_new_type_sets_its_cast_and_a_misfit_fails() -> None:
+    assert "(e->>'score')::numeric AS score" in record_batch_statement(_drift(InvoiceScored, retype={"score": Decimal}))
+    with pytest.raises(ContractPathError, match="no scalar"):
+        record_batch_statement(_drift(InvoiceScored, retype={"score": tuple[str, ...]}))
+
+
+def test_the_vendor_columns_are_vendor_fact_fields() -> None:
+    assert set(VENDOR_COLUMNS) <= {f.name for f in dataclasses.fields(VendorFact)}
+    fact = VendorFact("t", "vat:X", "IBAN", name="N", vat_id="X", event_id="ev")
+    assert record_batch([scored("a", "t").model_copy(update={"event_id": "ev"})], [fact]).vendors == [
+        [getattr(fact, c)] for c in VENDOR_COLUMNS]
 
 
 class _Conn:
