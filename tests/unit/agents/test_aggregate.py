@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
 from agents.aggregate import aggregate, aggregate_agent, vendors_learned
-from agents.context import Memos
 from schemas import Cost, Decision, Reason
 from streams.codecs import encode
 from streams.errors import DecodeError, SinkError
@@ -15,6 +13,7 @@ from streams.sinks.fakes import FakeCounterStore, FakeHistoryIndex, FakeRecordSt
 from streams.stage import Inbound
 from streams.tally import Observations
 from tests.records_helpers import scored
+from tests.unit.agents._contexts import TestResources, stage_context
 
 
 def test_counter_increments_are_keyed_by_event_id() -> None:
@@ -64,8 +63,9 @@ async def test_fake_store_learns_a_vendor_only_from_an_event_that_became_the_row
     assert await store.write_scored([newer]) == 0
 
 
-class _FakeResources:
+class _FakeResources(TestResources):
     def __init__(self) -> None:
+        super().__init__()
         self.store, self.counters_, self.history_ = FakeRecordStore(), FakeCounterStore(), FakeHistoryIndex()
 
     async def records(self) -> FakeRecordStore:
@@ -88,7 +88,7 @@ def _msg(value: bytes, offset: int) -> Inbound:
 
 async def test_the_shell_persists_counts_and_learns_once_and_routes_bad_messages() -> None:
     resources = _FakeResources()
-    handle = aggregate_agent(SimpleNamespace(memos=Memos(), resources=resources, observations=Observations()))  # type: ignore[arg-type]
+    handle = aggregate_agent(stage_context(resources))
     ok, held = scored("a", "t"), scored("b", "t", decision=Decision.REVIEW)
     batch = [_msg(encode(ok), 1), _msg(b"not json", 2), _msg(encode(held), 3)]
     outcomes = await handle(batch)
@@ -109,9 +109,9 @@ async def test_the_time_from_receipt_to_score_is_counted_once_the_records_are_wr
     seen = Observations()
     ok = scored("a", "t")
     lag = (ok.scored_at - ok.received_at).total_seconds()
-    down = aggregate_agent(SimpleNamespace(memos=Memos(), resources=_DownResources(), observations=seen))  # type: ignore[arg-type]
+    down = aggregate_agent(stage_context(_DownResources(), seen))
     assert isinstance((await down([_msg(encode(ok), 1)]))[0], SinkError)
     assert seen.end_to_end.count == 0  # not written: not counted
-    up = aggregate_agent(SimpleNamespace(memos=Memos(), resources=_FakeResources(), observations=seen))  # type: ignore[arg-type]
+    up = aggregate_agent(stage_context(_FakeResources(), seen))
     await up([_msg(encode(ok), 1), _msg(b"not json", 2)])
     assert seen.end_to_end.count == 1 and seen.end_to_end.total == lag

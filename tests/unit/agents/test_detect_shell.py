@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
-from agents.context import Memos
 from agents.detect import detect_agent
-from config.policy import PolicyReloader
 from config.settings import Settings
 from schemas import DocumentDetected, Route
 from streams.codecs import encode
@@ -16,11 +13,13 @@ from streams.fetch import DocumentFetcher
 from streams.publisher import received_for_file
 from streams.sinks.fakes import FakeDedupeIndex
 from streams.stage import Inbound, Outbound
+from tests.unit.agents._contexts import TestResources, stage_context
 from tools.samples import generate_samples
 
 
-class _Resources:
+class _Resources(TestResources):
     def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
         self.index = FakeDedupeIndex()
         self.documents = DocumentFetcher(settings)  # never used: every document here is a file
 
@@ -41,9 +40,7 @@ async def test_same_document_twice_is_routed_duplicate_but_a_redelivery_is_not(t
     doc = tmp_path / str(rows[0]["file"])
     first, again = received_for_file(doc, "t", settings), received_for_file(doc, "t", settings)
     other_tenant = received_for_file(doc, "u", settings)
-    ctx = SimpleNamespace(settings=settings, policies=PolicyReloader(None), resources=_Resources(settings),
-                          memos=Memos())
-    handle = detect_agent(ctx)  # type: ignore[arg-type]
+    handle = detect_agent(stage_context(_Resources(settings)))
     missing = first.model_copy(update={"invoice_id": "gone", "document": first.document.model_copy(
         update={"uri": (tmp_path / "nope.xml").as_uri()})})
     batch = [_msg(encode(e), i) for i, e in enumerate((first, again, first, other_tenant, missing))]
@@ -62,9 +59,7 @@ async def test_a_file_of_several_invoices_gives_one_event_each_on_the_files_key(
     rows = generate_samples(tmp_path, 12, formats=("fatturapa",), seed=2)
     row = next(r for r in rows if int(str(r["bodies"])) > 1)
     received = received_for_file(tmp_path / str(row["file"]), "t", settings)
-    ctx = SimpleNamespace(settings=settings, policies=PolicyReloader(None), resources=_Resources(settings),
-                          memos=Memos())
-    handle = detect_agent(ctx)  # type: ignore[arg-type]
+    handle = detect_agent(stage_context(_Resources(settings)))
     (first,) = await handle([_msg(encode(received), 0)])
     (again,) = await handle([_msg(encode(received), 0)])  # the same record delivered twice
     assert isinstance(first, list) and isinstance(again, list)

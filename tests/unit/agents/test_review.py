@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from agents.context import Memos
 from agents.review import document_of, review, review_agent, review_vendor, teaches_layout
 from schemas import Decision, DocumentRef, FieldCorrections, InvoiceReviewed, InvoiceScored
 from streams.codecs import encode
@@ -19,6 +17,7 @@ from streams.sinks import RecordedExtraction
 from streams.sinks.fakes import FakeHistoryIndex, FakeReviewStore
 from streams.stage import Inbound
 from tests.records_helpers import scored
+from tests.unit.agents._contexts import TestResources, stage_context
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -94,8 +93,9 @@ def _msg(value: bytes, offset: int) -> Inbound:
     return Inbound(b"k", value, [], "p.invoices.reviewed", 0, offset, 0, [])
 
 
-class _Resources:
+class _Resources(TestResources):
     def __init__(self, store: FakeReviewStore) -> None:
+        super().__init__()
         self.store = store
         self.index = FakeHistoryIndex()
 
@@ -108,7 +108,7 @@ class _Resources:
 
 async def test_the_shell_stores_each_review_once_and_dead_letters_unknown_invoices_and_bad_fields() -> None:
     store = FakeReviewStore([recorded(scored("a", "t")), recorded(scored("b", "t"))])
-    handle = review_agent(SimpleNamespace(memos=Memos(), resources=_Resources(store)))  # type: ignore[arg-type]
+    handle = review_agent(stage_context(_Resources(store)))
     good, unknown = reviewed("a", "t", invoice_number="X"), reviewed("zz", "t")
     other_tenant = reviewed("b", "u")
     bad = encode(reviewed("b", "t")).replace(b'"corrections":{}', b'"corrections":{"colour":"red"}')
@@ -126,13 +126,13 @@ async def test_the_shell_stores_each_review_once_and_dead_letters_unknown_invoic
     assert store.examples[("t", "a")].event_id == later.event_id
 
 
-class _Down:
+class _Down(TestResources):
     async def reviews(self) -> FakeReviewStore:
         raise SinkError("postgres down")
 
 
 async def test_a_store_outage_fails_the_batch_for_the_runner_to_hold() -> None:
-    handle = review_agent(SimpleNamespace(memos=Memos(), resources=_Down()))  # type: ignore[arg-type]
+    handle = review_agent(stage_context(_Down()))
     outcomes = await handle([_msg(encode(reviewed("a", "t")), 1), _msg(b"{", 2)])
     assert isinstance(outcomes[0], SinkError) and not isinstance(outcomes[1], SinkError)
 
@@ -193,7 +193,7 @@ def test_an_approving_review_teaches_the_seller_as_the_reviewer_left_it() -> Non
 async def test_the_shell_teaches_approved_sellers_to_the_store_and_the_history_index_once() -> None:
     store = FakeReviewStore([recorded(scored("a", "t", decision=Decision.REVIEW, vat_id="DE111111111"))])
     resources = _Resources(store)
-    handle = review_agent(SimpleNamespace(memos=Memos(), resources=resources))  # type: ignore[arg-type]
+    handle = review_agent(stage_context(resources))
     approve = reviewed("a", "t", seller_iban="DE02120300000000202051")
     assert await handle([_msg(encode(approve), 1)]) == [()]
     assert [(v.seller_key, v.iban) for v in store.vendors] == [("vat:DE111111111", "DE02120300000000202051")]
