@@ -1,8 +1,8 @@
 """A raw aiokafka consume -> produce chain with no processing: the streaming ceiling of this machine.
 
 Run as a child process (`python -m tools.bench._rawhop SPEC.json`), as many as the pipeline has workers.
-Each process holds one consumer (one group, subscribed to every hop's input, as a Faust worker holds one
-consumer for all its agents) and one producer configured like the workers' (acks=all, the settings' linger
+Each process holds one consumer (one group, subscribed to every hop's input, as a Kafka worker holds one
+consumer for all its stages) and one producer configured like the workers' (acks=all, the settings' linger
 and batch size). For each record of hop i it produces, to hop i's output, a captured payload of the stage
 that hop stands for (same sizes as the pipeline's real events), with the record's key and headers. Offsets
 are committed every second after a producer flush, the same at-least-once contract the stage runner keeps.
