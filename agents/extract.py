@@ -40,7 +40,7 @@ from config.topics import EXTRACTED
 from schemas import DocumentDetected, DocumentFormat, InvoiceData, InvoiceExtracted, Reason, Route, event_id_for
 from streams.azure import AnalyzeOutcome, ResumeAction
 from streams.codecs import decode, encode
-from streams.documents import load_document
+from streams.documents import load_document, remote_url
 from streams.sinks.layouts import StoredLayout
 from streams.stage import BatchHandler, Inbound, Outbound, concurrently
 from streams.tracing import child_span, describe
@@ -304,9 +304,8 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
             if not procs:
                 procs.append(ProcessPoolExecutor(max_workers=os.cpu_count() or 1))
             return await asyncio.get_running_loop().run_in_executor(procs[0], ocr_local, detected.format, content)
-        https = (detected.document.uri or "").startswith("https://")
-        scan = None if https else await load_document(detected.document, ctx.settings, ctx.resources.fetcher(),
-                                                      memos.documents)
+        scan = None if remote_url(detected.document) else await load_document(
+            detected.document, ctx.settings, ctx.resources.fetcher(), memos.documents)
         return await paid(detected, scan, None, None, span) or Extraction("none", None, (_NO_PAID,))
 
     async def handle_one(msg: Inbound) -> Sequence[Outbound]:

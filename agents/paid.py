@@ -15,6 +15,7 @@ from agents.readers.azure_map import map_analyze_result
 from config.policy import TenantPolicy
 from schemas import Cost, DocumentDetected, InvoiceData, Reason
 from streams.azure import AnalyzeOutcome, AzureExtractor, ResumeAction
+from streams.documents import remote_url
 from streams.training import vendor_key
 
 _SELF_CHECK_FAILURES = frozenset({"text_totals_mismatch", "text_lines_mismatch", "text_empty"})
@@ -91,8 +92,7 @@ def paid_extraction(outcome: AnalyzeOutcome, local: InvoiceData | None, why: Rea
 async def read_paid(extractor: AzureExtractor, detected: DocumentDetected, content: bytes | None, model: str,
                     budget_s: float) -> AnalyzeOutcome:
     """Analyze one document: from its https URL when it has one (no download), else from its bytes."""
-    uri = detected.document.uri
-    source: bytes | str = uri if uri and uri.startswith("https://") else (content or b"")
+    source: bytes | str = remote_url(detected.document) or content or b""
     return await extractor.analyze(source, sha256=detected.document.sha256, model_id=model,
                                    tenant_id=detected.tenant_id, budget_s=budget_s,
                                    expected_pages=detected.pages or 1)

@@ -61,6 +61,17 @@ DocumentMemo = Recent[tuple[str, str], bytes]
 """Verified document bytes a worker loaded lately, by location and sha256 (`Recent(max_bytes, len)`)."""
 
 
+def remote_url(ref: DocumentRef) -> str | None:
+    """The https:// URL of a document fetched from the network, or None for a local file or an inline one.
+
+    The one place that tells the two kinds of reference apart (the schema allows file:// and https:// only): the
+    loader fetches the one and reads the other inside the file roots, and the paid service is handed the URL
+    to fetch itself rather than bytes.
+    """
+    uri = ref.uri
+    return uri if uri is not None and uri.startswith("https://") else None
+
+
 def path_from_uri(uri: str) -> Path:
     """The local path of a file:// URI (the plain `file:///abs/path` form without parsing: every event has one)."""
     if uri.startswith("file:///") and "?" not in uri and "#" not in uri:
@@ -184,7 +195,7 @@ def _prepare(ref: DocumentRef, settings: Settings, roots: _Roots, memo: Document
             raise DocumentIntegrityError("inline document is not valid base64") from exc
     uri = ref.uri
     assert uri is not None  # the schema guarantees exactly one location
-    https = uri.startswith("https://")  # the schema allows file:// and https:// only
+    https = remote_url(ref) is not None
     if https:
         check_url(uri, settings)
     elif not roots.resolved:

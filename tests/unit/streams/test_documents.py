@@ -4,6 +4,7 @@ refuses bad paths."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import os
@@ -16,7 +17,7 @@ import pytest
 
 from config.settings import Settings
 from schemas import DocumentRef
-from streams.documents import DocumentMemo, load_document, load_documents
+from streams.documents import DocumentMemo, load_document, load_documents, remote_url
 from streams.errors import DocumentIntegrityError, DocumentNotAllowed, DocumentNotFound, DocumentTooLarge
 from streams.publisher import iter_documents, received_for_file
 from streams.recent import Recent
@@ -292,3 +293,13 @@ async def test_a_batch_reads_its_files_in_one_trip_to_a_thread(tmp_path: Path, m
     assert got[:5] == [f.read_bytes() for f in files]
     assert isinstance(got[5], DocumentNotFound)
     assert len(trips) == 1
+
+
+def test_remote_url_tells_a_fetched_reference_from_a_local_or_inline_one(tmp_path: Path) -> None:
+    data = b"<Invoice/>"
+    digest = hashlib.sha256(data).hexdigest()
+    url = "https://docs.example.test/a/invoice.xml?sig=x"
+    assert remote_url(DocumentRef(uri=url, sha256=digest, size=len(data))) == url
+    assert remote_url(_ref(tmp_path / "a.xml", data)) is None
+    inline = DocumentRef(inline_b64=base64.b64encode(data).decode(), sha256=digest, size=len(data))
+    assert remote_url(inline) is None
