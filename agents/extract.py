@@ -30,14 +30,15 @@ from agents.layouts import VendorLayout, layout_from_json
 from agents.paid import Extraction, escalation_reason, model_for, paid_extraction, read_paid
 from agents.readers import pdf
 from agents.readers._detection import Detection, DetectLimits, Parsed, reason
+from agents.readers._en16931_check import en16931_reasons
 from agents.readers._xml_detection import xml_reader
 from agents.readers.cades import EnvelopeError, unwrap_signed
-from agents.readers.cii import read_cii
+from agents.readers.cii import read_cii_terms
 from agents.readers.fatturapa import read_fatturapa
 from agents.readers.pdf_text import pdf_lines
 from agents.readers.safe_xml import XmlRefusedError, parse_xml
 from agents.readers.text_layout import Document, build_document
-from agents.readers.ubl import read_ubl
+from agents.readers.ubl import read_ubl_terms
 from config.topics import EXTRACTED
 from schemas import DocumentDetected, DocumentFormat, InvoiceData, InvoiceExtracted, Reason, Route, event_id_for
 from streams.azure import AnalyzeOutcome, ResumeAction
@@ -71,11 +72,14 @@ class LocalExtraction:
         extractor: The reader used: ``ubl``, ``cii``, ``fatturapa``, ``text`` or ``none``.
         invoice: The fields read, or None when nothing was read.
         reasons: Findings of the reader (why nothing was read, self-check failures...).
+        route: ``invalid`` when the reading shows the document breaks its standard's fatal rules (a UBL or CII
+            invoice failing EN 16931: `_en16931_check`), else None (detect's route stands).
     """
 
     extractor: str
     invoice: InvoiceData | None
     reasons: tuple[Reason, ...] = ()
+    route: Route | None = None
 
 
 _READERS = {DocumentFormat.UBL: "ubl", DocumentFormat.CII: "cii", DocumentFormat.FATTURAPA: "fatturapa"}
@@ -109,12 +113,12 @@ def _structured(detection: Detection, content: bytes) -> LocalExtraction:
     reader = (_READERS.get(detection.xml_format) if detection.xml_format else xml_reader(root)) or "ubl"
     try:
         if reader == "fatturapa":
-            invoice = read_fatturapa(root, detection.part or 1)
-        else:
-            invoice = read_cii(root) if reader == "cii" else read_ubl(root)
+            return LocalExtraction(reader, read_fatturapa(root, detection.part or 1))
+        invoice, terms = read_cii_terms(root) if reader == "cii" else read_ubl_terms(root)
     except ValidationError:
         return LocalExtraction("none", None, (reason("extract_failed", "XML values do not fit the contract."),))
-    return LocalExtraction(reader, invoice)
+    broken = en16931_reasons(invoice, terms)  # judged on what the reader read, in its one walk
+    return LocalExtraction(reader, invoice, broken, Route.INVALID) if broken else LocalExtraction(reader, invoice)
 
 
 def _text_reader() -> TextReader | None:
@@ -169,13 +173,14 @@ def extract_local(detection: Detection, content: bytes, layouts: Sequence[Vendor
 
 
 def extracted_event(detected: DocumentDetected, got: Extraction, now: datetime) -> InvoiceExtracted:
-    """The `invoices.extracted` event for a reading (detection findings first, then the reader's)."""
+    """The `invoices.extracted` event for a reading (detection findings first, then the reader's); its route
+    is detect's, or ``invalid`` when the reading found the document breaks its standard's fatal rules."""
     return InvoiceExtracted(
         event_id=event_id_for("extract", detected.invoice_id, detected.event_id),
         invoice_id=detected.invoice_id, tenant_id=detected.tenant_id, received_at=detected.received_at,
         extracted_at=now, detected_at=detected.detected_at, document=detected.document, format=detected.format,
-        route=detected.route,        extractor=got.extractor, invoice=got.invoice, local_reading=got.local_reading,
-        pages=got.pages or detected.pages or 0, cost=got.cost,
+        route=got.route or detected.route, extractor=got.extractor, invoice=got.invoice,
+        local_reading=got.local_reading, pages=got.pages or detected.pages or 0, cost=got.cost,
         reasons=(*detected.reasons, *got.reasons), duplicate_of=detected.duplicate_of,
     )
 
@@ -284,7 +289,7 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
             layouts = await (await ctx.resources.vendor_layouts(_parsed)).for_tenant(detected.tenant_id) if (
                 route is Route.TEXT) else ()
             local = extract_local(detection_of(detected, route, content, limits, parsed), content, layouts)
-            got = Extraction(local.extractor, local.invoice, local.reasons)
+            got = Extraction(local.extractor, local.invoice, local.reasons, route=local.route)
             why = escalation_reason(local.invoice, local.reasons, ctx.policy(detected.tenant_id))
             if not local.extractor.startswith("text") or why is None:
                 return got

@@ -19,17 +19,33 @@ from decimal import Decimal
 from lxml import etree
 
 from agents.readers._doctypes import doc_type_for
+from agents.readers._en16931_terms import (
+    CII_LINE_TAX_TERMS,
+    CII_PARTY_TERMS,
+    CII_SETTLEMENT_TERMS,
+    CII_TAX_TERMS,
+    Breakdown,
+    CoreTerms,
+    LineTerms,
+    PartyTerms,
+    breakdown,
+    cii_charges,
+    cii_party,
+    line_terms,
+)
 from agents.readers._fields import Fields
 from agents.readers._invoice import invoice_from_fields
 from agents.readers._xpath import localname, parse_amount, parse_date, path, text_at
 from schemas import Address, InvoiceData, LineItem, Party, TaxSubtotal
 
-__all__ = ["cii_type_code", "read_cii"]
+__all__ = ["cii_type_code", "read_cii", "read_cii_terms"]
 
 _TYPE_CODE_SPEC = "ExchangedDocument/TypeCode|HeaderExchangedDocument/TypeCode"
 _TYPE_CODE = path(_TYPE_CODE_SPEC)
 
 _DOCUMENT = Fields(
+    specification="ExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter/ID"
+    "|SpecifiedExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter/ID",
     id="ExchangedDocument/ID|HeaderExchangedDocument/ID",
     type_code=_TYPE_CODE_SPEC,
     issue_date="ExchangedDocument/IssueDateTime/DateTimeString|HeaderExchangedDocument/IssueDateTime/DateTimeString",
@@ -50,6 +66,7 @@ _PARTY = Fields(
     legal_id="SpecifiedLegalOrganization/ID",
     tax_registrations="SpecifiedTaxRegistration/ID",
     postal="PostalTradeAddress",
+    **CII_PARTY_TERMS,
 )
 _ADDRESS_LINES = ("LineOne", "LineTwo", "LineThree")
 _ADDRESS = Fields(
@@ -62,13 +79,15 @@ _SETTLEMENT = Fields(
     due_date="SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString",
     taxes="ApplicableTradeTax",
     summation="SpecifiedTradeSettlementHeaderMonetarySummation|SpecifiedTradeSettlementMonetarySummation",
+    **CII_SETTLEMENT_TERMS,
 )
 _PAYMENT_MEANS = Fields(
     iban="PayeePartyCreditorFinancialAccount/IBANID", bic="PayeeSpecifiedCreditorFinancialInstitution/BICID"
 )
 _RATE = "RateApplicablePercent|ApplicablePercent"
-_TAX = Fields(calculated="CalculatedAmount", basis="BasisAmount", category="CategoryCode", rate=_RATE)
-_LINE_TAX = Fields(rate=_RATE)
+_TAX = Fields(calculated="CalculatedAmount", basis="BasisAmount", category="CategoryCode", rate=_RATE,
+              **CII_TAX_TERMS)
+_LINE_TAX = Fields(rate=_RATE, **CII_LINE_TAX_TERMS)
 _LINE = Fields(
     line_id="AssociatedDocumentLineDocument/LineID",
     name="SpecifiedTradeProduct/Name",
@@ -94,6 +113,7 @@ _TOTALS = {
     "amount_due": "DuePayableAmount",
 }
 _SUMMATION = Fields(**_TOTALS, tax_total="TaxTotalAmount")
+_NO_PARTY = PartyTerms(name=None, identified=False, vat_ids=())
 
 
 def cii_type_code(root: etree._Element) -> str | None:
@@ -101,9 +121,9 @@ def cii_type_code(root: etree._Element) -> str | None:
     return text_at(_TYPE_CODE, root)
 
 
-def _party(node: etree._Element | None) -> Party:
+def _party(node: etree._Element | None) -> tuple[Party, PartyTerms]:
     if node is None:
-        return Party()
+        return Party(), _NO_PARTY
     found = _PARTY.read(node)
     vat_id = None
     fallback_tax_id = None
@@ -117,12 +137,9 @@ def _party(node: etree._Element | None) -> Party:
         fallback_tax_id = fallback_tax_id or value
     if vat_id is None and fallback_tax_id is not None and fallback_tax_id[:2].isalpha():
         vat_id = fallback_tax_id  # an unlabelled id with a country prefix is a VAT id, not a tax number
-    return Party(
-        name=found.text("name"),
-        vat_id=vat_id,
-        legal_id=found.text("legal_id"),
-        address=_address(found.first("postal")),
-    )
+    name, legal_id = found.text("name"), found.text("legal_id")
+    party = Party(name=name, vat_id=vat_id, legal_id=legal_id, address=_address(found.first("postal")))
+    return party, cii_party(found, name, legal_id)
 
 
 def _address(node: etree._Element | None) -> Address | None:
@@ -138,23 +155,20 @@ def _address(node: etree._Element | None) -> Address | None:
     )
 
 
-def _tax_rows(taxes: list[etree._Element]) -> tuple[TaxSubtotal, ...]:
+def _tax_rows(taxes: list[etree._Element]) -> tuple[tuple[TaxSubtotal, ...], tuple[Breakdown, ...]]:
+    """The rows with both amounts (what the invoice keeps), and every row as stated (what EN 16931 judges)."""
     rows = []
+    stated = []
     for tax in taxes:
         found = _TAX.read(tax)
         amount = parse_amount(found.text("calculated"))
         basis = parse_amount(found.text("basis"))
+        rate = parse_amount(found.text("rate"))
+        stated.append(breakdown(found, basis, amount, rate))
         if amount is None or basis is None:
             continue
-        rows.append(
-            TaxSubtotal(
-                category=found.text("category"),
-                rate=parse_amount(found.text("rate")),
-                taxable_amount=basis,
-                tax_amount=amount,
-            )
-        )
-    return tuple(rows)
+        rows.append(TaxSubtotal(category=found.text("category"), rate=rate, taxable_amount=basis, tax_amount=amount))
+    return tuple(rows), tuple(stated)
 
 
 def _tax_total(amounts: list[etree._Element], currency: str | None) -> Decimal | None:
@@ -165,13 +179,14 @@ def _tax_total(amounts: list[etree._Element], currency: str | None) -> Decimal |
     return None if chosen is None else parse_amount(chosen.text)
 
 
-def _line(node: etree._Element) -> LineItem:
+def _line(node: etree._Element) -> tuple[LineItem, LineTerms]:
     found = _LINE.read(node)
     quantity = found.first("quantity")
     settlement = _LINE_SETTLEMENT.read(found.first("settlement"))
-    rates = (parse_amount(_LINE_TAX.read(tax).text("rate")) for tax in settlement.elements("taxes"))
+    taxes = [_LINE_TAX.read(tax) for tax in settlement.elements("taxes")]
+    rates = (parse_amount(tax.text("rate")) for tax in taxes)
     rate = next((r for r in rates if r is not None), None)
-    return LineItem(
+    item = LineItem(
         line_id=found.text("line_id"),
         description=found.text("name") or found.text("description"),
         quantity=None if quantity is None else parse_amount(quantity.text),
@@ -180,6 +195,7 @@ def _line(node: etree._Element) -> LineItem:
         net_amount=parse_amount(settlement.text("total")),
         tax_rate=rate,
     )
+    return item, line_terms(found, "name", taxes[0] if taxes else None)
 
 
 def _payment(means: list[etree._Element]) -> tuple[str | None, str | None]:
@@ -200,6 +216,12 @@ def read_cii(root: etree._Element) -> InvoiceData:
     Returns:
         The InvoiceData, every field present in the XML filled with confidence 1.0.
     """
+    return read_cii_terms(root)[0]
+
+
+def read_cii_terms(root: etree._Element) -> tuple[InvoiceData, CoreTerms]:
+    """Read a CII document as `read_cii` does, with the EN 16931 terms the core check needs besides
+    (`agents.readers._en16931_terms`), gathered in the same walk."""
     document = _DOCUMENT.read(root)
     type_code = document.text("type_code")
     transaction = _TRANSACTION.read(document.first("transaction"))
@@ -207,20 +229,24 @@ def read_cii(root: etree._Element) -> InvoiceData:
     settlement = _SETTLEMENT.read(transaction.first("settlement"))
     currency = settlement.text("currency")
     iban, bic = _payment(settlement.elements("payment_means"))
+    seller, seller_terms = _party(agreement.first("seller"))
+    buyer, buyer_terms = _party(agreement.first("buyer"))
+    rows, breakdowns = _tax_rows(settlement.elements("taxes"))
+    lines = [_line(n) for n in transaction.elements("lines")]
     fields: dict[str, object] = {
         "invoice_number": document.text("id"),
         "type_code": type_code,
         "issue_date": parse_date(document.text("issue_date")),
         "due_date": parse_date(settlement.text("due_date")),
         "currency": currency,
-        "seller": _party(agreement.first("seller")),
-        "buyer": _party(agreement.first("buyer")),
+        "seller": seller,
+        "buyer": buyer,
         "seller_iban": iban,
         "seller_bic": bic,
         "payment_terms": settlement.text("terms"),
         "order_reference": agreement.text("order_reference"),
-        "tax_breakdown": _tax_rows(settlement.elements("taxes")),
-        "lines": tuple(_line(n) for n in transaction.elements("lines")),
+        "tax_breakdown": rows,
+        "lines": tuple(item for item, _ in lines),
     }
     summation_node = settlement.first("summation")
     if summation_node is not None:
@@ -232,4 +258,12 @@ def read_cii(root: etree._Element) -> InvoiceData:
         if fields.get("amount_due") is None and isinstance(grand, Decimal):
             prepaid = fields.get("prepaid")
             fields["amount_due"] = grand - (prepaid if isinstance(prepaid, Decimal) else Decimal(0))
-    return invoice_from_fields(doc_type_for(localname(root), type_code), fields)
+    terms = CoreTerms(
+        specification=document.text("specification"),
+        seller=seller_terms,
+        buyer=buyer_terms,
+        lines=tuple(line for _, line in lines),
+        charges=cii_charges(settlement.elements("charges")),
+        breakdowns=breakdowns,
+    )
+    return invoice_from_fields(doc_type_for(localname(root), type_code), fields), terms

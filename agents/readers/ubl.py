@@ -17,12 +17,26 @@ from decimal import Decimal
 from lxml import etree
 
 from agents.readers._doctypes import doc_type_for
+from agents.readers._en16931_terms import (
+    DOCUMENT_TERMS,
+    UBL_LINE_TERMS,
+    UBL_PARTY_TERMS,
+    UBL_SUBTOTAL_TERMS,
+    Breakdown,
+    CoreTerms,
+    LineTerms,
+    PartyTerms,
+    breakdown,
+    line_terms,
+    ubl_charges,
+    ubl_party,
+)
 from agents.readers._fields import Fields, Found
 from agents.readers._invoice import invoice_from_fields
 from agents.readers._xpath import localname, parse_amount, parse_date, path, text_at
 from schemas import Address, InvoiceData, LineItem, Party, TaxSubtotal
 
-__all__ = ["read_ubl", "ubl_type_code"]
+__all__ = ["read_ubl", "read_ubl_terms", "ubl_type_code"]
 
 _TYPE_CODE_NAMES = ("InvoiceTypeCode", "CreditNoteTypeCode", "DebitNoteTypeCode")  # in order of preference
 _TYPE_CODES = tuple(path(name) for name in _TYPE_CODE_NAMES)
@@ -42,6 +56,7 @@ _DOCUMENT = Fields(
     buyer="AccountingCustomerParty/Party",
     payment_means="PaymentMeans",
     tax_totals="TaxTotal",
+    **DOCUMENT_TERMS,
 )
 _PAYMENT_MEANS = Fields(
     iban="PayeeFinancialAccount/ID",
@@ -55,6 +70,7 @@ _SUBTOTAL = Fields(
     category="TaxCategory/ID",
     category_percent="TaxCategory/Percent",
     percent="Percent",
+    **UBL_SUBTOTAL_TERMS,
 )
 _PARTY = Fields(
     registration_name="PartyLegalEntity/RegistrationName",
@@ -62,6 +78,7 @@ _PARTY = Fields(
     tax_schemes="PartyTaxScheme",
     legal_id="PartyLegalEntity/CompanyID",
     postal="PostalAddress",
+    **UBL_PARTY_TERMS,
 )
 _TAX_SCHEME = Fields(scheme_id="TaxScheme/ID", company_id="CompanyID")
 _ADDRESS = Fields(
@@ -81,6 +98,7 @@ _LINE = Fields(
     amount="LineExtensionAmount",
     price="Price/PriceAmount",
     rate="Item/ClassifiedTaxCategory/Percent",
+    **UBL_LINE_TERMS,
 )
 _TOTALS = {
     "line_net_total": "LineExtensionAmount",
@@ -93,6 +111,7 @@ _TOTALS = {
     "amount_due": "PayableAmount",
 }
 _MONETARY = Fields(**_TOTALS)
+_NO_PARTY = PartyTerms(name=None, identified=False, vat_ids=())
 
 
 def ubl_type_code(root: etree._Element) -> str | None:
@@ -104,24 +123,26 @@ def ubl_type_code(root: etree._Element) -> str | None:
     return None
 
 
-def _party(node: etree._Element | None) -> Party:
+def _party(node: etree._Element | None) -> tuple[Party, PartyTerms]:
     if node is None:
-        return Party()
+        return Party(), _NO_PARTY
     found = _PARTY.read(node)
     vat_id = None
-    for scheme in found.elements("tax_schemes"):
-        scheme_found = _TAX_SCHEME.read(scheme)
+    schemes = [_TAX_SCHEME.read(scheme) for scheme in found.elements("tax_schemes")]
+    for scheme_found in schemes:
         scheme_id = scheme_found.text("scheme_id")
         company_id = scheme_found.text("company_id")
         if company_id is not None and (scheme_id is None or scheme_id.upper() == "VAT"):
             vat_id = company_id
             break
-    return Party(
+    legal_id = found.text("legal_id")
+    party = Party(
         name=found.text("registration_name") or found.text("party_name"),
         vat_id=vat_id,
-        legal_id=found.text("legal_id"),
+        legal_id=legal_id,
         address=_address(found.first("postal")),
     )
+    return party, ubl_party(found, schemes, legal_id)
 
 
 def _address(node: etree._Element | None) -> Address | None:
@@ -149,22 +170,25 @@ def _tax_total(totals: list[etree._Element], currency: str | None) -> Found | No
     return (with_breakdown or candidates)[0]
 
 
-def _subtotals(tax_total: Found | None) -> tuple[TaxSubtotal, ...]:
+def _subtotals(tax_total: Found | None) -> tuple[tuple[TaxSubtotal, ...], tuple[Breakdown, ...]]:
+    """The rows with both amounts (what the invoice keeps), and every row as stated (what EN 16931 judges)."""
     if tax_total is None:
-        return ()
+        return (), ()
     rows = []
+    stated = []
     for sub in tax_total.elements("subtotals"):
         found = _SUBTOTAL.read(sub)
         taxable = parse_amount(found.text("taxable"))
         tax = parse_amount(found.text("tax"))
+        rate = parse_amount(found.text("category_percent") or found.text("percent"))
+        stated.append(breakdown(found, taxable, tax, rate))
         if taxable is None or tax is None:
             continue
-        rate = parse_amount(found.text("category_percent") or found.text("percent"))
         rows.append(TaxSubtotal(category=found.text("category"), rate=rate, taxable_amount=taxable, tax_amount=tax))
-    return tuple(rows)
+    return tuple(rows), tuple(stated)
 
 
-def _line(node: etree._Element) -> LineItem:
+def _line(node: etree._Element) -> tuple[LineItem, LineTerms]:
     found = _LINE.read(node)
     quantity: Decimal | None = None
     unit: str | None = None
@@ -174,7 +198,7 @@ def _line(node: etree._Element) -> LineItem:
             quantity = parse_amount(element.text)
             unit = element.get("unitCode")
             break
-    return LineItem(
+    item = LineItem(
         line_id=found.text("id"),
         description=found.text("item_name") or found.text("item_description"),
         quantity=quantity,
@@ -183,6 +207,7 @@ def _line(node: etree._Element) -> LineItem:
         net_amount=parse_amount(found.text("amount")),
         tax_rate=parse_amount(found.text("rate")),
     )
+    return item, line_terms(found, "item_name", found)
 
 
 def _payment(means: list[etree._Element]) -> tuple[str | None, str | None]:
@@ -203,6 +228,12 @@ def read_ubl(root: etree._Element) -> InvoiceData:
     Returns:
         The InvoiceData, every field present in the XML filled with confidence 1.0.
     """
+    return read_ubl_terms(root)[0]
+
+
+def read_ubl_terms(root: etree._Element) -> tuple[InvoiceData, CoreTerms]:
+    """Read a UBL document as `read_ubl` does, with the EN 16931 terms the core check needs besides
+    (`agents.readers._en16931_terms`), gathered in the same walk."""
     root_name = localname(root)
     document = _DOCUMENT.read(root)
     type_code = next((code for name in _TYPE_CODE_NAMES if (code := document.text(name)) is not None), None)
@@ -211,6 +242,10 @@ def read_ubl(root: etree._Element) -> InvoiceData:
     tax_total = _tax_total(document.elements("tax_totals"), currency)
     monetary = next((m for name in _MONETARY_NAMES if (m := document.first(name)) is not None), None)
     line_name = _LINE_NAMES.get(root_name.removeprefix("SelfBilled").removeprefix("Freight"), "InvoiceLine")
+    seller, seller_terms = _party(document.first("seller"))
+    buyer, buyer_terms = _party(document.first("buyer"))
+    rows, breakdowns = _subtotals(tax_total)
+    lines = [_line(node) for node in document.elements(line_name)]
 
     fields: dict[str, object] = {
         "invoice_number": document.text("id"),
@@ -218,14 +253,14 @@ def read_ubl(root: etree._Element) -> InvoiceData:
         "issue_date": parse_date(document.text("issue_date")),
         "due_date": parse_date(document.text("due_date") or document.text("payment_due_date")),
         "currency": currency,
-        "seller": _party(document.first("seller")),
-        "buyer": _party(document.first("buyer")),
+        "seller": seller,
+        "buyer": buyer,
         "seller_iban": iban,
         "seller_bic": bic,
         "payment_terms": document.text("payment_terms"),
         "order_reference": document.text("order_reference"),
-        "tax_breakdown": _subtotals(tax_total),
-        "lines": tuple(_line(node) for node in document.elements(line_name)),
+        "tax_breakdown": rows,
+        "lines": tuple(item for item, _ in lines),
     }
     if monetary is not None:
         totals = _MONETARY.read(monetary)
@@ -233,4 +268,12 @@ def read_ubl(root: etree._Element) -> InvoiceData:
             fields[name] = parse_amount(totals.text(name))
     if tax_total is not None:
         fields["total_tax"] = parse_amount(tax_total.text("amount"))
-    return invoice_from_fields(doc_type_for(root_name, type_code), fields)
+    terms = CoreTerms(
+        specification=document.text("specification"),
+        seller=seller_terms,
+        buyer=buyer_terms,
+        lines=tuple(line for _, line in lines),
+        charges=ubl_charges(document.elements("charges")),
+        breakdowns=breakdowns,
+    )
+    return invoice_from_fields(doc_type_for(root_name, type_code), fields), terms
