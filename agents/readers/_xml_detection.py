@@ -8,7 +8,8 @@ keep their XML on the Detection: a credit note is read, an order or a despatch a
 message structure) and the release candidate of ZUGFeRD 1.0 (2013-2014), whose root is ``Invoice`` in the
 ``CBFBUY:5`` namespace but whose elements are ZUGFeRD 1.0's. A FatturaPA file may hold several invoices
 (bodies): its Detection lists each one's type (`Detection.parts`), and one that the SdI would refuse is
-routed ``invalid``.
+routed ``invalid``; so is a UBL invoice whose blocks break its schema's order (`_ubl_order`: one pass over
+the root's children). The EN 16931 business rules are judged later, on what the reader reads (`extract`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from agents.readers._detection import Detection, DetectLimits, Parsed, Part, rea
 from agents.readers._doctypes import CII_ROOTS, ORDER_X_ROOT, UBL_INVOICE_ROOTS, doc_type_for, order_x_doc_type
 from agents.readers._fatturapa_check import fatturapa_problem
 from agents.readers._refusals import invalid, unsupported
+from agents.readers._ubl_order import ubl_order_problem
 from agents.readers._xpath import localname, path, text_at
 from agents.readers.cades import EnvelopeError, unwrap_signed
 from agents.readers.cii import cii_type_code
@@ -108,6 +110,12 @@ def structured_detection(root: etree._Element, xml: bytes, pages: int | None, em
         if problem is not None:
             return invalid(problem.code, problem.message, DocumentFormat.FATTURAPA)
         parts = _fatturapa_parts(root)
+    elif xml_format is DocumentFormat.UBL and doc_type in INVOICE_LIKE:
+        misplaced = ubl_order_problem(root)
+        if misplaced is not None:  # its receiver's schema check would reject it before any business rule
+            fmt = xml_format if embedded is None else DocumentFormat.HYBRID_PDF
+            return Detection(format=fmt, doc_type=doc_type, route=Route.INVALID, type_code=code, syntax=syntax,
+                             pages=pages, embedded_xml=embedded, reasons=(misplaced,), xml_format=xml_format)
     invoice_like = doc_type in INVOICE_LIKE or any(p.doc_type in INVOICE_LIKE for p in parts)
     reasons = () if invoice_like else (reason("not_invoice", f"Document is a {doc_type.value}."),)
     return Detection(
