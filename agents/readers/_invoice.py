@@ -17,7 +17,12 @@ _PARTY_FIELDS = ("name", "vat_id", "legal_id", "address")
 
 
 def _present(value: object) -> bool:
-    return value is not None and value != () and value != ""
+    """Whether a value counts as read: not None, and not an empty string or tuple (tested by type, not by
+    comparing with ``()`` and ``""``: a Decimal compared with those consults numbers.Rational, an ABC, and a
+    pydantic model runs its ``__eq__``; this is called some 30 times a document)."""
+    if value is None:
+        return False
+    return len(value) > 0 if isinstance(value, str | tuple) else True
 
 
 def invoice_from_fields(doc_type: DocType, fields: dict[str, Any], confidence: float = 1.0) -> InvoiceData:
