@@ -87,40 +87,53 @@ def _negated(value: Decimal | None) -> Decimal | None:
     return None if value is None else -value
 
 
+_MANDATORY = ("BR-01", "BR-02", "BR-03", "BR-04", "BR-05", "BR-06", "BR-07", "BR-08", "BR-09", "BR-10", "BR-11",
+              "BR-12", "BR-13", "BR-14", "BR-15")
+_LINE_TERMS = ("BR-21", "BR-22", "BR-23", "BR-24", "BR-25", "BR-26", "BR-CO-04")
+
+
 def _mandatory(inv: InvoiceData, terms: CoreTerms, out: list[str]) -> None:
     """BR-01 to BR-16, BR-CO-18 and BR-CO-26: the terms every invoice carries."""
     seller, buyer = inv.seller.address, inv.buyer.address
-    present = (
-        ("BR-01", terms.specification), ("BR-02", inv.invoice_number), ("BR-03", inv.issue_date),
-        ("BR-04", inv.type_code), ("BR-05", inv.currency), ("BR-06", terms.seller.name),
-        ("BR-07", terms.buyer.name), ("BR-08", seller), ("BR-09", seller and seller.country),
-        ("BR-10", buyer), ("BR-11", buyer and buyer.country), ("BR-12", inv.line_net_total),
-        ("BR-13", inv.total_net), ("BR-14", inv.total_incl_vat), ("BR-15", inv.amount_due),
-        ("BR-16", inv.lines), ("BR-CO-18", terms.breakdowns), ("BR-CO-26", terms.seller.identified),
-    )
-    out.extend(rule for rule, value in present if value is None or value is False or value == ())
+    values = (
+        terms.specification, inv.invoice_number, inv.issue_date, inv.type_code, inv.currency, terms.seller.name,
+        terms.buyer.name, seller is not None or None, seller and seller.country, buyer is not None or None,
+        buyer and buyer.country, inv.line_net_total,
+        inv.total_net, inv.total_incl_vat, inv.amount_due,
+    )  # in the order of _MANDATORY
+    # by identity: `None in values` would compare each Decimal with None, which asks numbers.Rational (an ABC)
+    out.extend(rule for rule, value in zip(_MANDATORY, values, strict=True) if value is None)
+    if not inv.lines:
+        out.append("BR-16")
+    if not terms.breakdowns:
+        out.append("BR-CO-18")
+    if not terms.seller.identified:
+        out.append("BR-CO-26")
 
 
 def _parts(inv: InvoiceData, terms: CoreTerms, out: list[str]) -> None:
     """BR-21 to BR-27 and BR-CO-04 per line, BR-31/32 and BR-36/37 per allowance and charge, BR-45 to BR-48
     per breakdown."""
     for line, more in zip(inv.lines, terms.lines, strict=True):
-        _missing(out, ("BR-21", line.line_id), ("BR-22", line.quantity), ("BR-23", line.unit),
-                 ("BR-24", line.net_amount), ("BR-25", more.named or None), ("BR-26", line.unit_price),
-                 ("BR-CO-04", more.category))
+        values = (line.line_id, line.quantity, line.unit, line.net_amount, more.named or None, line.unit_price,
+                  more.category)  # in the order of _LINE_TERMS
+        out.extend(rule for rule, value in zip(_LINE_TERMS, values, strict=True) if value is None)
         if line.unit_price is not None and line.unit_price < 0:
             out.append("BR-27")
     for charge in terms.charges:
-        amount, category = ("BR-36", "BR-37") if charge.is_charge else ("BR-31", "BR-32")
-        _missing(out, (amount, charge.amount), (category, charge.category))
+        if charge.amount is None:
+            out.append("BR-36" if charge.is_charge else "BR-31")
+        if charge.category is None:
+            out.append("BR-37" if charge.is_charge else "BR-32")
     for row in terms.breakdowns:
-        _missing(out, ("BR-45", row.basis), ("BR-46", row.tax), ("BR-47", row.category))
+        if row.basis is None:
+            out.append("BR-45")
+        if row.tax is None:
+            out.append("BR-46")
+        if row.category is None:
+            out.append("BR-47")
         if row.rate is None and row.category != "O":
             out.append("BR-48")
-
-
-def _missing(out: list[str], *pairs: tuple[str, object]) -> None:
-    out.extend(rule for rule, value in pairs if value is None)
 
 
 def _vat_prefixes(inv: InvoiceData, terms: CoreTerms, out: list[str]) -> None:
@@ -222,16 +235,10 @@ def _breakdowns_cover(inv: InvoiceData, terms: CoreTerms, out: list[str]) -> Non
             out.append(f"{prefix}-01")
 
 
-# the families of rules in the order checked, and whether each binds a document that does not claim EN 16931
-_GROUPS = (
-    (_mandatory, False),
-    (_parts, False),
-    (_vat_prefixes, False),
-    (_arithmetic, False),
-    (_categories, False),
-    (_co14, True),
-    (_breakdowns_cover, True),
-)
+# the families of rules in the order checked: all of them for a document claiming EN 16931, and for any
+# other the two every invoice meets whatever its profile (`_arithmetic` includes `_co14`)
+_CORE_GROUPS = (_mandatory, _parts, _vat_prefixes, _arithmetic, _categories, _breakdowns_cover)
+_ANY_GROUPS = (_co14, _breakdowns_cover)
 
 
 def claims_core(specification: str | None) -> bool:
@@ -250,12 +257,10 @@ def fatal_rules(invoice: InvoiceData, terms: CoreTerms) -> tuple[str, ...]:
     Returns:
         Rule ids (``BR-CO-15``...), empty when the invoice passes every rule that binds it.
     """
-    binds_core = claims_core(terms.specification)
     out: list[str] = []
-    for check, binds_all in _GROUPS:
-        if binds_core or binds_all:
-            check(invoice, terms, out)
-    return tuple(dict.fromkeys(out))
+    for check in _CORE_GROUPS if claims_core(terms.specification) else _ANY_GROUPS:
+        check(invoice, terms, out)
+    return tuple(dict.fromkeys(out)) if out else ()
 
 
 def en16931_reasons(invoice: InvoiceData, terms: CoreTerms) -> tuple[Reason, ...]:

@@ -112,10 +112,10 @@ def vat_category(found: Found, code: str = "category", scheme: str = "scheme") -
     return category if tax_scheme is None or tax_scheme.upper() in _VAT_SCHEMES else None
 
 
-def line_terms(found: Found, name: str, tax: Found | None) -> LineTerms:
-    """A line's terms from the reader's walk of it: `name` is its item name's field, `tax` the walk holding its
-    VAT category (the line's own in UBL, its first ApplicableTradeTax in CII; None when it has none)."""
-    return LineTerms(named=found.text(name) is not None, category=None if tax is None else vat_category(tax))
+def line_terms(name: str | None, tax: Found | None) -> LineTerms:
+    """A line's terms: its item name as the reader read it, and its VAT category from the walk that holds it
+    (the line's own in UBL, its first ApplicableTradeTax in CII; None when it has none)."""
+    return LineTerms(named=name is not None, category=None if tax is None else vat_category(tax))
 
 
 def breakdown(found: Found, basis: Decimal | None, tax: Decimal | None, rate: Decimal | None) -> Breakdown:
@@ -190,22 +190,16 @@ def cii_charges(nodes: list[etree._Element]) -> tuple[Charge, ...]:
     return _charges(_CII_CHARGE, nodes) if nodes else ()
 
 
-def ubl_party(found: Found, schemes: list[Found], legal_id: str | None) -> PartyTerms:
-    """A UBL party from the reader's walk of it and of its PartyTaxSchemes (``scheme_id``, ``company_id``)."""
-    vat_ids = []
-    registered = False
-    for scheme in schemes:
-        company_id = scheme.text("company_id")
-        if company_id is None:
-            continue
-        registered = True
-        if (scheme.text("scheme_id") or "").upper() == "VAT":
-            vat_ids.append(company_id)
-    return PartyTerms(
-        name=found.text("registration_name"),
-        identified=registered or legal_id is not None or found.text("party_id") is not None,
-        vat_ids=tuple(vat_ids),
-    )
+def ubl_party(
+    name: str | None, schemes: list[tuple[str | None, str | None]], legal_id: str | None, party_id: str | None
+) -> PartyTerms:
+    """A UBL party from what the reader read: its RegistrationName, its PartyTaxSchemes as (scheme, company
+    id) pairs, its legal and party identifiers."""
+    vat_ids = tuple(company_id for scheme_id, company_id in schemes
+                    if company_id is not None and (scheme_id or "").upper() == "VAT")
+    registered = any(company_id is not None for _, company_id in schemes)
+    return PartyTerms(name=name, identified=registered or legal_id is not None or party_id is not None,
+                      vat_ids=vat_ids)
 
 
 def cii_party(found: Found, name: str | None, legal_id: str | None) -> PartyTerms:

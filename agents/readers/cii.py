@@ -186,16 +186,17 @@ def _line(node: etree._Element) -> tuple[LineItem, LineTerms]:
     taxes = [_LINE_TAX.read(tax) for tax in settlement.elements("taxes")]
     rates = (parse_amount(tax.text("rate")) for tax in taxes)
     rate = next((r for r in rates if r is not None), None)
+    name = found.text("name")
     item = LineItem(
         line_id=found.text("line_id"),
-        description=found.text("name") or found.text("description"),
+        description=name or found.text("description"),
         quantity=None if quantity is None else parse_amount(quantity.text),
         unit=None if quantity is None else quantity.get("unitCode"),
         unit_price=parse_amount(found.text("net_price")),
         net_amount=parse_amount(settlement.text("total")),
         tax_rate=rate,
     )
-    return item, line_terms(found, "name", taxes[0] if taxes else None)
+    return item, line_terms(name, taxes[0] if taxes else None)
 
 
 def _payment(means: list[etree._Element]) -> tuple[str | None, str | None]:
@@ -233,6 +234,7 @@ def read_cii_terms(root: etree._Element) -> tuple[InvoiceData, CoreTerms]:
     buyer, buyer_terms = _party(agreement.first("buyer"))
     rows, breakdowns = _tax_rows(settlement.elements("taxes"))
     lines = [_line(n) for n in transaction.elements("lines")]
+    items, per_line = zip(*lines, strict=True) if lines else ((), ())
     fields: dict[str, object] = {
         "invoice_number": document.text("id"),
         "type_code": type_code,
@@ -246,7 +248,7 @@ def read_cii_terms(root: etree._Element) -> tuple[InvoiceData, CoreTerms]:
         "payment_terms": settlement.text("terms"),
         "order_reference": agreement.text("order_reference"),
         "tax_breakdown": rows,
-        "lines": tuple(item for item, _ in lines),
+        "lines": items,
     }
     summation_node = settlement.first("summation")
     if summation_node is not None:
@@ -262,7 +264,7 @@ def read_cii_terms(root: etree._Element) -> tuple[InvoiceData, CoreTerms]:
         specification=document.text("specification"),
         seller=seller_terms,
         buyer=buyer_terms,
-        lines=tuple(line for _, line in lines),
+        lines=per_line,
         charges=cii_charges(settlement.elements("charges")),
         breakdowns=breakdowns,
     )

@@ -127,22 +127,18 @@ def _party(node: etree._Element | None) -> tuple[Party, PartyTerms]:
     if node is None:
         return Party(), _NO_PARTY
     found = _PARTY.read(node)
-    vat_id = None
-    schemes = [_TAX_SCHEME.read(scheme) for scheme in found.elements("tax_schemes")]
-    for scheme_found in schemes:
-        scheme_id = scheme_found.text("scheme_id")
-        company_id = scheme_found.text("company_id")
-        if company_id is not None and (scheme_id is None or scheme_id.upper() == "VAT"):
-            vat_id = company_id
-            break
-    legal_id = found.text("legal_id")
+    read = [_TAX_SCHEME.read(scheme) for scheme in found.elements("tax_schemes")]
+    schemes = [(scheme.text("scheme_id"), scheme.text("company_id")) for scheme in read]
+    vat_id = next((company_id for scheme_id, company_id in schemes
+                   if company_id is not None and (scheme_id is None or scheme_id.upper() == "VAT")), None)
+    registration_name, legal_id = found.text("registration_name"), found.text("legal_id")
     party = Party(
-        name=found.text("registration_name") or found.text("party_name"),
+        name=registration_name or found.text("party_name"),
         vat_id=vat_id,
         legal_id=legal_id,
         address=_address(found.first("postal")),
     )
-    return party, ubl_party(found, schemes, legal_id)
+    return party, ubl_party(registration_name, schemes, legal_id, found.text("party_id"))
 
 
 def _address(node: etree._Element | None) -> Address | None:
@@ -198,16 +194,17 @@ def _line(node: etree._Element) -> tuple[LineItem, LineTerms]:
             quantity = parse_amount(element.text)
             unit = element.get("unitCode")
             break
+    item_name = found.text("item_name")
     item = LineItem(
         line_id=found.text("id"),
-        description=found.text("item_name") or found.text("item_description"),
+        description=item_name or found.text("item_description"),
         quantity=quantity,
         unit=unit,
         unit_price=parse_amount(found.text("price")),
         net_amount=parse_amount(found.text("amount")),
         tax_rate=parse_amount(found.text("rate")),
     )
-    return item, line_terms(found, "item_name", found)
+    return item, line_terms(item_name, found)
 
 
 def _payment(means: list[etree._Element]) -> tuple[str | None, str | None]:
@@ -246,6 +243,7 @@ def read_ubl_terms(root: etree._Element) -> tuple[InvoiceData, CoreTerms]:
     buyer, buyer_terms = _party(document.first("buyer"))
     rows, breakdowns = _subtotals(tax_total)
     lines = [_line(node) for node in document.elements(line_name)]
+    items, per_line = zip(*lines, strict=True) if lines else ((), ())
 
     fields: dict[str, object] = {
         "invoice_number": document.text("id"),
@@ -260,7 +258,7 @@ def read_ubl_terms(root: etree._Element) -> tuple[InvoiceData, CoreTerms]:
         "payment_terms": document.text("payment_terms"),
         "order_reference": document.text("order_reference"),
         "tax_breakdown": rows,
-        "lines": tuple(item for item, _ in lines),
+        "lines": items,
     }
     if monetary is not None:
         totals = _MONETARY.read(monetary)
@@ -272,7 +270,7 @@ def read_ubl_terms(root: etree._Element) -> tuple[InvoiceData, CoreTerms]:
         specification=document.text("specification"),
         seller=seller_terms,
         buyer=buyer_terms,
-        lines=tuple(line for _, line in lines),
+        lines=per_line,
         charges=ubl_charges(document.elements("charges")),
         breakdowns=breakdowns,
     )
