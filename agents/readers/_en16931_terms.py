@@ -148,22 +148,12 @@ CII_TAX_TERMS = {"scheme": "TypeCode", "reason": "ExemptionReason", "reason_code
 CII_LINE_TAX_TERMS = {"category": "CategoryCode", "scheme": "TypeCode"}
 
 _VAT_SCHEMES = frozenset({"VAT"})
-_UBL_CHARGE = Fields(
-    indicator="ChargeIndicator",
-    amount="Amount",
-    category="TaxCategory/ID",
-    scheme="TaxCategory/TaxScheme/ID",
-    base="BaseAmount",
-    percent="MultiplierFactorNumeric",
-)
-_CII_CHARGE = Fields(
-    indicator="ChargeIndicator/Indicator",
-    amount="ActualAmount",
-    category="CategoryTradeTax/CategoryCode",
-    scheme="CategoryTradeTax/TypeCode",
-    base="BasisAmount",
-    percent="CalculationPercent",
-)
+# an allowance or charge: its indicator, amount, VAT category and scheme, base amount and percentage
+_UBL_CHARGE = Fields(indicator="ChargeIndicator", amount="Amount", category="TaxCategory/ID",
+                     scheme="TaxCategory/TaxScheme/ID", base="BaseAmount", percent="MultiplierFactorNumeric")
+_CII_CHARGE = Fields(indicator="ChargeIndicator/Indicator", amount="ActualAmount",
+                     category="CategoryTradeTax/CategoryCode", scheme="CategoryTradeTax/TypeCode",
+                     base="BasisAmount", percent="CalculationPercent")
 
 
 def _charges(fields: Fields, nodes: list[etree._Element]) -> tuple[Charge, ...]:

@@ -260,12 +260,6 @@ def read_cii_terms(root: etree._Element) -> tuple[InvoiceData, CoreTerms]:
         if fields.get("amount_due") is None and isinstance(grand, Decimal):
             prepaid = fields.get("prepaid")
             fields["amount_due"] = grand - (prepaid if isinstance(prepaid, Decimal) else Decimal(0))
-    terms = CoreTerms(
-        specification=document.text("specification"),
-        seller=seller_terms,
-        buyer=buyer_terms,
-        lines=per_line,
-        charges=cii_charges(settlement.elements("charges")),
-        breakdowns=breakdowns,
-    )
+    charges = cii_charges(settlement.elements("charges"))
+    terms = CoreTerms(document.text("specification"), seller_terms, buyer_terms, per_line, charges, breakdowns)
     return invoice_from_fields(doc_type_for(localname(root), type_code), fields), terms

@@ -266,12 +266,6 @@ def read_ubl_terms(root: etree._Element) -> tuple[InvoiceData, CoreTerms]:
             fields[name] = parse_amount(totals.text(name))
     if tax_total is not None:
         fields["total_tax"] = parse_amount(tax_total.text("amount"))
-    terms = CoreTerms(
-        specification=document.text("specification"),
-        seller=seller_terms,
-        buyer=buyer_terms,
-        lines=per_line,
-        charges=ubl_charges(document.elements("charges")),
-        breakdowns=breakdowns,
-    )
+    charges = ubl_charges(document.elements("charges"))
+    terms = CoreTerms(document.text("specification"), seller_terms, buyer_terms, per_line, charges, breakdowns)
     return invoice_from_fields(doc_type_for(root_name, type_code), fields), terms

@@ -58,15 +58,13 @@ UBL = f"""<?xml version="1.0" encoding="UTF-8"?>
   <cbc:TaxAmount currencyID="EUR">0.00</cbc:TaxAmount>
   <cac:TaxCategory><cbc:ID>E</cbc:ID><cbc:Percent>0</cbc:Percent><cbc:TaxExemptionReason>Exempt</cbc:TaxExemptionReason><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal>
 </cac:TaxTotal>
-<cac:LegalMonetaryTotal>
- <cbc:LineExtensionAmount currencyID="EUR">120.00</cbc:LineExtensionAmount>
+<cac:LegalMonetaryTotal><cbc:LineExtensionAmount currencyID="EUR">120.00</cbc:LineExtensionAmount>
  <cbc:TaxExclusiveAmount currencyID="EUR">115.00</cbc:TaxExclusiveAmount>
  <cbc:TaxInclusiveAmount currencyID="EUR">133.05</cbc:TaxInclusiveAmount>
  <cbc:AllowanceTotalAmount currencyID="EUR">10.00</cbc:AllowanceTotalAmount>
  <cbc:ChargeTotalAmount currencyID="EUR">5.00</cbc:ChargeTotalAmount>
  <cbc:PrepaidAmount currencyID="EUR">3.05</cbc:PrepaidAmount>
- <cbc:PayableAmount currencyID="EUR">130.00</cbc:PayableAmount>
-</cac:LegalMonetaryTotal>
+ <cbc:PayableAmount currencyID="EUR">130.00</cbc:PayableAmount></cac:LegalMonetaryTotal>
 <cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode="C62">2</cbc:InvoicedQuantity>
  <cbc:LineExtensionAmount currencyID="EUR">100.00</cbc:LineExtensionAmount>
  <cac:Item><cbc:Name>Widget</cbc:Name><cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>19</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory></cac:Item>
