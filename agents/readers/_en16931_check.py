@@ -39,7 +39,7 @@ binds it ends on route ``invalid``, one reason ``en16931_<rule>`` per rule (at m
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, DecimalException
 
 from agents.readers._detection import reason
 from agents.readers._en16931_terms import Breakdown, CoreTerms
@@ -256,6 +256,9 @@ def fatal_rules(invoice: InvoiceData, terms: CoreTerms) -> tuple[str, ...]:
 
     Returns:
         Rule ids (``BR-CO-15``...), empty when the invoice passes every rule that binds it.
+
+    Raises:
+        decimal.DecimalException: When an amount is beyond decimal arithmetic (`en16931_reasons` says so).
     """
     out: list[str] = []
     for check in _CORE_GROUPS if claims_core(terms.specification) else _ANY_GROUPS:
@@ -264,8 +267,13 @@ def fatal_rules(invoice: InvoiceData, terms: CoreTerms) -> tuple[str, ...]:
 
 
 def en16931_reasons(invoice: InvoiceData, terms: CoreTerms) -> tuple[Reason, ...]:
-    """One reason per fatal rule broken (at most `MAX_REASONS`), coded ``en16931_<rule>``."""
-    rules = fatal_rules(invoice, terms)
+    """One reason per fatal rule broken (at most `MAX_REASONS`), coded ``en16931_<rule>``; or the single reason
+    ``amount_out_of_range`` when an amount is beyond decimal arithmetic (``1E+999999``, or more significant
+    digits than a cent can be computed to), which no invoice states and no rule can be judged on."""
+    try:
+        rules = fatal_rules(invoice, terms)
+    except DecimalException:  # Overflow, InvalidOperation: hostile input, never a crash
+        return (reason("amount_out_of_range", "An amount is too large to check the invoice's sums."),)
     if not rules:
         return ()
     return tuple(

@@ -374,3 +374,14 @@ def test_an_allowance_computed_from_its_base_and_percentage_must_match_it() -> N
     assert _ubl(stated("90.00")) == ("PEPPOL-EN16931-R040",)
     other = stated("90.00").replace(f"<cbc:CustomizationID>{_CORE}</cbc:CustomizationID>", "")
     assert _ubl(other) == ()  # a document that does not claim EN 16931 is not held to it
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("130.00</cbc:PayableAmount>", "1E+30</cbc:PayableAmount>"),  # more digits than a cent is computed to
+    ("95.00</cbc:TaxableAmount>", "9E+999999</cbc:TaxableAmount>"),  # base x rate overflows
+])
+def test_an_amount_beyond_decimal_arithmetic_is_refused_not_crashed_on(old: str, new: str) -> None:
+    assert UBL.count(old) == 1
+    extraction = _extracted(UBL.replace(old, new))
+    assert extraction.route is Route.INVALID
+    assert [r.code for r in extraction.reasons] == ["amount_out_of_range"]
