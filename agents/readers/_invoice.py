@@ -84,11 +84,11 @@ def tax_rows(
     for node in nodes:
         found = fields.read(node)
         taxable, tax = parse_amount(found.text("taxable")), parse_amount(found.text("tax"))
+        category, rate = category_and_rate(found)
         if as_stated is not None:
-            as_stated.append(breakdown(found, taxable, tax, category_and_rate(found)[1]))
+            as_stated.append(breakdown(found, taxable, tax, rate))
         if taxable is None or tax is None:
             continue
-        category, rate = category_and_rate(found)
         rows.append(TaxSubtotal(category=category, rate=rate, taxable_amount=taxable, tax_amount=tax))
     return tuple(rows)
 
