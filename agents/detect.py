@@ -11,7 +11,8 @@ and is left to the shell.
 This module sniffs the format and holds the contract (size first, never raise, the budget at the end); the
 checks for PDF and XML live beside their readers, in `agents.readers._pdf_detection` and `_xml_detection`
 (which asks the e-invoice syntax's entry in `agents.readers.registry`), and every refusal Detection is built
-by `agents.readers._refusals`.
+by `agents.readers._refusals` (but for a syntax entry's `misfit`, the UBL block order's, which keeps what the
+document is).
 """
 
 from __future__ import annotations
@@ -124,7 +125,8 @@ def detect(content: bytes, limits: DetectLimits, *, ignore_embedded_xml: bool = 
         ``pdf_truncated``, ``pdf_corrupt``, ``pdf_too_many_pages``, ``pdf_stream_bomb``, ``image_bomb``,
         ``image_corrupt``, ``unrecognised_content``, ``signature_envelope_corrupt``, ``signature_envelope_empty``,
         ``signature_envelope_too_large``, ``fatturapa_schema_invalid``, ``fatturapa_invalid_value``,
-        ``fatturapa_too_large``, ``time_budget_exceeded`` or ``detect_failed``).
+        ``fatturapa_too_large``, ``ubl_schema_order``, ``time_budget_exceeded`` or ``detect_failed``). The
+        EN 16931 business rules are judged by extract, on what the reader reads (``en16931_<rule>``).
     """
     deadline = time.perf_counter() + limits.time_budget_s
     try:

@@ -68,11 +68,14 @@ class LocalExtraction:
             ``text+layout:v<n>``), ``ocr`` or ``none``.
         invoice: The fields read, or None when nothing was read.
         reasons: Findings of the reader (why nothing was read, self-check failures...).
+        route: ``invalid`` when the reading shows the document breaks its standard's fatal rules (a UBL or CII
+            invoice failing EN 16931: `_en16931_check`), else None (detect's route stands).
     """
 
     extractor: str
     invoice: InvoiceData | None
     reasons: tuple[Reason, ...] = ()
+    route: Route | None = None
 
 
 def _xml(detection: Detection, content: bytes) -> bytes | Reason:
@@ -104,9 +107,11 @@ def _structured(detection: Detection, content: bytes) -> LocalExtraction:
     if reader is None:
         return LocalExtraction("none", None, (reason("xml_not_einvoice", "No structured reader reads this XML."),))
     try:
-        invoice = reader.read(root, detection.part or 1)
+        invoice, broken = reader.read_judged(root, detection.part or 1)  # judged on what it read, in its one walk
     except ValidationError:
         return LocalExtraction("none", None, (reason("extract_failed", "XML values do not fit the contract."),))
+    if broken:
+        return LocalExtraction(reader.extractor, invoice, broken, Route.INVALID)
     return LocalExtraction(reader.extractor, invoice)
 
 
@@ -175,13 +180,14 @@ def extract_local(detection: Detection, content: bytes, layouts: Sequence[Vendor
 
 
 def extracted_event(detected: DocumentDetected, got: Extraction, now: datetime) -> InvoiceExtracted:
-    """The `invoices.extracted` event for a reading (detection findings first, then the reader's)."""
+    """The `invoices.extracted` event for a reading (detection findings first, then the reader's); its route
+    is detect's, or ``invalid`` when the reading found the document breaks its standard's fatal rules."""
     return InvoiceExtracted(
         event_id=event_id_for("extract", detected.invoice_id, detected.event_id),
         invoice_id=detected.invoice_id, tenant_id=detected.tenant_id, received_at=detected.received_at,
         extracted_at=now, detected_at=detected.detected_at, document=detected.document, format=detected.format,
-        route=detected.route,        extractor=got.extractor, invoice=got.invoice, local_reading=got.local_reading,
-        pages=got.pages or detected.pages or 0, cost=got.cost,
+        route=got.route or detected.route, extractor=got.extractor, invoice=got.invoice,
+        local_reading=got.local_reading, pages=got.pages or detected.pages or 0, cost=got.cost,
         reasons=(*detected.reasons, *got.reasons), duplicate_of=detected.duplicate_of,
     )
 
@@ -292,7 +298,7 @@ def extract_agent(ctx: StageContext) -> BatchHandler:
             layouts = await (await ctx.resources.vendor_layouts(_parsed)).for_tenant(detected.tenant_id) if (
                 route is Route.TEXT) else ()
             local = extract_local(detection_of(detected, route, content, limits, parsed, lines), content, layouts)
-            got = Extraction(local.extractor, local.invoice, local.reasons)
+            got = Extraction(local.extractor, local.invoice, local.reasons, route=local.route)
             why = escalation_reason(local.invoice, local.reasons, ctx.policy(detected.tenant_id))
             if not local.extractor.startswith("text") or why is None:
                 return got

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from agents.readers.azure_map import map_analyze_result
 from config.policy import TenantPolicy
-from schemas import Cost, DocumentDetected, InvoiceData, Reason
+from schemas import Cost, DocumentDetected, InvoiceData, Reason, Route
 from streams.azure import AnalyzeOutcome, AzureExtractor, ResumeAction
 from streams.documents import remote_url
 from streams.training import vendor_key
@@ -23,7 +23,8 @@ _SELF_CHECK_FAILURES = frozenset({"text_totals_mismatch", "text_lines_mismatch",
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """What the extract stage read: by which reader, the fields, the cost, and the local reading it replaced."""
+    """What the extract stage read: by which reader, the fields, the cost, the local reading it replaced, and
+    the route the reading ends the document on when it found it invalid (None: detect's route stands)."""
 
     extractor: str
     invoice: InvoiceData | None
@@ -31,6 +32,7 @@ class Extraction:
     cost: Cost = field(default_factory=Cost)
     pages: int | None = None
     local_reading: InvoiceData | None = None
+    route: Route | None = None
 
 
 def escalation_reason(invoice: InvoiceData | None, reasons: tuple[Reason, ...], policy: TenantPolicy) -> Reason | None:

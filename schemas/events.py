@@ -90,7 +90,7 @@ class InvoiceExtracted(Event):
     )
     document: DocumentRef = Field(description="The document, carried forward.")
     format: DocumentFormat = Field(description="Format judged by detect.")
-    route: Route = Field(description="Route taken by detect.")
+    route: Route = Field(description="Route taken by detect, or invalid when the reader found it breaks EN 16931.")
     extractor: str = Field(description="Reader used: ubl, cii, text, azure:<model>, or none.")
     invoice: InvoiceData | None = Field(default=None, description="The fields; None when nothing was read.")
     local_reading: InvoiceData | None = Field(
@@ -123,7 +123,7 @@ class InvoiceScored(Event):
     policy_version: str = Field(description="Version of the tenant policy that decided.")
     format: DocumentFormat = Field(description="Format judged by detect.")
     extractor: str = Field(description="Reader used.")
-    route: Route | None = Field(default=None, description="Route taken by detect.")
+    route: Route | None = Field(default=None, description="Route taken by detect, or invalid (see InvoiceExtracted).")
     pages: int = Field(default=0, ge=0, description="Pages in the document.")
     extraction_reasons: tuple[Reason, ...] = Field(default=(), description="Detection and extraction findings.")
     document_sha256: str = Field(description="SHA-256 of the document.")

@@ -4,8 +4,9 @@ Every `truth.jsonl` under the directory names documents and the values their own
 runs through `detect` and `extract_local` exactly as the stages would run them, and each key field is
 compared exactly: dates as ISO strings, amounts to the cent, names after whitespace normalisation. Fields
 are scored on invoice-like rows only (we do not extract orders or catalogues); rows the corpus marks
-`invalid` are scored too but reported apart, never in the acceptance figures. `text_only` treats hybrid
-PDFs as the text PDFs they also are and scores only values their `text_check` says are visible.
+`invalid` are scored too but reported apart, never in the acceptance figures (a row's route is detect's, or
+``invalid`` when its reader found the e-invoice breaks EN 16931, as the extract stage ends it). `text_only`
+treats hybrid PDFs as the text PDFs they also are and scores only values their `text_check` says are visible.
 
 A row whose `fields_labelled` is false names the document's type but not its values: only its type and
 format are scored. A FatturaPA file with several bodies is several invoices; its row (`bodies` > 1)
@@ -302,7 +303,7 @@ def evaluate_row(
         format=detection.format.value,
         expected_doc_type=expected.value,
         doc_type=detection.doc_type.value,
-        route=detection.route.value,
+        route=(extraction.route or detection.route).value,  # a reader may find an e-invoice invalid
         extractor=extraction.extractor,
         invalid=bool(row.get("invalid")),
         scored=tuple(scored),

@@ -21,6 +21,7 @@ from typing import Any, Union, get_args, get_origin
 
 from lxml import etree
 
+from agents.readers._en16931_terms import Breakdown, breakdown
 from agents.readers._fields import Fields, Found
 from agents.readers._xpath import parse_amount, parse_date
 from schemas import DocType, InvoiceData, LineItem, Party, TaxSubtotal
@@ -74,16 +75,20 @@ def tax_rows(
     nodes: Iterable[etree._Element],
     fields: Fields,
     category_and_rate: Callable[[Found], tuple[str | None, Decimal | None]],
+    as_stated: list[Breakdown] | None = None,
 ) -> tuple[TaxSubtotal, ...]:
     """The VAT breakdown: one row per node that states both its ``taxable`` and its ``tax`` amount (as `fields`
-    reads them), with the category and rate `category_and_rate` tells."""
+    reads them), with the category and rate `category_and_rate` tells. Given `as_stated`, every row, complete
+    or not, is appended to it as stated (what the EN 16931 check judges: `_en16931_terms.breakdown`)."""
     rows = []
     for node in nodes:
         found = fields.read(node)
         taxable, tax = parse_amount(found.text("taxable")), parse_amount(found.text("tax"))
+        category, rate = category_and_rate(found)
+        if as_stated is not None:
+            as_stated.append(breakdown(found, taxable, tax, rate))
         if taxable is None or tax is None:
             continue
-        category, rate = category_and_rate(found)
         rows.append(TaxSubtotal(category=category, rate=rate, taxable_amount=taxable, tax_amount=tax))
     return tuple(rows)
 
@@ -108,7 +113,12 @@ def quantity_of(element: etree._Element | None) -> dict[str, Any]:
 
 
 def _present(value: object) -> bool:
-    return value is not None and value != () and value != ""
+    """Whether a value counts as read: not None, and not an empty string or tuple (tested by type, not by
+    comparing with ``()`` and ``""``: a Decimal compared with those consults numbers.Rational, an ABC, and a
+    pydantic model runs its ``__eq__``; this is called some 30 times a document)."""
+    if value is None:
+        return False
+    return len(value) > 0 if isinstance(value, str | tuple) else True
 
 
 def invoice_from_fields(doc_type: DocType, fields: dict[str, Any], confidence: float = 1.0) -> InvoiceData:

@@ -53,15 +53,21 @@ class PartyShape:
 
     def read(self, node: etree._Element | None) -> Party:
         """The party stated under `node` (an empty Party without a node)."""
+        return self.read_found(node)[0]
+
+    def read_found(self, node: etree._Element | None) -> tuple[Party, Found | None]:
+        """The party stated under `node`, and what `fields` found there (None without a node), for a caller
+        that needs more of the party than the contract keeps (the EN 16931 terms) without walking it again."""
         if node is None:
-            return Party()
+            return Party(), None
         found = self.fields.read(node)
-        return Party(
+        party = Party(
             name=self.name(found),
             vat_id=self.vat_id(found),
             legal_id=found.text("legal_id"),
             address=self.address.read(found.first("address")),
         )
+        return party, found
 
     def parties(self, found: Found) -> dict[str, Party]:
         """The ``seller`` and the ``buyer``, from their nodes as `found` read them (fields of those names)."""

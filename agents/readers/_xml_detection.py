@@ -7,7 +7,10 @@ keep their XML on the Detection: a credit note is read, an order or a despatch a
 ``not_invoice`` and its bytes are dropped. Each syntax is judged by its reader's entry in
 `agents.readers.registry` (recognise, refuse, identify): CII covers the order syntax too (Order-X) and the
 release candidate of ZUGFeRD 1.0; a FatturaPA file may hold several invoices (bodies): its Detection lists
-each one's type (`Detection.parts`), and one that the SdI would refuse is routed ``invalid``.
+each one's type (`Detection.parts`), and one that the SdI would refuse is routed ``invalid``; so is a UBL
+invoice whose blocks break its schema's order (`_ubl_order`, the entry's `misfit`: one pass over the root's
+children), keeping what it is. The EN 16931 business rules are judged later, on what the reader reads
+(`extract`).
 """
 
 from __future__ import annotations
@@ -39,8 +42,14 @@ def structured_detection(root: etree._Element, xml: bytes, pages: int | None, em
     found = reader.identify(root)
     invoice_like = found.doc_type in INVOICE_LIKE or any(p.doc_type in INVOICE_LIKE for p in found.parts)
     reasons = () if invoice_like else (reason("not_invoice", f"Document is a {found.doc_type.value}."),)
+    fmt = reader.format if embedded is None else DocumentFormat.HYBRID_PDF
+    misfit = None if reader.misfit is None else reader.misfit(root, found)
+    if misfit is not None:
+        return Detection(format=fmt, doc_type=found.doc_type, route=Route.INVALID, type_code=found.type_code,
+                         syntax=found.syntax, pages=pages, embedded_xml=embedded, reasons=(misfit,),
+                         xml_format=reader.format)
     return Detection(
-        format=reader.format if embedded is None else DocumentFormat.HYBRID_PDF,
+        format=fmt,
         doc_type=found.doc_type,
         route=Route.STRUCTURED if invoice_like else Route.NOT_INVOICE,
         type_code=found.type_code,

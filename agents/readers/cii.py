@@ -21,18 +21,33 @@ from lxml import etree
 
 from agents.readers._detection import XmlIdentity
 from agents.readers._doctypes import CII_ROOTS, ORDER_X_ROOT, doc_type_for, order_x_doc_type
+from agents.readers._en16931_terms import (
+    CII_LINE_TAX_TERMS,
+    CII_PARTY_TERMS,
+    CII_SETTLEMENT_TERMS,
+    CII_TAX_TERMS,
+    Breakdown,
+    CoreTerms,
+    LineTerms,
+    PartyTerms,
+    cii_charges,
+    cii_party,
+    line_terms,
+)
 from agents.readers._fields import Fields, Found
 from agents.readers._invoice import account, invoice_from_fields, quantity_of, stated, tax_rows
 from agents.readers._parties import AddressShape, PartyShape
 from agents.readers._xpath import localname, parse_amount, path, text_at
 from schemas import InvoiceData, LineItem
 
-__all__ = ["cii_identity", "cii_type_code", "is_cii", "read_cii"]
+__all__ = ["cii_identity", "cii_type_code", "is_cii", "read_cii", "read_cii_terms"]
 
 _TYPE_CODE_SPEC = "ExchangedDocument/TypeCode|HeaderExchangedDocument/TypeCode"
 _TYPE_CODE = path(_TYPE_CODE_SPEC)
 
 _DOCUMENT = Fields(
+    specification="ExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter/ID"
+    "|SpecifiedExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter/ID",
     invoice_number="ExchangedDocument/ID|HeaderExchangedDocument/ID",
     type_code=_TYPE_CODE_SPEC,
     issue_date="ExchangedDocument/IssueDateTime/DateTimeString|HeaderExchangedDocument/IssueDateTime/DateTimeString",
@@ -53,6 +68,7 @@ _PARTY = Fields(
     legal_id="SpecifiedLegalOrganization/ID",
     tax_registrations="SpecifiedTaxRegistration/ID",
     address="PostalTradeAddress",
+    **CII_PARTY_TERMS,
 )
 _ADDRESS_LINES = ("LineOne", "LineTwo", "LineThree")
 _ADDRESS = Fields(
@@ -65,13 +81,14 @@ _SETTLEMENT = Fields(
     due_date="SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString",
     taxes="ApplicableTradeTax",
     summation="SpecifiedTradeSettlementHeaderMonetarySummation|SpecifiedTradeSettlementMonetarySummation",
+    **CII_SETTLEMENT_TERMS,
 )
 _PAYMENT_MEANS = Fields(
     iban="PayeePartyCreditorFinancialAccount/IBANID", bic="PayeeSpecifiedCreditorFinancialInstitution/BICID"
 )
 _RATE = "RateApplicablePercent|ApplicablePercent"
-_TAX = Fields(tax="CalculatedAmount", taxable="BasisAmount", category="CategoryCode", rate=_RATE)
-_LINE_TAX = Fields(rate=_RATE)
+_TAX = Fields(tax="CalculatedAmount", taxable="BasisAmount", category="CategoryCode", rate=_RATE, **CII_TAX_TERMS)
+_LINE_TAX = Fields(rate=_RATE, **CII_LINE_TAX_TERMS)
 _LINE = Fields(
     line_id="AssociatedDocumentLineDocument/LineID",
     name="SpecifiedTradeProduct/Name",
@@ -153,6 +170,12 @@ _PARTIES = PartyShape(
     name=lambda found: found.text("name"),
     vat_id=_vat_id,
 )
+_NO_PARTY = PartyTerms(name=None, identified=False, vat_ids=())
+
+
+def _party_terms(party: Found | None) -> PartyTerms:
+    """The party's EN 16931 terms, from the reader's walk of it."""
+    return _NO_PARTY if party is None else cii_party(party, party.text("name"), party.text("legal_id"))
 
 
 def _category_and_rate(tax: Found) -> tuple[str | None, Decimal | None]:
@@ -167,18 +190,20 @@ def _tax_total(amounts: list[etree._Element], currency: str | None) -> Decimal |
     return None if chosen is None else parse_amount(chosen.text)
 
 
-def _line(node: etree._Element) -> LineItem:
+def _line(node: etree._Element) -> tuple[LineItem, LineTerms]:
     found = _LINE.read(node)
     settlement = _LINE_SETTLEMENT.read(found.first("settlement"))
-    rates = (parse_amount(_LINE_TAX.read(tax).text("rate")) for tax in settlement.elements("taxes"))
-    return LineItem(
+    taxes = [_LINE_TAX.read(tax) for tax in settlement.elements("taxes")]
+    rates = (parse_amount(tax.text("rate")) for tax in taxes)
+    item = LineItem(
         line_id=found.text("line_id"),
-        description=found.text("name") or found.text("description"),
+        description=(name := found.text("name")) or found.text("description"),
         unit_price=parse_amount(found.text("net_price")),
         net_amount=parse_amount(settlement.text("total")),
         tax_rate=next((r for r in rates if r is not None), None),
         **quantity_of(found.first("quantity")),
     )
+    return item, line_terms(name, taxes[0] if taxes else None)
 
 
 def read_cii(root: etree._Element, part: int = 1) -> InvoiceData:
@@ -191,18 +216,30 @@ def read_cii(root: etree._Element, part: int = 1) -> InvoiceData:
     Returns:
         The InvoiceData, every field present in the XML filled with confidence 1.0.
     """
+    return read_cii_terms(root)[0]
+
+
+def read_cii_terms(root: etree._Element, part: int = 1) -> tuple[InvoiceData, CoreTerms]:
+    """Read a CII document as `read_cii` does, with the EN 16931 terms the core check needs besides
+    (`agents.readers._en16931_terms`), gathered in the same walk."""
     document = _DOCUMENT.read(root)
     transaction = _TRANSACTION.read(document.first("transaction"))
     agreement = _AGREEMENT.read(transaction.first("agreement"))
     settlement = _SETTLEMENT.read(transaction.first("settlement"))
+    seller, seller_found = _PARTIES.read_found(agreement.first("seller"))
+    buyer, buyer_found = _PARTIES.read_found(agreement.first("buyer"))
+    breakdowns: list[Breakdown] = []
+    lines = [_line(n) for n in transaction.elements("lines")]
+    items, per_line = zip(*lines, strict=True) if lines else ((), ())
     fields: dict[str, object] = {
         **stated(document),
         **stated(settlement),
         **stated(agreement),
-        **_PARTIES.parties(agreement),
+        "seller": seller,
+        "buyer": buyer,
         **account(map(_PAYMENT_MEANS.read, settlement.elements("payment_means"))),
-        "tax_breakdown": tax_rows(settlement.elements("taxes"), _TAX, _category_and_rate),
-        "lines": tuple(_line(n) for n in transaction.elements("lines")),
+        "tax_breakdown": tax_rows(settlement.elements("taxes"), _TAX, _category_and_rate, breakdowns),
+        "lines": items,
     }
     summation_node = settlement.first("summation")
     if summation_node is not None:
@@ -213,4 +250,6 @@ def read_cii(root: etree._Element, part: int = 1) -> InvoiceData:
         if fields.get("amount_due") is None and isinstance(grand, Decimal):
             prepaid = fields.get("prepaid")
             fields["amount_due"] = grand - (prepaid if isinstance(prepaid, Decimal) else Decimal(0))
-    return invoice_from_fields(doc_type_for(localname(root), document.text("type_code")), fields)
+    terms = CoreTerms(document.text("specification"), _party_terms(seller_found), _party_terms(buyer_found),
+                      per_line, cii_charges(settlement.elements("charges")), tuple(breakdowns))
+    return invoice_from_fields(doc_type_for(localname(root), document.text("type_code")), fields), terms

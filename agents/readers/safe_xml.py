@@ -33,6 +33,9 @@ def hardened_parser() -> etree.XMLParser:
             remove_comments=True,
             remove_pis=True,
             collect_ids=False,
+            # whitespace between elements is layout, never a value (the readers fold every text they take):
+            # dropping it spares libxml2 a text node per indented line, about 15% of the parse of an e-invoice
+            remove_blank_text=True,
         )
         _LOCAL.parser = parser
     return parser

@@ -19,13 +19,26 @@ from lxml import etree
 
 from agents.readers._detection import XmlIdentity
 from agents.readers._doctypes import UBL_INVOICE_ROOTS, doc_type_for
+from agents.readers._en16931_terms import (
+    DOCUMENT_TERMS,
+    UBL_LINE_TERMS,
+    UBL_PARTY_TERMS,
+    UBL_SUBTOTAL_TERMS,
+    Breakdown,
+    CoreTerms,
+    LineTerms,
+    PartyTerms,
+    line_terms,
+    ubl_charges,
+    ubl_party,
+)
 from agents.readers._fields import Fields, Found
 from agents.readers._invoice import account, invoice_from_fields, quantity_of, stated, tax_rows
 from agents.readers._parties import AddressShape, PartyShape
 from agents.readers._xpath import localname, parse_amount, parse_date, path, text_at
 from schemas import InvoiceData, LineItem, TaxSubtotal
 
-__all__ = ["is_ubl", "read_ubl", "ubl_identity", "ubl_type_code"]
+__all__ = ["is_ubl", "read_ubl", "read_ubl_terms", "ubl_identity", "ubl_type_code"]
 
 _TYPE_CODE_NAMES = ("InvoiceTypeCode", "CreditNoteTypeCode", "DebitNoteTypeCode")  # in order of preference
 _TYPE_CODES = tuple(path(name) for name in _TYPE_CODE_NAMES)
@@ -45,6 +58,7 @@ _DOCUMENT = Fields(
     buyer="AccountingCustomerParty/Party",
     payment_means="PaymentMeans",
     tax_totals="TaxTotal",
+    **DOCUMENT_TERMS,
 )
 _PAYMENT_MEANS = Fields(
     iban="PayeeFinancialAccount/ID",
@@ -58,6 +72,7 @@ _SUBTOTAL = Fields(
     category="TaxCategory/ID",
     category_percent="TaxCategory/Percent",
     percent="Percent",
+    **UBL_SUBTOTAL_TERMS,
 )
 _PARTY = Fields(
     registration_name="PartyLegalEntity/RegistrationName",
@@ -65,6 +80,7 @@ _PARTY = Fields(
     tax_schemes="PartyTaxScheme",
     legal_id="PartyLegalEntity/CompanyID",
     address="PostalAddress",
+    **UBL_PARTY_TERMS,
 )
 _TAX_SCHEME = Fields(scheme_id="TaxScheme/ID", company_id="CompanyID")
 _ADDRESS = Fields(
@@ -79,7 +95,7 @@ _QUANTITY_NAMES = ("InvoicedQuantity", "CreditedQuantity", "DebitedQuantity")
 _LINE = Fields(
     **{name: name for name in _QUANTITY_NAMES},
     line_id="ID", item_name="Item/Name", item_description="Item/Description", net_amount="LineExtensionAmount",
-    unit_price="Price/PriceAmount", tax_rate="Item/ClassifiedTaxCategory/Percent",
+    unit_price="Price/PriceAmount", tax_rate="Item/ClassifiedTaxCategory/Percent", **UBL_LINE_TERMS,
 )
 _TOTALS = {
     "line_net_total": "LineExtensionAmount",
@@ -94,14 +110,16 @@ _TOTALS = {
 _MONETARY = Fields(**_TOTALS)
 
 
+def _schemes(party: Found) -> list[tuple[str | None, str | None]]:
+    """The party's PartyTaxSchemes as (scheme id, company id) pairs."""
+    return [(found.text("scheme_id"), found.text("company_id")) for found in map(_TAX_SCHEME.read,
+                                                                              party.elements("tax_schemes"))]
+
+
 def _vat_id(party: Found) -> str | None:
     """The CompanyID of the first tax scheme that is VAT (or names no scheme)."""
-    for scheme in party.elements("tax_schemes"):
-        found = _TAX_SCHEME.read(scheme)
-        scheme_id, company_id = found.text("scheme_id"), found.text("company_id")
-        if company_id is not None and (scheme_id is None or scheme_id.upper() == "VAT"):
-            return company_id
-    return None
+    return next((company_id for scheme_id, company_id in _schemes(party)
+                 if company_id is not None and (scheme_id is None or scheme_id.upper() == "VAT")), None)
 
 
 def _name(party: Found) -> str | None:
@@ -115,6 +133,14 @@ def _street_lines(address: Found) -> list[str | None]:
 
 
 _PARTIES = PartyShape(_PARTY, AddressShape(_ADDRESS, _street_lines), _name, _vat_id)
+_NO_PARTY = PartyTerms(name=None, identified=False, vat_ids=())
+
+
+def _party_terms(party: Found | None) -> PartyTerms:
+    """The party's EN 16931 terms, from the reader's walk of it."""
+    if party is None:
+        return _NO_PARTY
+    return ubl_party(party.text("registration_name"), _schemes(party), party.text("legal_id"), party.text("party_id"))
 
 
 _NAMESPACE = "urn:oasis:names:specification:ubl:schema:xsd:"
@@ -162,25 +188,28 @@ def _category_and_rate(subtotal: Found) -> tuple[str | None, Decimal | None]:
     return subtotal.text("category"), parse_amount(subtotal.text("category_percent") or subtotal.text("percent"))
 
 
-def _subtotals(tax_total: Found | None) -> tuple[TaxSubtotal, ...]:
-    return () if tax_total is None else tax_rows(tax_total.elements("subtotals"), _SUBTOTAL, _category_and_rate)
+def _subtotals(tax_total: Found | None, as_stated: list[Breakdown]) -> tuple[TaxSubtotal, ...]:
+    if tax_total is None:
+        return ()
+    return tax_rows(tax_total.elements("subtotals"), _SUBTOTAL, _category_and_rate, as_stated)
 
 
-def _line(node: etree._Element) -> LineItem:
+def _line(node: etree._Element) -> tuple[LineItem, LineTerms]:
     found = _LINE.read(node)
     quantity = None
     for name in _QUANTITY_NAMES:
         quantity = found.first(name)
         if quantity is not None:
             break
-    return LineItem(
+    item = LineItem(
         line_id=found.text("line_id"),
-        description=found.text("item_name") or found.text("item_description"),
+        description=(item_name := found.text("item_name")) or found.text("item_description"),
         unit_price=parse_amount(found.text("unit_price")),
         net_amount=parse_amount(found.text("net_amount")),
         tax_rate=parse_amount(found.text("tax_rate")),
         **quantity_of(quantity),
     )
+    return item, line_terms(item_name, found)
 
 
 def read_ubl(root: etree._Element, part: int = 1) -> InvoiceData:
@@ -193,23 +222,37 @@ def read_ubl(root: etree._Element, part: int = 1) -> InvoiceData:
     Returns:
         The InvoiceData, every field present in the XML filled with confidence 1.0.
     """
+    return read_ubl_terms(root)[0]
+
+
+def read_ubl_terms(root: etree._Element, part: int = 1) -> tuple[InvoiceData, CoreTerms]:
+    """Read a UBL document as `read_ubl` does, with the EN 16931 terms the core check needs besides
+    (`agents.readers._en16931_terms`), gathered in the same walk."""
     root_name = localname(root)
     document = _DOCUMENT.read(root)
     type_code = next((code for name in _TYPE_CODE_NAMES if (code := document.text(name)) is not None), None)
     tax_total = _tax_total(document.elements("tax_totals"), document.text("currency"))
     monetary = next((m for name in _MONETARY_NAMES if (m := document.first(name)) is not None), None)
     line_name = _LINE_NAMES.get(root_name.removeprefix("SelfBilled").removeprefix("Freight"), "InvoiceLine")
+    seller, seller_found = _PARTIES.read_found(document.first("seller"))
+    buyer, buyer_found = _PARTIES.read_found(document.first("buyer"))
+    breakdowns: list[Breakdown] = []
+    lines = [_line(node) for node in document.elements(line_name)]
+    items, per_line = zip(*lines, strict=True) if lines else ((), ())
     fields: dict[str, object] = {
         **stated(document),
         "type_code": type_code,
         "due_date": parse_date(document.text("due_date") or document.text("payment_due_date")),
-        **_PARTIES.parties(document),
+        "seller": seller,
+        "buyer": buyer,
         **account(map(_PAYMENT_MEANS.read, document.elements("payment_means")), ("bic", "bic_20")),
-        "tax_breakdown": _subtotals(tax_total),
-        "lines": tuple(_line(node) for node in document.elements(line_name)),
+        "tax_breakdown": _subtotals(tax_total, breakdowns),
+        "lines": items,
     }
     if monetary is not None:
         fields.update(stated(_MONETARY.read(monetary)))
     if tax_total is not None:
         fields["total_tax"] = parse_amount(tax_total.text("amount"))
-    return invoice_from_fields(doc_type_for(root_name, type_code), fields)
+    terms = CoreTerms(document.text("specification"), _party_terms(seller_found), _party_terms(buyer_found),
+                      per_line, ubl_charges(document.elements("charges")), tuple(breakdowns))
+    return invoice_from_fields(doc_type_for(root_name, type_code), fields), terms

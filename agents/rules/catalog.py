@@ -46,7 +46,8 @@ _IDS = "identity"
 _SPECS = (
     # the document itself (fixed: not overridable)
     _spec("not_invoice", "The document is not an invoice, credit note or similar.", "reject", 0.0),
-    _spec("invalid_document", "Detection found the document invalid; see its reasons.", "reject", 0.0),
+    _spec("invalid_document", "Detection, or the reader of an e-invoice breaking its standard's rules, found the "
+          "document invalid; see its reasons.", "reject", 0.0),
     _spec("unsupported_document", "The document format is not supported; see its reasons.", "reject", 0.0),
     _spec("extraction_failed", "No invoice fields could be read from the document.", "review", 0.0),
     _spec("doc_type_unknown", "The kind of document (invoice or credit note) could not be told.", "review"),

@@ -106,8 +106,8 @@ def _time_stages(received: InvoiceReceived, content: bytes, limits: DetectLimits
     parsed = memo.take(detected.event_id) if route is Route.STRUCTURED else None
     local = (extract_local(detection_of(detected, route, content, limits, parsed), content) if route is not None
              else LocalExtraction("none", None))
-    extracted = extracted_event(detected, Extraction(local.extractor, local.invoice, local.reasons),
-                                datetime.now(UTC))
+    got = Extraction(local.extractor, local.invoice, local.reasons, route=local.route)
+    extracted = extracted_event(detected, got, datetime.now(UTC))
     t2 = clock()
     scored = score_event(extracted, policy, ScoreContext(vendor_known=True), datetime.now(UTC))
     t3 = clock()

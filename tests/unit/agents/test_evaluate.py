@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.readers._en16931_check import claims_core
 from schemas import DocType
 from tools.eval_report import format_report, report_to_json
 from tools.evaluate import KEY_FIELDS, EvalReport, expected_doc_type, run_eval
@@ -47,6 +48,26 @@ def test_invalid_rows_are_reported_apart_and_not_crashed_on(report: EvalReport, 
     table = format_report(report)
     assert all(row.path in table for row in report.rows if row.invalid)
     assert report.paid_share == 0.0  # every corpus document is machine-readable
+
+
+def test_every_invalid_row_claiming_en16931_is_refused_with_a_reason(report: EvalReport, corpus: Path) -> None:
+    """Issue 14's bar where the standard reaches: an invalid row whose document claims EN 16931 (or a compliant
+    CIUS) ends invalid with a reason, the EN 16931 breakers on the route extract ends them on; a refused row
+    is counted as refused by the report."""
+    claims = {
+        str(truth.parent / json.loads(line)["file"]): str(json.loads(line).get("profile") or "")
+        for truth in corpus.rglob("truth.jsonl")
+        for line in truth.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    invalid = [r for r in report.rows if r.invalid]
+    core = [r for r in invalid if claims_core(claims[str(corpus / r.path)])]
+    assert core
+    assert [r.path for r in core if r.route != "invalid" or not r.reasons] == []
+    en16931 = [r for r in invalid if any(code.startswith("en16931_") for code in r.reasons)]
+    assert en16931 and all(r.route == "invalid" and r.extractor in ("ubl", "cii") for r in en16931)
+    refused = sum(r.route in ("invalid", "not_invoice") and bool(r.reasons) for r in invalid)
+    assert f"refused with a reason (route invalid or not_invoice): {refused}" in format_report(report)
 
 
 def test_the_table_and_json_carry_the_figures(report: EvalReport) -> None:

@@ -60,6 +60,21 @@ def test_detect_names_the_reader_that_recognises_the_root_and_its_syntax_leads_b
     assert seen >= {DocumentFormat.UBL, DocumentFormat.CII}, seen
 
 
+def test_a_judged_reading_is_the_plain_reading(corpus: Path) -> None:
+    # the EN 16931 terms ride along in the reader's walk: they never change what it reads
+    judged = 0
+    for path in _corpus_xml(corpus):
+        detection = detect(path.read_bytes(), LIMITS)
+        reader = reader_of(detection.xml_format)
+        if reader is None or detection.parsed is None:
+            continue
+        invoice, broken = reader.read_judged(detection.parsed.root, 1)
+        assert invoice == reader.read(detection.parsed.root, 1), path
+        assert all(r.code.startswith("en16931_") or r.code == "amount_out_of_range" for r in broken), path
+        judged += reader.judged is not None
+    assert judged > 0
+
+
 def test_an_earlier_entry_takes_a_root_a_later_one_also_claims() -> None:
     # the ZUGFeRD release candidate's root is Invoice, as UBL's: the CII entry, first, takes it
     rc = etree.fromstring(
