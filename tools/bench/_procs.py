@@ -20,10 +20,11 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from config.topics import INVOICE_STAGES
 from streams.admin import stable_members
 from streams.errors import DependencyUnavailable
 
-ALL = "detect,extract,score,aggregate"
+ALL = ",".join(INVOICE_STAGES)  # every stage each invoice passes through, as the registry wires them
 
 
 @dataclass(slots=True)
