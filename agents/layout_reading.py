@@ -1,11 +1,14 @@
 """Reading a document with its seller's learned layout (`agents.layouts`), over the generic text reading.
 
 Which layout: the one whose seller the generic reading names by VAT id or IBAN, else one whose learned name the
-document prints. Each rule reads its field where it was learned to stand; a value found there in the learned
-format fills or confirms the generic value with a high confidence (so the extract stage's self-check accepts
-it) and replaces a generic value only when that one was unsure: a sure generic reading that disagrees stands.
-The layout's amounts must pass the reader's own check (net + VAT = total, total - prepaid = due), else they
-are left out; when they pass, a totals mismatch the generic reading found is dropped.
+document prints. Each rule reads its field where it was learned to stand (a field may have a few rules, one per
+label the seller was seen to print it under: the best-confirmed one that finds its label reads it); a value found
+there in the learned format fills or confirms the generic value with a high confidence (so the extract stage's
+self-check accepts it) and replaces a generic value only when that one was unsure: a sure generic reading that
+disagrees stands.
+The layout's amounts must pass the reader's own check (net + VAT = total, total - prepaid = due): else the one
+read by the least-confirmed rule is left out, then the next, until the rest pass with the generic readings (or
+none is left); when they pass with none left out, a totals mismatch the generic reading found is dropped.
 """
 
 from __future__ import annotations
@@ -74,28 +77,42 @@ def apply_layout(layout: VendorLayout, doc: Document, invoice: InvoiceData,
     values: dict[str, Any] = {}
     conf = dict(invoice.confidence)
     read = 0
+    settled: set[str] = set()
+    seen: dict[str, int] = {}  # field -> how many reviews confirmed the rule that read it
     words = doc_words(doc)
     current = _current(invoice)
-    for rule in layout.rules:
+    for rule in layout.rules:  # a field's rules come best-confirmed first: the first that reads a value reads it
         kind = LAYOUT_FIELDS[rule.field]
+        if rule.field in settled:
+            continue
         found = _learned_name(layout, rule.field, words) if kind == "name" else value_at(doc, rule, kind)
         if found is None:
             continue
+        settled.add(rule.field)
         mine = current.get(rule.field)
         if mine is not None and not same_value(kind, mine, found) and conf.get(rule.field, 0) >= _TRUSTED:
             continue  # a sure generic reading that disagrees stands: neither is trusted over the other
         values[rule.field] = found
+        seen[rule.field] = rule.seen
         conf[rule.field] = max(conf.get(rule.field, 0.0), _SURE)
         read += 1
-    if _AMOUNTS & values.keys() and not _adds_up(_updated(invoice, values, conf)):
-        for name in _AMOUNTS & values.keys():  # the layout's amounts must pass the reader's own check
-            del values[name]
-            conf[name] = invoice.confidence.get(name, conf[name])
-            read -= 1
+    # the layout's amounts must pass the reader's own check: the least-confirmed one is left out (its generic
+    # reading back) until the rest pass with the generic readings, else all of them are
+    left_out = 0
+    for name in sorted(_AMOUNTS & values.keys(), key=lambda n: (seen[n], n)):
+        if _adds_up(_updated(invoice, values, conf)):
+            break
+        del values[name]
+        conf[name] = invoice.confidence.get(name, conf[name])
+        read -= 1
+        left_out += 1
     if not read:
         return invoice, tuple(reasons), 0
     updated = _updated(invoice, values, conf)
-    kept = tuple(r for r in reasons if r.code not in _SELF_CHECK or not _adds_up(updated))
+    # a mismatch the generic reading found stands when a layout amount had to be left out: the layout and the
+    # generic reading disagree there, and neither is trusted over the other
+    settles = not left_out and _adds_up(updated)
+    kept = tuple(r for r in reasons if r.code not in _SELF_CHECK or not settles)
     return updated, kept, read
 
 

@@ -6,7 +6,9 @@ is looked for in every column segment of every row (dates and amounts by value, 
 names and ids by their text); where it is found, the words printed before it on its segment (or, when none,
 the segment just above it in its column) are its anchor, and the way the value is written (a long-form date,
 the currency sign and decimal separator of an amount) is its format. Nobody writes a template: one corrected
-document makes a layout, each further one a new version that keeps what it confirms and adds what it finds.
+document makes a layout, each further one a new version that keeps the evidence of the earlier ones: a rule the
+document confirms is counted, one it contradicts loses half its count, and a label the seller prints on some
+documents only is kept beside the others (`merge_layouts`, `learn_from_review`).
 
 Applying a layout to another document of the same seller looks for each anchor and reads the value where it
 was learned to be; a value found there in the learned format overrides the generic reading with a high
@@ -45,6 +47,7 @@ _ROWS_ABOVE = 3  # a label above its value stands at most this many rows higher
 _LETTERS = re.compile(r"[^\W\d_]+")
 _DIGITS = re.compile(r"\d+")
 _EDGE = " :#.=|-–\t"
+_ALTERNATIVES = 3  # rules kept per field: a seller may print a field under another label on some documents
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +206,8 @@ def _candidates(doc: Document, name: str, want: str) -> list[FieldRule]:
     kind = LAYOUT_FIELDS[name]
     if kind == "name":  # the seller's name is the layout's own: known when printed, wherever it stands
         return [FieldRule(name, "", 0, "name")] if name_printed(want, doc_words(doc)) else []
+    if kind == "amount" and _is_zero(want):
+        return []  # a zero is printed everywhere (a 0 % rate, an empty column): it shows no place
     ruled: list[FieldRule] = []
     for found, (a, _) in _locate(doc, kind, want):
         anchor = _anchor_before(found.row.text[a:found.start])
@@ -216,6 +221,13 @@ def _candidates(doc: Document, name: str, want: str) -> list[FieldRule]:
         if above is not None:
             ruled.append(FieldRule(name, above[0], above[1], found.shape))
     return list(dict.fromkeys(ruled))
+
+
+def _is_zero(want: str) -> bool:
+    try:
+        return Decimal(want) == 0
+    except InvalidOperation:
+        return False
 
 
 def learn_layout(doc: Document, truth: Mapping[str, str], tenant_id: str, version: int = 1) -> VendorLayout | None:
@@ -238,22 +250,35 @@ def learn_layout(doc: Document, truth: Mapping[str, str], tenant_id: str, versio
 
 
 def merge_layouts(old: VendorLayout | None, new: VendorLayout) -> VendorLayout:
-    """The next version: the newest identity, each field's rule confirmed (counted) or replaced by the newest.
+    """The next version: the newest identity, and for each field the rules of both, counted.
 
-    A rule the new document confirms keeps its count plus one; a different rule for the same field wins
-    only when the old one was seen once (a layout changed), else the better-confirmed rule stays.
+    A rule the new document shows again keeps its count plus one; a different rule for the same field is kept
+    beside the old ones as an alternative (an anchor the old rules' documents did not print), not in their
+    place, so evidence accumulates instead of the last review overwriting it. A rule counted 0 (proven wrong)
+    goes. Within a field the better-confirmed rule is read first (on a tie the newer one); each field keeps
+    at most `_ALTERNATIVES` rules.
     """
     if old is None:
         return new
-    rules: dict[str, FieldRule] = {r.field: r for r in old.rules}
-    for rule in new.rules:
-        known = rules.get(rule.field)
-        if known is not None and (known.anchor, known.below, known.shape) == (rule.anchor, rule.below, rule.shape):
-            rules[rule.field] = replace(known, seen=known.seen + 1)
-        elif known is None or known.seen <= 1:
-            rules[rule.field] = rule
-    ordered = tuple(rules[n] for n in LAYOUT_FIELDS if n in rules)
+    fields: dict[str, list[FieldRule]] = {}
+    for rule in new.rules:  # the newest first, so that a tie goes to it
+        fields.setdefault(rule.field, []).append(rule)
+    for rule in old.rules:
+        if rule.seen <= 0:
+            continue
+        same = fields.setdefault(rule.field, [])
+        twin = next((i for i, r in enumerate(same) if _where(r) == _where(rule)), None)
+        if twin is None:
+            same.append(rule)
+        else:
+            same[twin] = replace(rule, seen=rule.seen + same[twin].seen)
+    ordered = tuple(r for n in LAYOUT_FIELDS if n in fields
+                    for r in sorted(fields[n], key=lambda r: -r.seen)[:_ALTERNATIVES])
     return replace(new, version=old.version + 1, rules=ordered, documents=old.documents + 1)
+
+
+def _where(rule: FieldRule) -> tuple[str, int, str]:
+    return rule.anchor, rule.below, rule.shape
 
 
 # ------------------------------------------------------------------------------------------------ applying
@@ -402,16 +427,35 @@ def learn_from_review(content: bytes, extracted: Mapping[str, Any], corrections:
     if learned is None or not learned.rules:
         return None
     old = known.get(learned.vendor)
-    if old is not None:  # what the old rules read on this document says which of them hold
-        old = replace(old, rules=tuple(_checked(doc, rule, truth) for rule in old.rules))
-    return merge_layouts(old, learned)
+    if old is None:
+        return merge_layouts(None, learned)
+    # what the old rules read on this document says which of them hold: one that reads the corrected value is
+    # confirmed, and then a different rule this document suggests for its field is not needed (where values
+    # repeat, e.g. net = total at 0% VAT, a single document cannot tell which label is whose); one that reads
+    # a wrong value loses half its count (a rule taught once goes); one whose anchor is absent stays as it was.
+    verdicts = {rule: _verdict(doc, rule, truth) for rule in old.rules}
+    relearned = {(r.field, *_where(r)) for r in learned.rules}
+    held = {rule.field for rule, right in verdicts.items() if right}
+    kept = tuple(_weighed(rule, right, (rule.field, *_where(rule)) in relearned) for rule, right in verdicts.items())
+    fresh = tuple(r for r in learned.rules if r.field not in held
+                  or any(_where(r) == _where(o) for o in old.rules if o.field == r.field))
+    return merge_layouts(replace(old, rules=kept), replace(learned, rules=fresh))
 
 
-def _checked(doc: Document, rule: FieldRule, truth: Mapping[str, str]) -> FieldRule:
-    """An old rule against a new corrected document: a wrong reading makes it a once-seen rule again (the
-    new document's rule then replaces it); a right one or none leaves it as it was."""
+def _verdict(doc: Document, rule: FieldRule, truth: Mapping[str, str]) -> bool | None:
+    """Whether an old rule reads the corrected value on a new document (None: it reads nothing there)."""
     kind = LAYOUT_FIELDS[rule.field]
     if kind == "name" or rule.field not in truth:
-        return rule
+        return None
     got = value_at(doc, rule, kind)
-    return rule if got is None or same_value(kind, got, truth[rule.field]) else replace(rule, seen=0)
+    return None if got is None else same_value(kind, got, truth[rule.field])
+
+
+def _weighed(rule: FieldRule, right: bool | None, relearned: bool) -> FieldRule:
+    """An old rule after a new document: confirmed (counted once, here or by the merge when the document
+    teaches it again), contradicted (half its count), or untouched."""
+    if right is False:
+        return replace(rule, seen=rule.seen // 2)
+    if right and not relearned:
+        return replace(rule, seen=rule.seen + 1)
+    return rule

@@ -5,8 +5,8 @@ For k = 0, 1, 3, 5 the first k invoices of every seller are reviewed: the review
 values, and they go through the code the review stage runs (`agents.layouts.learn_from_review`, each one a new
 layout version). Every seller's later invoices (the same ones for every k) are then read as the extract stage
 reads them (`agents.extract.extract_local` with the tenant's layouts) and put to the default policy's
-self-check. The table gives, per k, the key fields right on those invoices and the share the self-check
-would still send to paid extraction.
+self-check. The table gives, per k, the key fields right on those invoices, the share the self-check
+would still send to paid extraction, and how many it would accept with a key field wrong.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class LearningRow:
     fields: int
     paid: int
     layout_reads: int
+    accepted_wrong: int = 0  # invoices the self-check accepted (no paid extraction) with a key field wrong
 
     @property
     def accuracy(self) -> float:
@@ -102,7 +103,7 @@ def _review(content: bytes, row: dict[str, Any], limits: DetectLimits, layouts: 
 
 def _measure(k: int, by_seller: dict[int, list[tuple[bytes, dict[str, Any]]]], layouts: tuple[VendorLayout, ...],
              limits: DetectLimits, policy: Any) -> LearningRow:
-    invoices = right = fields = paid = laid = 0
+    invoices = right = fields = paid = laid = wrong = 0
     for series in by_seller.values():
         for content, row in series[max(STEPS):]:
             local = extract_local(detect(content, limits), content, layouts)
@@ -110,22 +111,27 @@ def _measure(k: int, by_seller: dict[int, list[tuple[bytes, dict[str, Any]]]], l
             invoices += 1
             fields += len(results)
             right += sum(ok for _, ok, _, _ in results)
-            paid += escalation_reason(local.invoice, local.reasons, policy) is not None
+            pays = escalation_reason(local.invoice, local.reasons, policy) is not None
+            paid += pays
+            wrong += not pays and not all(ok for _, ok, _, _ in results)
             laid += local.extractor.startswith("text+layout")
-    return LearningRow(k, invoices, right, fields, paid, laid)
+    return LearningRow(k, invoices, right, fields, paid, laid, wrong)
 
 
 def render_learning(rows: list[LearningRow], sellers: int, per_seller: int, seed: int, as_json: bool = False) -> str:
     """The table (or JSON lines) `invoiceflow simulate learning` prints."""
     if as_json:
         return "\n".join(json.dumps({"k": r.k, "invoices": r.invoices, "accuracy": round(r.accuracy, 4),
-                                     "paid_share": round(r.paid_share, 4), "read_with_layout": r.layout_reads})
+                                     "paid_share": round(r.paid_share, 4), "read_with_layout": r.layout_reads,
+                                     "accepted_wrong": r.accepted_wrong})
                          for r in rows)
     later = max(STEPS)
     lines = [f"{sellers} sellers x {per_seller} hard-layout text PDFs (seed {seed}); measured on each seller's "
              f"invoices {later + 1}..{per_seller}",
-             f"{'reviewed per seller (k)':>24}  {'key fields right':>22}  {'paid share':>18}  {'read with layout':>16}"]
+             f"{'reviewed per seller (k)':>24}  {'key fields right':>22}  {'paid share':>18}  {'read with layout':>16}"
+             f"  {'accepted wrong':>14}"]
     for r in rows:
         lines.append(f"{r.k:>24}  {f'{r.accuracy:.1%} ({r.fields_right}/{r.fields})':>22}  "
-                     f"{f'{r.paid_share:.1%} ({r.paid}/{r.invoices})':>18}  {r.layout_reads:>16}")
+                     f"{f'{r.paid_share:.1%} ({r.paid}/{r.invoices})':>18}  {r.layout_reads:>16}"
+                     f"  {r.accepted_wrong:>14}")
     return "\n".join(lines)

@@ -123,7 +123,7 @@ def _eval(sub: Sub) -> None:
 def _simulate(sub: Sub) -> None:
     p = sub.add_parser("simulate", help="simulations on generated documents (learning: vendor layouts from reviews)")
     kinds = p.add_subparsers(dest="what", required=True, metavar="WHAT")
-    d = kinds.add_parser("learning", help="key-field accuracy and paid share after k reviews per seller")
+    d = kinds.add_parser("learning", help="key-field accuracy, paid share, wrong acceptances after k reviews a seller")
     d.add_argument("--sellers", type=int, default=28)
     d.add_argument("--invoices-per-seller", type=int, default=10)
     d.add_argument("--seed", type=int, default=0)
