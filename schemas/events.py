@@ -103,9 +103,17 @@ class InvoiceExtracted(Event):
 
 
 class InvoiceScored(Event):
-    """The automation decision (topic `invoices.scored`), the result downstream systems consume."""
+    """The automation decision (topic `invoices.scored`), the result downstream systems consume.
 
-    schema_version: Literal[1] = Field(default=1, description="Contract version.")
+    Version 2 adds `document` (the reference, so that the record ties a later review to the document) and may
+    carry route `invalid` for an e-invoice its reader found breaking EN 16931; version-1 events (written by an
+    older worker, or replayed from a dead-letter topic) still decode. A consumer built on version 1 with unknown
+    fields refused must accept version 2 before the workers are upgraded.
+    """
+
+    schema_version: Literal[1, 2] = Field(
+        default=2, description="Contract version: 2 adds document; 1 is still read."
+    )
     scored_at: datetime = Field(description="When scoring finished (UTC).")
     detected_at: datetime | None = Field(
         default=None,
