@@ -145,7 +145,7 @@ def test_statements_number_their_parameters_one_to_n(sql: str, count: int) -> No
 
 # --- the contract, written once: the statement's paths are the model's fields ---------------------------------
 
-_NOT_RECORDED = {"schema_version"}  # no table keeps it: a version-2 contract would come with its migration
+_NOT_RECORDED = {"schema_version"}  # no table keeps it (version 2's document is kept by migration 0010)
 
 
 def _drift(model: type[BaseModel], rename: dict[str, str] | None = None,
