@@ -30,15 +30,26 @@ identifier (BT-24) names the standard as its core or a compliant CIUS (``urn:cen
 (Factur-X EXTENDED, XRechnung extension) may relax the core, and a document that claims something else (UBL
 2.0/2.1 samples, CEN BII, ZUGFeRD 1.0, Factur-X MINIMUM and BASIC WL, which carry no lines) was never made
 to the standard: those get only the rules any invoice meets whatever its profile, its own arithmetic where
-it states both sides (BR-CO-14) and the VAT breakdown of every category its lines use (BR-x-01).
+it states both sides (BR-CO-14) and the VAT breakdown of every category its lines use (BR-x-01). A document
+claiming the standard's predecessor, a CEN BII 1.0 core transaction (``urn:www.cenbii.eu:transaction:
+biicoretrdm010:ver1.0``: T10 invoice, T14 credit note, T15 corrective invoice), gets besides BII's own rule on
+the parties' VAT identifiers across a border (BIIRULE-Tnn-R003, R005): where seller and buyer addresses name
+different countries, each party's VAT identifier opens with its own country's code (``EL`` for Greece,
+``XI`` for Northern Ireland). BII flags it a warning; we refuse on it because on a cross-border invoice
+those identifiers are what the reverse charge and the receiver's VIES check rest on, so an invoice whose
+identifiers cannot be tied to its parties' countries is one to have re-issued, not to pay unseen. The rule
+is BII's, not the standard's (a seller may rightly use another member state's registration under EN 16931),
+so it binds only documents that claim BII; across the corpus it fires on exactly its two error samples.
 
 The extract stage runs the check after the reader (`agents.extract`): an invoice that breaks a rule that
-binds it ends on route ``invalid``, one reason ``en16931_<rule>`` per rule (at most `MAX_REASONS`).
+binds it ends on route ``invalid``, one reason per rule (at most `MAX_REASONS`): ``en16931_<rule>``, or
+``cenbii_<rule>`` for BII's.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 
 from agents.readers._detection import reason
@@ -51,10 +62,15 @@ MAX_REASONS = 5  # a file breaking dozens of rules needs a few named, not all
 
 _CENT = Decimal("0.01")
 _COUNTRY_PREFIX = re.compile(r"[A-Z]{2}")
+Check = Callable[[InvoiceData, CoreTerms, list[str]], None]  # one family: appends the rules broken
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
 _CORE = "urn:cen.eu:en16931:2017"
+_BII_CORE = re.compile(r"urn:www\.cenbii\.eu:transaction:biicoretrdm0(\d\d):ver1\.0")
+_BII_RULE = "BIIRULE-"
+# the VAT identifier prefixes a country's parties use besides its ISO code (VAT Directive Art. 215)
+_VAT_PREFIXES = {"GR": ("GR", "EL"), "GB": ("GB", "XI")}
 _PERCENTAGE_RULE = "PEPPOL-EN16931-R040"
 # UNTDID 5305 codes EN 16931 admits (BR-CL-17, BR-CL-18)
 _CATEGORIES = frozenset({"S", "Z", "E", "AE", "K", "G", "O", "L", "M", "B"})
@@ -235,16 +251,42 @@ def _breakdowns_cover(inv: InvoiceData, terms: CoreTerms, out: list[str]) -> Non
             out.append(f"{prefix}-01")
 
 
+def _bii_vat_prefixes(transaction: str) -> Check:
+    """BIIRULE-Tnn-R003 and R005 of BII transaction `transaction` (``10``, ``14``, ``15``): across a border,
+    the seller's and the buyer's VAT identifiers open with their own address's country code."""
+
+    def check(inv: InvoiceData, terms: CoreTerms, out: list[str]) -> None:
+        seller = inv.seller.address.country if inv.seller.address else None
+        buyer = inv.buyer.address.country if inv.buyer.address else None
+        if not seller or not buyer or seller == buyer:
+            return
+        for country, vat_ids, rule in ((seller, terms.seller.vat_ids, "R003"), (buyer, terms.buyer.vat_ids, "R005")):
+            prefixes = _VAT_PREFIXES.get(country, (country,))
+            if any(not vat_id.startswith(prefixes) for vat_id in vat_ids):
+                out.append(f"{_BII_RULE}T{transaction}-{rule}")
+
+    return check
+
+
 # the families of rules in the order checked: all of them for a document claiming EN 16931, and for any
 # other the two every invoice meets whatever its profile (`_arithmetic` includes `_co14`)
-_CORE_GROUPS = (_mandatory, _parts, _vat_prefixes, _arithmetic, _categories, _breakdowns_cover)
-_ANY_GROUPS = (_co14, _breakdowns_cover)
+_CORE_GROUPS: tuple[Check, ...] = (_mandatory, _parts, _vat_prefixes, _arithmetic, _categories, _breakdowns_cover)
+_ANY_GROUPS: tuple[Check, ...] = (_co14, _breakdowns_cover)
+_BII_GROUPS = {transaction: (*_ANY_GROUPS, _bii_vat_prefixes(transaction)) for transaction in ("10", "14", "15")}
 
 
 def claims_core(specification: str | None) -> bool:
     """Whether BT-24 claims EN 16931 itself or a compliant CIUS (not a conformant extension, not another
     specification)."""
     return specification is not None and specification.startswith(_CORE) and "#conformant#" not in specification
+
+
+def _binding(specification: str | None) -> tuple[Check, ...]:
+    """The families of rules that bind a document claiming `specification` (BT-24)."""
+    if claims_core(specification):
+        return _CORE_GROUPS
+    bii = _BII_CORE.fullmatch(specification) if specification else None
+    return _BII_GROUPS.get(bii.group(1), _ANY_GROUPS) if bii else _ANY_GROUPS
 
 
 def fatal_rules(invoice: InvoiceData, terms: CoreTerms) -> tuple[str, ...]:
@@ -255,19 +297,21 @@ def fatal_rules(invoice: InvoiceData, terms: CoreTerms) -> tuple[str, ...]:
         terms: The terms it gathered besides (`read_ubl_terms`, `read_cii_terms`).
 
     Returns:
-        Rule ids (``BR-CO-15``...), empty when the invoice passes every rule that binds it.
+        Rule ids (``BR-CO-15``, ``BIIRULE-T10-R003``...), empty when the invoice passes every rule that binds
+        it.
 
     Raises:
         decimal.DecimalException: When an amount is beyond decimal arithmetic (`en16931_reasons` says so).
     """
     out: list[str] = []
-    for check in _CORE_GROUPS if claims_core(terms.specification) else _ANY_GROUPS:
+    for check in _binding(terms.specification):
         check(invoice, terms, out)
     return tuple(dict.fromkeys(out)) if out else ()
 
 
 def en16931_reasons(invoice: InvoiceData, terms: CoreTerms) -> tuple[Reason, ...]:
-    """One reason per fatal rule broken (at most `MAX_REASONS`), coded ``en16931_<rule>``; or the single reason
+    """One reason per fatal rule broken (at most `MAX_REASONS`), coded ``en16931_<rule>`` (``cenbii_<rule>``
+    for a CEN BII rule); or the single reason
     ``amount_out_of_range`` when an amount is beyond decimal arithmetic (``1E+999999``, or more significant
     digits than a cent can be computed to), which no invoice states and no rule can be judged on."""
     try:
@@ -276,6 +320,10 @@ def en16931_reasons(invoice: InvoiceData, terms: CoreTerms) -> tuple[Reason, ...
         return (reason("amount_out_of_range", "An amount is too large to check the invoice's sums."),)
     if not rules:
         return ()
-    return tuple(
-        reason(f"en16931_{rule}", f"The invoice breaks EN 16931 rule {rule}.") for rule in rules[:MAX_REASONS]
-    )
+    return tuple(_reason(rule) for rule in rules[:MAX_REASONS])
+
+
+def _reason(rule: str) -> Reason:
+    if rule.startswith(_BII_RULE):
+        return reason(f"cenbii_{rule}", f"The invoice breaks CEN BII rule {rule}.")
+    return reason(f"en16931_{rule}", f"The invoice breaks EN 16931 rule {rule}.")

@@ -226,6 +226,54 @@ def test_other_specifications_get_only_the_rules_any_invoice_meets(specification
     assert _ubl(base.replace(_E_BREAKDOWN, "<cbc:ID>Z</cbc:ID><cbc:Percent>0</cbc:Percent>")) == ("BR-E-01",)
 
 
+_BII = "urn:www.cenbii.eu:transaction:biicoretrdm010:ver1.0"
+_SELLER_VAT = "<cbc:CompanyID>DE123456789</cbc:CompanyID>"
+_BUYER_VAT = (
+    "<cac:PartyTaxScheme><cbc:CompanyID>FR12345678901</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID>"
+    "</cac:TaxScheme></cac:PartyTaxScheme>\n <cac:PartyLegalEntity><cbc:RegistrationName>Buyer SA"
+)
+
+
+def _bii(vat_seller: str = "DE123456789", vat_buyer: str = "FR12345678901", buyer_country: str = "FR",
+         specification: str = _BII) -> str:
+    """The valid invoice claiming CEN BII core, with both parties' VAT identifiers."""
+    return (
+        UBL.replace(_CORE, specification)
+        .replace(_SELLER_VAT, f"<cbc:CompanyID>{vat_seller}</cbc:CompanyID>")
+        .replace("<cac:PartyLegalEntity><cbc:RegistrationName>Buyer SA",
+                 _BUYER_VAT.replace("FR12345678901", vat_buyer))
+        .replace("<cbc:IdentificationCode>FR</cbc:IdentificationCode>",
+                 f"<cbc:IdentificationCode>{buyer_country}</cbc:IdentificationCode>")
+    )
+
+
+@pytest.mark.parametrize(("seller", "buyer", "country", "broken"), [
+    ("DE123456789", "FR12345678901", "FR", ()),  # each party's own country
+    ("123456789", "FR12345678901", "FR", ("BIIRULE-T10-R003",)),  # no prefix across a border
+    ("DE123456789", "BW12345", "FR", ("BIIRULE-T10-R005",)),  # another country's code for the buyer
+    ("AT123456789", "FR12345678901", "FR", ("BIIRULE-T10-R003",)),
+    ("DE123456789", "EL123456789", "GR", ()),  # Greece's VAT prefix is EL
+    ("123456789", "12345", "DE", ()),  # one country: BII asks nothing of a domestic invoice
+])
+def test_cen_bii_core_ties_each_vat_id_to_its_party_country_across_a_border(
+    seller: str, buyer: str, country: str, broken: tuple[str, ...]
+) -> None:
+    document = _bii(seller, buyer, country)
+    assert _ubl(document) == broken
+    extraction = _extracted(document)
+    assert [r.code for r in extraction.reasons] == [f"cenbii_{rule}" for rule in broken]
+    assert extraction.route is (Route.INVALID if broken else None)
+
+
+def test_the_bii_rule_binds_only_documents_claiming_bii() -> None:
+    # the same identifiers under EN 16931 (a seller may use another state's registration), BII 2.0, no claim
+    for specification in (_CORE, "urn:www.cenbii.eu:transaction:biitrns010:ver2.0", ""):
+        assert _ubl(_bii("AT123456789", "BW12345", specification=specification)) == ()
+    # a credit note claiming BII's T14 names T14's rule
+    credit = _bii("123456789", specification="urn:www.cenbii.eu:transaction:biicoretrdm014:ver1.0")
+    assert _ubl(credit) == ("BIIRULE-T14-R003",)
+
+
 def test_only_a_vat_registration_needs_a_country_prefix() -> None:
     tax_number = '<ram:ID schemeID="FC">12/345/67890</ram:ID>'
     assert _cii(CII.replace('<ram:ID schemeID="VA">DE123456789</ram:ID>', tax_number)) == ()
