@@ -32,6 +32,7 @@ from streams.training import (
     ExampleSource,
     LabelledExample,
     ModelRegistry,
+    TrainingBudget,
     TrainingStorage,
     build_training_set,
     vendor_key,
@@ -47,6 +48,8 @@ class TrainReport:
 
     model: CustomModel
     unlabelled: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    over_budget: int = 0
+    """Examples left out, the oldest, because the run's budget (examples, bytes, pages) was spent."""
 
 
 def split_examples(examples: Sequence[LabelledExample], share: float) -> tuple[list[LabelledExample],
@@ -102,7 +105,8 @@ async def train(settings: Settings, source: ExampleSource, tenant: str, vendor: 
                 mode: str) -> TrainReport:
     """Build, measure and register a custom model from the tenant's (vendor's) labelled examples."""
     vendor = vendor_key(vendor)
-    examples = list(await source.examples(tenant, vendor or None))
+    budget = TrainingBudget.for_mode(mode, settings.training_max_examples)
+    examples = list(await source.examples(tenant, vendor or None, budget))
     if not examples:
         raise ConfigError(f"no labelled examples for tenant {tenant!r}" + (f", vendor {vendor}" if vendor else ""))
     training, held = split_examples(examples, settings.training_held_back)
@@ -112,7 +116,7 @@ async def train(settings: Settings, source: ExampleSource, tenant: str, vendor: 
     try:
         registry = ModelRegistry(pool)
         async with DocumentService(settings) as service:
-            layouts = [await service.analyze("prebuilt-layout", e.content or b"") for e in training]
+            training, layouts = await laid_out(service, training, budget.pages)
             when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             tset = build_training_set(list(zip(training, layouts, strict=True)), when, orjson.dumps)
             await storage.upload(model_id, tset.files)
@@ -129,4 +133,21 @@ async def train(settings: Settings, source: ExampleSource, tenant: str, vendor: 
         model = await registry.finish(model_id, custom, prebuilt)
     finally:
         await pool.close()
-    return TrainReport(model, dict(tset.unlabelled))
+    return TrainReport(model, dict(tset.unlabelled), source.over_budget + len(examples) - len(training) - len(held))
+
+
+async def laid_out(service: DocumentService, training: Sequence[LabelledExample],
+                    pages: int) -> tuple[list[LabelledExample], list[dict[str, Any]]]:
+    """Each training document's layout (prebuilt-layout), until the set holds `pages` pages: the document
+    that would pass them, and the rest, are left out (the service refuses a larger set)."""
+    kept: list[LabelledExample] = []
+    layouts: list[dict[str, Any]] = []
+    total = 0
+    for example in training:
+        layout = await service.analyze("prebuilt-layout", example.content or b"")
+        total += max(1, len(layout.get("pages") or ()))
+        if total > pages:
+            break
+        kept.append(example)
+        layouts.append(layout)
+    return kept, layouts

@@ -226,6 +226,11 @@ class Settings(BaseSettings):
         description="Share of a vendor's labelled examples held back from training to measure the custom model "
         "against prebuilt (at least one when there are six or more).",
     )
+    training_max_examples: int = Field(
+        default=500, ge=1,
+        description="Most labelled examples one `invoiceflow train` run takes, the newest first (the service's own "
+        "limits per build mode, pages and bytes, are kept besides).",
+    )
     training_poll_interval_s: float = Field(default=2.0, gt=0, description="Build-model polling interval.")
     training_timeout_s: float = Field(default=3600.0, gt=0, description="Longest a model build may take.")
 

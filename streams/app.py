@@ -32,6 +32,7 @@ def create_app(settings: Settings) -> Any:
         settings.app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
         store=settings.store,
+        datadir=str(settings.state_dir / "faust" / settings.app_id),  # not `<app id>-data` in the working directory
         autodiscover=False,
         web_enabled=settings.web_enabled,
         web_bind=settings.web_host,

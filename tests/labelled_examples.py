@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from streams.training import FieldPosition, LabelledExample, vendor_key
+from streams.training import FieldPosition, LabelledExample, TrainingBudget, vendor_key
 
 LABELLED = ("invoice_number", "issue_date", "seller_vat_id", "total_incl_vat")
 
@@ -41,9 +41,14 @@ class MemoryExamples:
 
     def __init__(self, examples: Iterable[LabelledExample]) -> None:
         self.items = list(examples)
+        self.over_budget = 0
 
-    async def examples(self, tenant_id: str, vendor: str | None) -> Sequence[LabelledExample]:
-        return [e for e in self.items if vendor is None or e.vendor == vendor]
+    async def examples(self, tenant_id: str, vendor: str | None,
+                       budget: TrainingBudget | None = None) -> Sequence[LabelledExample]:
+        mine = [e for e in self.items if vendor is None or e.vendor == vendor][::-1]  # the last ones the newest
+        kept = len(mine) if budget is None else budget.fitting([len(e.content or b"") for e in mine])
+        self.over_budget = len(mine) - kept
+        return mine[:kept][::-1]
 
 
 def write_examples_jsonl(folder: Path, rows: Iterable[Mapping[str, Any]], names: Sequence[str] = LABELLED) -> Path:

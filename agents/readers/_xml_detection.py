@@ -9,7 +9,8 @@ keep their XML on the Detection: a credit note is read, an order or a despatch a
 release candidate of ZUGFeRD 1.0; a FatturaPA file may hold several invoices (bodies): its Detection lists
 each one's type (`Detection.parts`), and one that the SdI would refuse is routed ``invalid``; so is a UBL
 invoice whose blocks break its schema's order (`_ubl_order`, the entry's `misfit`: one pass over the root's
-children), keeping what it is. The EN 16931 business rules are judged later, on what the reader reads
+children). A refused document keeps what it is (doc type, type code, syntax) and, inside a hybrid PDF, the
+hybrid PDF's format. The EN 16931 business rules are judged later, on what the reader reads
 (`extract`).
 """
 
@@ -37,17 +38,16 @@ def structured_detection(root: etree._Element, xml: bytes, pages: int | None, em
         return unsupported("xml_not_einvoice", "XML is no e-invoice syntax a reader recognises.",
                            DocumentFormat.XML_OTHER)
     problem = None if reader.problem is None else reader.problem(root, len(xml))
+    found = reader.identify(root)  # a refused document still says what it is (its type, its syntax)
+    fmt = reader.format if embedded is None else DocumentFormat.HYBRID_PDF
+    if problem is None and reader.misfit is not None:
+        problem = reader.misfit(root, found)
     if problem is not None:
-        return invalid(problem.code, problem.message, reader.format)
-    found = reader.identify(root)
+        return Detection(format=fmt, doc_type=found.doc_type, route=Route.INVALID, type_code=found.type_code,
+                         syntax=found.syntax, pages=pages, embedded_xml=embedded, reasons=(problem,),
+                         xml_format=reader.format)
     invoice_like = found.doc_type in INVOICE_LIKE or any(p.doc_type in INVOICE_LIKE for p in found.parts)
     reasons = () if invoice_like else (reason("not_invoice", f"Document is a {found.doc_type.value}."),)
-    fmt = reader.format if embedded is None else DocumentFormat.HYBRID_PDF
-    misfit = None if reader.misfit is None else reader.misfit(root, found)
-    if misfit is not None:
-        return Detection(format=fmt, doc_type=found.doc_type, route=Route.INVALID, type_code=found.type_code,
-                         syntax=found.syntax, pages=pages, embedded_xml=embedded, reasons=(misfit,),
-                         xml_format=reader.format)
     return Detection(
         format=fmt,
         doc_type=found.doc_type,

@@ -51,10 +51,11 @@ class XmlReader:
             several invoices.
         read: Read one invoice of a recognised document, by its 1-based part (a syntax of one invoice a file
             ignores it).
-        problem: Why detect refuses a recognised document (route ``invalid``), given its root and its XML's
-            size, or None when it is sound; None for a syntax with no such check.
-        misfit: Why detect refuses an identified document (route ``invalid``) while keeping what it is, given
-            its root and identity, or None when it is sound; None for a syntax with no such check.
+        problem: Why detect refuses a recognised document (route ``invalid``, keeping what `identify` says
+            it is), given its root and its XML's size, or None when it is sound; None for a syntax with no
+            such check.
+        misfit: Why detect refuses an identified document (route ``invalid``, keeping what it is), given its
+            root and identity, or None when it is sound; None for a syntax with no such check.
         judged: Read one invoice as `read` does and judge it against its standard's fatal rules in the same
             walk: the invoice and the reasons it breaks them (empty: none); None for a syntax with no such
             rules, whose readings are never judged (`read_judged`).

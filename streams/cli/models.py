@@ -57,6 +57,9 @@ async def train(settings: Settings, folder: Path | None, tenant: str, vendor: st
     finally:
         for invoice_id, code in sorted(reviews.skipped.items()):
             sys.stderr.write(f"left out the review of {invoice_id}: its document was not loaded ({code})\n")
+    if report.over_budget:
+        sys.stderr.write(f"left out the {report.over_budget} oldest examples: over one run's budget "
+                         "(INVOICEFLOW_TRAINING_MAX_EXAMPLES, and the service's pages and bytes for the mode)\n")
     for document, fields in sorted(report.unlabelled.items()):
         sys.stderr.write(f"not found on {document}: {', '.join(fields)}\n")
     sys.stdout.write(format_models([report.model]) + "\n")

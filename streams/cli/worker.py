@@ -23,13 +23,10 @@ import signal
 from collections.abc import Sequence
 from types import FrameType
 
-import faust
-
 from agents.context import Memos, StageContext
 from agents.pipeline import install, install_kafka
 from config.settings import Settings
 from streams.admin import ensure_topics
-from streams.app import create_app
 from streams.errors import DependencyUnavailable
 from streams.health import Readiness
 from streams.kafka_worker import KafkaStageWorker
@@ -71,6 +68,15 @@ def run_worker(settings: Settings, stages: Sequence[str]) -> None:
     if settings.transport == "kafka":
         asyncio.run(run_kafka_worker(settings, stages))
         return
+    run_faust_worker(settings, stages)
+
+
+def run_faust_worker(settings: Settings, stages: Sequence[str]) -> None:
+    """The stages as Faust agents (``INVOICEFLOW_TRANSPORT=faust``); Faust is imported only here."""
+    import faust  # the Kafka transport, the default, never loads it
+
+    from streams.app import create_app
+
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(prepare(settings))

@@ -117,12 +117,14 @@ SELECT score, decision, fields_right::text AS fields_right, reason_codes FROM re
 """
 
 _CONFIRMED = """
-SELECT invoice_id, document::text AS document, extracted::text AS extracted, corrections::text AS corrections
+SELECT invoice_id, document::text AS document, extracted::text AS extracted, corrections::text AS corrections,
+       count(*) OVER () AS total
 FROM reviews
 WHERE tenant_id = $1 AND decision = 'approve' AND document IS NOT NULL
   AND ($2::text IS NULL
        OR upper(replace(coalesce(corrections->>'seller.vat_id', extracted->>'seller.vat_id'), ' ', '')) = $2)
-ORDER BY reviewed_at, invoice_id
+ORDER BY reviewed_at DESC, invoice_id DESC
+LIMIT $3
 """
 
 _SCORED = """
@@ -208,12 +210,15 @@ class PostgresReviews:
         return [ReviewOutcome(r["score"], r["decision"], orjson.loads(r["fields_right"]), tuple(r["reason_codes"]))
                 for r in rows]
 
-    async def confirmed(self, tenant_id: str, vendor: str | None) -> list[ConfirmedReview]:
-        """The tenant's approving reviews tied to a document, oldest first; of one seller when `vendor` (its VAT
-        id, compact and upper case, as corrected, else as extracted) is given."""
-        rows = await self._fetch(_CONFIRMED, tenant_id, vendor or None)
-        return [ConfirmedReview(r["invoice_id"], r["document"],
-                                {**orjson.loads(r["extracted"]), **orjson.loads(r["corrections"])}) for r in rows]
+    async def confirmed(self, tenant_id: str, vendor: str | None,
+                        limit: int | None = None) -> tuple[list[ConfirmedReview], int]:
+        """The tenant's approving reviews tied to a document, newest first (at most `limit`), and how many there
+        are in all; of one seller when `vendor` (its VAT id, compact and upper case, as corrected, else as
+        extracted) is given."""
+        rows = await self._fetch(_CONFIRMED, tenant_id, vendor or None, limit)
+        found = [ConfirmedReview(r["invoice_id"], r["document"],
+                                 {**orjson.loads(r["extracted"]), **orjson.loads(r["corrections"])}) for r in rows]
+        return found, rows[0]["total"] if rows else 0
 
     async def scored(self, tenant_id: str) -> list[tuple[float, tuple[str, ...]]]:
         """The score and reason codes of each of the tenant's invoices (their latest decision)."""

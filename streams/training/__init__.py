@@ -14,6 +14,7 @@ from streams.training.examples import (
     JsonlExamples,
     LabelledExample,
     ReviewExamples,
+    TrainingBudget,
     reviewed_example,
 )
 from streams.training.layout import TrainingSet, build_training_set, labels_json, locate, renderings
@@ -31,6 +32,7 @@ __all__ = [
     "ModelRegistry",
     "ModelRoutes",
     "ReviewExamples",
+    "TrainingBudget",
     "TrainingSet",
     "TrainingStorage",
     "build_training_set",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -75,10 +75,44 @@ class LabelledExample:
         return hashlib.sha256(self.content or b"").hexdigest()
 
 
+# Document Intelligence's limits on what one model trains on, per build mode: (pages, bytes)
+SERVICE_LIMITS: Mapping[str, tuple[int, int]] = {"template": (500, 50 << 20), "neural": (50_000, 1 << 30)}
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingBudget:
+    """How much one training run takes: at most `examples` labelled examples, `bytes` of documents and `pages`
+    pages; the newest examples first, so a tenant with years of reviews trains on the recent ones and no run
+    holds more documents in memory than the service would take."""
+
+    examples: int
+    bytes: int
+    pages: int
+
+    @classmethod
+    def for_mode(cls, mode: str, max_examples: int) -> TrainingBudget:
+        """The budget of a build mode: the service's page and byte limits for it, and `max_examples`."""
+        pages, size = SERVICE_LIMITS.get(mode, SERVICE_LIMITS["template"])
+        return cls(max_examples, size, pages)
+
+    def fitting(self, sizes: Sequence[int]) -> int:
+        """How many of the documents of `sizes` (newest first) fit the example count and byte budget."""
+        total = 0
+        for taken, size in enumerate(sizes[: self.examples]):
+            total += size
+            if total > self.bytes:
+                return taken
+        return min(len(sizes), self.examples)
+
+
 class ExampleSource(Protocol):
     """Where `invoiceflow train` takes a tenant's labelled examples from."""
 
-    async def examples(self, tenant_id: str, vendor: str | None) -> Sequence[LabelledExample]: ...
+    over_budget: int
+    """How many examples the last call left out because the budget was spent (the oldest)."""
+
+    async def examples(self, tenant_id: str, vendor: str | None,
+                       budget: TrainingBudget | None = None) -> Sequence[LabelledExample]: ...
 
 
 def _position(raw: object, where: str) -> FieldPosition:
@@ -92,12 +126,31 @@ class JsonlExamples:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.over_budget = 0
 
-    async def examples(self, tenant_id: str, vendor: str | None) -> Sequence[LabelledExample]:
+    async def examples(self, tenant_id: str, vendor: str | None,
+                       budget: TrainingBudget | None = None) -> Sequence[LabelledExample]:
+        """The examples of the file, in its order (the last lines taken as the newest: within `budget` the
+        last ones are kept)."""
         path = self.folder / "examples.jsonl"
         if not path.is_file():
             raise ConfigError(f"no examples.jsonl in {self.folder}")
-        found: list[LabelledExample] = []
+        listed = self._listed(path, vendor)[::-1]  # newest first
+        kept = len(listed) if budget is None else budget.fitting([size for _, _, _, size in listed])
+        self.over_budget = len(listed) - kept
+        found = []
+        for example, doc, where, _ in reversed(listed[:kept]):  # in the file's order; only these are read
+            try:
+                content = doc.read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"{where}: {type(exc).__name__}: {exc}") from exc
+            found.append(replace(example, content=content))
+        return found
+
+    def _listed(self, path: Path, vendor: str | None) -> list[tuple[LabelledExample, Path, str, int]]:
+        """Each line's example of `vendor` (its document not read yet), its document, where it was written,
+        its size."""
+        found: list[tuple[LabelledExample, Path, str, int]] = []
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
@@ -108,11 +161,12 @@ class JsonlExamples:
                 fields = {str(k): str(v) for k, v in dict(row["fields"]).items()}
                 positions = {str(k): _position(v, where) for k, v in dict(row.get("positions", {})).items()}
                 example = LabelledExample(doc.name, str(row.get("vendor", "")).replace(" ", "").upper(), fields,
-                                          content=doc.read_bytes(), ref=doc.as_uri(), positions=positions)
+                                          ref=doc.as_uri(), positions=positions)
+                size = doc.stat().st_size
             except (KeyError, TypeError, ValueError, OSError) as exc:
                 raise ConfigError(f"{where}: {type(exc).__name__}: {exc}") from exc
             if vendor is None or example.vendor == vendor:
-                found.append(example)
+                found.append((example, doc, where, size))
         return found
 
 
@@ -134,14 +188,23 @@ class ReviewExamples:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.skipped: dict[str, str] = {}
+        self.over_budget = 0
 
-    async def examples(self, tenant_id: str, vendor: str | None) -> Sequence[LabelledExample]:
+    async def examples(self, tenant_id: str, vendor: str | None,
+                       budget: TrainingBudget | None = None) -> Sequence[LabelledExample]:
+        """The newest approving reviews within `budget` (sizes as their references state them, so nothing over
+        it is ever loaded), with their documents."""
         pool = await open_pool(self.settings.postgres_dsn.get_secret_value(), 1)
         try:
-            confirmed = await PostgresReviews(pool).confirmed(tenant_id, vendor)
+            confirmed, total = await PostgresReviews(pool).confirmed(
+                tenant_id, vendor, None if budget is None else budget.examples)
         finally:
             await pool.close()
         refs = [DocumentRef.model_validate_json(r.document_json) for r in confirmed]
+        if budget is not None:
+            kept = budget.fitting([ref.size for ref in refs])
+            confirmed, refs = confirmed[:kept], refs[:kept]
+        self.over_budget = total - len(confirmed)
         fetcher = DocumentFetcher(self.settings)
         try:
             loaded = await load_documents(refs, self.settings, fetcher)

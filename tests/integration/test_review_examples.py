@@ -15,7 +15,7 @@ from config.settings import Settings
 from schemas import DocumentRef
 from streams.sinks import LabelledExample
 from streams.sinks.reviews import PostgresReviews
-from streams.training import ReviewExamples
+from streams.training import ReviewExamples, TrainingBudget
 
 pytestmark = pytest.mark.integration
 
@@ -58,6 +58,26 @@ async def test_approving_reviews_with_loadable_documents_are_the_examples(
                                   "inv-5": "document_not_allowed"}
         every = await ReviewExamples(settings).examples(tenant, None)
         assert sorted(e.name for e in every) == ["good.pdf", "other.pdf"]
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute("DELETE FROM reviews WHERE tenant_id = $1", tenant)
+
+
+async def test_a_budget_takes_the_newest_reviews_and_loads_nothing_beyond_it(
+        settings: Settings, pool: Any, run_id: str, tmp_path: Path) -> None:
+    tenant = f"rb-{run_id}"
+    refs = {n: _file(tmp_path, f"d{n}.pdf", b"%PDF-" + b"x" * 95) for n in range(1, 6)}  # 100 bytes each
+    (tmp_path / "d1.pdf").unlink()  # the oldest: were it loaded, it would be named as skipped
+    await PostgresReviews(pool).write_examples([_stored(tenant, n, "approve", ref, "DE1") for n, ref in refs.items()])
+    try:
+        source = ReviewExamples(settings)
+        found = await source.examples(tenant, None, TrainingBudget(examples=3, bytes=10_000, pages=500))
+        assert sorted(e.name for e in found) == ["d3.pdf", "d4.pdf", "d5.pdf"]
+        assert source.over_budget == 2 and source.skipped == {}
+        found = await source.examples(tenant, None, TrainingBudget(examples=10, bytes=250, pages=500))
+        assert sorted(e.name for e in found) == ["d4.pdf", "d5.pdf"] and source.over_budget == 3
+        found = await source.examples(tenant, None)
+        assert len(found) == 4 and source.skipped == {"inv-1": "document_missing"} and source.over_budget == 0
     finally:
         async with pool.acquire() as conn:
             await conn.execute("DELETE FROM reviews WHERE tenant_id = $1", tenant)

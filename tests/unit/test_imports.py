@@ -72,6 +72,13 @@ def test_pure_cores_import_no_faust() -> None:
         assert "faust" not in _imports(path), f"{path} imports faust"
 
 
+def test_the_kafka_transport_never_loads_faust() -> None:
+    """Faust is the thin adapter on the design card: only ``INVOICEFLOW_TRANSPORT=faust`` loads it."""
+    code = "import sys, streams.cli.worker, streams.kafka_worker, agents.pipeline\nprint('faust' in sys.modules)\n"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
 def test_topics_are_declared_only_in_the_registry() -> None:
     hits = [p for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py") if "app.topic(" in p.read_text()]
     assert [p.relative_to(REPO).as_posix() for p in hits] == ["streams/topics.py"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from agents.train import model_id_for, reading_of, same_value, split_examples
+from agents.train import laid_out, model_id_for, reading_of, same_value, split_examples
 from schemas import InvoiceData, Party
 from streams.training import LabelledExample
 
@@ -41,3 +42,26 @@ def test_readings_are_compared_as_reviewers_confirm_values() -> None:
     assert not same_value("total_incl_vat", "118.99", reading_of(invoice, "total_incl_vat"))
     assert not same_value("due_date", "2026-02-28", reading_of(invoice, "due_date"))
     assert not same_value("issue_date", "2026-01-31", reading_of(None, "issue_date"))
+
+
+class _Layouts:
+    """prebuilt-layout as the training run calls it: the document's text is its page count."""
+
+    def __init__(self) -> None:
+        self.analyzed: list[bytes] = []
+
+    async def analyze(self, model_id: str, content: bytes) -> dict[str, Any]:
+        assert model_id == "prebuilt-layout"
+        self.analyzed.append(content)
+        return {"pages": [{"pageNumber": n + 1} for n in range(int(content))]}
+
+
+async def test_the_training_set_stops_before_the_services_page_limit() -> None:
+    examples = [LabelledExample(f"{i}.pdf", "DE1", {}, content=str(pages).encode())
+                for i, pages in enumerate((200, 200, 150, 1))]
+    service = _Layouts()
+    kept, layouts = await laid_out(service, examples, 500)  # type: ignore[arg-type]
+    assert [e.name for e in kept] == ["0.pdf", "1.pdf"] and len(layouts) == 2
+    assert service.analyzed == [b"200", b"200", b"150"]  # nothing is laid out past the one that passes
+    kept, _ = await laid_out(_Layouts(), examples, 551)  # type: ignore[arg-type]
+    assert [e.name for e in kept] == ["0.pdf", "1.pdf", "2.pdf", "3.pdf"]

@@ -10,7 +10,7 @@ import pytest
 from schemas import DocumentRef
 from streams.errors import ConfigError
 from streams.sinks.reviews import ConfirmedReview
-from streams.training import JsonlExamples, reviewed_example
+from streams.training import JsonlExamples, TrainingBudget, reviewed_example
 
 
 async def test_examples_are_read_with_their_documents_and_filtered_by_vendor(tmp_path: Path) -> None:
@@ -26,6 +26,32 @@ async def test_examples_are_read_with_their_documents_and_filtered_by_vendor(tmp
     (only,) = await source.examples("t", "DE1")
     assert only.content == b"%PDF-a" and only.fields == {"invoice_number": "R-1", "total_incl_vat": "9.5"}
     assert only.positions["invoice_number"].page == 2 and only.positions["invoice_number"].polygon == tuple(polygon)
+
+
+def test_a_budget_keeps_the_newest_documents_that_fit_its_count_and_bytes() -> None:
+    budget = TrainingBudget(examples=3, bytes=100, pages=500)
+    assert budget.fitting([40, 40, 40, 40]) == 2  # the third would pass 100 bytes
+    assert budget.fitting([10, 10, 10, 10, 10]) == 3  # the count
+    assert budget.fitting([10, 10]) == 2 and budget.fitting([]) == 0
+    assert budget.fitting([101]) == 0
+    # the service's own limits per build mode
+    assert TrainingBudget.for_mode("template", 7) == TrainingBudget(7, 50 << 20, 500)
+    assert TrainingBudget.for_mode("neural", 7) == TrainingBudget(7, 1 << 30, 50_000)
+
+
+async def test_the_newest_lines_within_the_budget_are_read_and_the_rest_counted(tmp_path: Path) -> None:
+    lines = []
+    for n in range(5):
+        (tmp_path / f"{n}.pdf").write_bytes(b"%PDF-" + bytes([48 + n]) * 10)  # 15 bytes each
+        lines.append({"document": f"{n}.pdf", "vendor": "DE1", "fields": {"invoice_number": f"R-{n}"}})
+    (tmp_path / "examples.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    source = JsonlExamples(tmp_path)
+    found = await source.examples("t", None, TrainingBudget(examples=3, bytes=1000, pages=500))
+    assert [e.name for e in found] == ["2.pdf", "3.pdf", "4.pdf"] and source.over_budget == 2
+    assert found[0].content == b"%PDF-" + b"2" * 10
+    found = await source.examples("t", None, TrainingBudget(examples=10, bytes=31, pages=500))
+    assert [e.name for e in found] == ["3.pdf", "4.pdf"] and source.over_budget == 3
+    assert len(await source.examples("t", None)) == 5
 
 
 async def test_a_bad_line_names_itself(tmp_path: Path) -> None:
