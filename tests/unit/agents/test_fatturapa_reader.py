@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +16,11 @@ from agents.extract import detection_of, extract_local
 from agents.readers.cades import EnvelopeError, looks_signed, unwrap_signed
 from schemas import DocType, DocumentFormat, DocumentRef, InvoiceReceived, Route, part_invoice_id
 from tools.evaluate import run_eval
-from tools.samples import generate_samples
+from tools.samples import generate_samples, make_invoice
+from tools.samples._facturx import make_hybrid
 from tools.samples._p7m import sign_p7m
+from tools.samples._pdf import render_pdf
+from tools.samples._templates import layout_invoice
 
 LIMITS = DetectLimits()
 NOW = datetime(2026, 6, 2, tzinfo=UTC)
@@ -219,3 +223,25 @@ def test_a_signed_ubl_invoice_is_read_too(tmp_path: Path) -> None:
     local = extract_local(detection_of(event, Route.STRUCTURED, content, LIMITS), content)  # another process
     assert local.extractor == "ubl" and local.invoice is not None
     assert local.invoice.invoice_number == rows[0]["invoice_number"]
+
+
+def test_a_refused_fatturapa_still_says_what_it_is(samples: Path) -> None:
+    row = next(r for r in _rows(samples) if r["type_code"] == "TD04" and not r.get("signed")
+               and r["format"] == "fatturapa" and int(str(r["bodies"])) == 1)
+    content = (samples / str(row["file"])).read_bytes()
+    broken = content.replace(b"<Divisa>EUR</Divisa>", b"<Divisa>euro</Divisa>", 1)
+    assert broken != content
+    detection = detect(broken, LIMITS)
+    assert detection.route is Route.INVALID and detection.reasons[0].code == "fatturapa_invalid_value"
+    assert (detection.format, detection.doc_type, detection.type_code) == (
+        DocumentFormat.FATTURAPA, DocType.CREDIT_NOTE, "TD04")
+    assert detection.syntax is not None and detection.syntax.startswith("fatturapa")
+    # attached to a PDF, the file is the PDF's: the format says so, the XML's format is kept apart
+    layout = layout_invoice(make_invoice(random.Random(3), 3, base_date=date(2026, 3, 1)), random.Random(4),
+                            compact=False)
+    visible = render_pdf(layout, title="Fattura", author="x", subject="Fattura")
+    hybrid = make_hybrid(visible, broken, created=date(2026, 3, 1), alternative=False, name="fattura.xml")
+    inside = detect(hybrid, LIMITS)
+    assert inside.route is Route.INVALID and inside.reasons[0].code == "fatturapa_invalid_value"
+    assert (inside.format, inside.xml_format, inside.doc_type) == (
+        DocumentFormat.HYBRID_PDF, DocumentFormat.FATTURAPA, DocType.CREDIT_NOTE)
