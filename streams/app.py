@@ -28,11 +28,13 @@ class FaustProducer:
 
 def create_app(settings: Settings) -> Any:
     """Build the Faust app and its topic registry (available as `app.invoiceflow_topics`)."""
+    datadir = settings.state_dir / "faust" / settings.app_id  # not `<app id>-data` in the working directory
+    datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust makes the last level only, when it starts
     app: Any = faust.App(
         settings.app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
         store=settings.store,
-        datadir=str(settings.state_dir / "faust" / settings.app_id),  # not `<app id>-data` in the working directory
+        datadir=str(datadir),
         autodiscover=False,
         web_enabled=settings.web_enabled,
         web_bind=settings.web_host,
