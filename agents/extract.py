@@ -55,6 +55,8 @@ _LOCAL_FORMATS = {
 }
 
 _TEXT_READER = "agents.readers.text_reader"
+# a number no invoice states (`schemas.Amount`): beyond 10^15, or not finite
+_OUT_OF_RANGE = frozenset({"less_than", "greater_than", "finite_number"})
 
 TextReader = Callable[[Document], tuple[InvoiceData, tuple[Reason, ...]]]
 
@@ -108,7 +110,10 @@ def _structured(detection: Detection, content: bytes) -> LocalExtraction:
         return LocalExtraction("none", None, (reason("xml_not_einvoice", "No structured reader reads this XML."),))
     try:
         invoice, broken = reader.read_judged(root, detection.part or 1)  # judged on what it read, in its one walk
-    except ValidationError:
+    except ValidationError as exc:
+        if any(error["type"] in _OUT_OF_RANGE for error in exc.errors()):
+            out = reason("amount_out_of_range", "An amount is beyond any an invoice states (10^15).")
+            return LocalExtraction("none", None, (out,), Route.INVALID)
         return LocalExtraction("none", None, (reason("extract_failed", "XML values do not fit the contract."),))
     if broken:
         return LocalExtraction(reader.extractor, invoice, broken, Route.INVALID)

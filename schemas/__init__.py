@@ -36,7 +36,7 @@ from schemas.events import (
     InvoiceReceived,
     InvoiceScored,
 )
-from schemas.invoice import Address, InvoiceData, LineItem, Party, TaxSubtotal
+from schemas.invoice import AMOUNT_LIMIT, AMOUNT_PLACES, Address, InvoiceData, LineItem, Party, TaxSubtotal, fits_amount
 from schemas.review import (
     CORRECTABLE,
     AccuracyGroup,
@@ -54,6 +54,8 @@ from schemas.review import (
 )
 
 __all__ = [
+    "AMOUNT_LIMIT",
+    "AMOUNT_PLACES",
     "CORRECTABLE",
     "EVENT_TYPES",
     "INVOICE_LIKE",
@@ -103,6 +105,7 @@ __all__ = [
     "TaxSubtotal",
     "event_id_for",
     "extracted_fields",
+    "fits_amount",
     "part_invoice_id",
     "review_event_id",
 ]

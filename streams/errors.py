@@ -13,6 +13,8 @@ InvoiceflowError                 code              retriable
 │   ├── DocumentTooLarge         document_too_large no
 │   ├── DocumentIntegrityError   document_digest   no    (sha256 or size mismatch)
 │   └── DocumentNotAllowed       document_not_allowed no (outside the file roots or fetch allow-list)
+├── StageFailed                  stage_failed      no    (a stage raised something unforeseen on this record:
+│                                                        a bug; the record is dead-lettered, the rest go on)
 ├── UnknownTenant                unknown_tenant    no
 ├── UnknownInvoice               unknown_invoice   no    (a review of an invoice the records do not hold)
 ├── PaidExtractionError          paid_error        no    (the service refused the document)
@@ -31,7 +33,9 @@ InvoiceflowError                 code              retriable
 └── ConfigError                  config_error      no    (refuse to start)
 ```
 A stage routes a retriable error to its retry topic and any other `InvoiceflowError` to its dead-letter
-topic stamped with `code`; anything else is a bug and crashes loudly. An error marked `outage` says that a
+topic stamped with `code`; anything else is a bug: the record that meets it is dead-lettered as
+`StageFailed` (logged at ERROR with where it was raised), the others of its batch go on, and a stage whose
+every record keeps failing so stops loudly (`streams.stage`). An error marked `outage` says that a
 server every record needs is down (PostgreSQL, Redis): sending the record round the retry topic would only
 spend its attempts, so the Kafka worker keeps it where it is, with its partition paused, and tries again
 after a backoff, for as long as the outage lasts.
@@ -118,6 +122,14 @@ class DocumentNotAllowed(DocumentError):
     """
 
     code = "document_not_allowed"
+
+
+class StageFailed(InvoiceflowError):
+    """A stage raised something other than an `InvoiceflowError` on one record: a bug that record meets (its
+    cause and traceback are the original exception's; its message names the exception's class and where it
+    was raised, never its text, which may quote the document)."""
+
+    code = "stage_failed"
 
 
 class UnknownTenant(InvoiceflowError):

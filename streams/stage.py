@@ -13,10 +13,15 @@ Routing (`StageRunner.route`, shared by both transports): a retriable `Invoicefl
 retry topic with an attempt count and a not-before time, one retry tier after another (`retry_delays_s`,
 default 10 s, 1 min, 10 min), and is dead-lettered after the last; any other `InvoiceflowError` goes to the
 dead-letter topic at once: the original message untouched plus headers saying where it came from and why
-(`streams.deadletters`); anything else is a bug and crashes the agent loudly. A record whose retry headers
-are forged or garbled is dead-lettered (`bad_header`) before the stage sees it. Under the Kafka transport an
-`outage` error (PostgreSQL or Redis down) is `held`: the worker keeps the record in place and tries again
-later, spending none of its retry tiers.
+(`streams.deadletters`). Anything else is a bug, met on some record of the batch: the batch is handled
+again one record at a time, and each record that raises alone is dead-lettered as `StageFailed` (logged at
+ERROR with the exception's class and the code locations it passed, never its text), so one poisonous
+record never stops its partition, nor crash-loops a restarted worker; the other records go on (their
+sinks are idempotent, so handling them twice is safe). A stage that fails `CRASH_LIMIT` records in a row
+with none handled in between is broken, not poisoned: it raises and the worker stops loudly, uncommitted.
+A record whose retry headers are forged or garbled is dead-lettered (`bad_header`) before the stage sees
+it. Under the Kafka transport an `outage` error (PostgreSQL or Redis down) is `held`: the worker keeps the
+record in place and tries again later, spending none of its retry tiers.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +42,7 @@ from config.settings import Settings
 from config.topics import STAGES, dead_letter_topic, retry_topic
 from streams.codecs import EventMemo, M, decode, peek_ids
 from streams.deadletters import INVOICE_HEADER, TENANT_HEADER, Failure, Origin, dead_letter_headers
-from streams.errors import HeaderError, InvoiceflowError
+from streams.errors import HeaderError, InvoiceflowError, StageFailed
 from streams.headers import (
     ATTEMPT_HEADER,
     FIRST_FAILURE_HEADER,
@@ -51,6 +57,9 @@ from streams.tally import BATCH_SECONDS, Buckets
 from streams.tracing import Headers, continue_trace, log_ids
 
 log = logging.getLogger("invoiceflow.stage")
+
+CRASH_LIMIT = 20
+"""Records in a row a stage may fail with a bug (`StageFailed`) before it is taken for broken and stops."""
 
 _FIRST_TRY = RetryState()
 
@@ -194,6 +203,7 @@ class StageRunner:
         self._span_name = f"invoiceflow.{stage}"
         self._prefix = self.settings.topic_prefix
         self._output = STAGES[stage][1]
+        self._failed_in_a_row = 0
 
     async def consume(self, stream: Any) -> None:
         """The agent body: runs until the stream ends.
@@ -268,8 +278,11 @@ class StageRunner:
             await self._wait_not_before([batch[i] for i in todo])
             try:
                 handled = await self.handler([batch[i] for i in todo])
+                self._failed_in_a_row = 0
             except InvoiceflowError as exc:  # the batch as a whole failed: a server it needs did not answer
                 handled = [exc] * len(todo)
+            except Exception as exc:  # noqa: BLE001 - a bug some record of the batch meets: find which
+                handled = await self._one_at_a_time([batch[i] for i in todo], exc)
             for i, done in zip(todo, handled, strict=True):
                 outcomes[i] = done
         routed: list[Routed] = []
@@ -288,6 +301,40 @@ class StageRunner:
         self.stats.processed += len(batch)
         self.stats.batch_seconds.observe(time.perf_counter() - started)
         return routed
+
+    async def _one_at_a_time(self, batch: Sequence[Inbound], first: Exception) -> list[Outcome]:
+        """The outcomes of a batch whose handler raised `first` (not an `InvoiceflowError`), each record handled
+        on its own: one that raises so again is `StageFailed`."""
+        outcomes: list[Outcome] = []
+        for msg in batch:
+            try:
+                (outcome,) = [first] if len(batch) == 1 else await self.handler([msg])
+                if isinstance(outcome, Exception) and not isinstance(outcome, InvoiceflowError):
+                    raise outcome
+            except InvoiceflowError as exc:
+                outcome = exc
+            except Exception as exc:  # noqa: BLE001 - this record is the one that meets the bug
+                outcome = self._crashed(msg, exc)
+            if isinstance(outcome, StageFailed):
+                self._failed_in_a_row += 1
+                if self._failed_in_a_row >= CRASH_LIMIT:
+                    raise first  # every record fails: the stage is broken, not the records
+            elif not isinstance(outcome, InvoiceflowError):
+                self._failed_in_a_row = 0
+            outcomes.append(outcome)
+        return outcomes
+
+    def _crashed(self, msg: Inbound, exc: Exception) -> StageFailed:
+        """The `StageFailed` of a record a bug was met on, logged with where (never the exception's text)."""
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f"{frames[-1].filename.rsplit('/', 2)[-1]}:{frames[-1].lineno}" if frames else "?"
+        invoice_id, tenant = peek_ids(msg.value)
+        log.error("stage %s: %s raised at %s on %s@%d:%d: dead-lettered\n%s", self.stage, type(exc).__name__,
+                  where, msg.topic, msg.partition, msg.offset, "".join(traceback.format_list(frames)).rstrip(),
+                  extra=_record_ids(self.stage, StageFailed.code, msg, invoice_id, tenant))
+        failed = StageFailed(f"{self.stage} raised {type(exc).__name__} at {where}")
+        failed.__cause__ = exc
+        return failed.with_traceback(exc.__traceback__)
 
     def latest_not_before(self) -> float:
         """The latest not-before time a genuine retry of this stage can carry, from now."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from lxml import etree
 
@@ -43,6 +43,8 @@ def _parsers(model: type[InvoiceData | LineItem]) -> dict[str, Parser]:
         optional = get_origin(info.annotation) in (Union, UnionType)
         kinds = set(get_args(info.annotation)) - {type(None)} if optional else {info.annotation}
         kind = kinds.pop() if len(kinds) == 1 else None
+        if get_origin(kind) is Annotated:  # `schemas.Amount`: a Decimal with the contract's bounds
+            kind = get_args(kind)[0]
         if kind in _PARSERS:
             found[name] = _PARSERS[kind]
     return found

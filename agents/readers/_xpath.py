@@ -28,6 +28,8 @@ from itertools import chain
 
 from lxml import etree
 
+from schemas import AMOUNT_PLACES
+
 __all__ = [
     "Match",
     "Path",
@@ -187,15 +189,32 @@ def folded(value: str | None) -> str | None:
     return " ".join(value.split()) if "\n" in value else stripped
 
 
+_PLAIN_CHARS = 40  # no amount written plainly is longer: "-999999999999999.99999999" is 25
+
+
 def parse_amount(value: str | None) -> Decimal | None:
-    """Parse an XML decimal (``-1234.50``) into a finite Decimal; None when absent or not a number."""
+    """Parse an XML decimal (``-1234.50``) into a finite Decimal; None when absent or not a number.
+
+    A number written with an exponent or in more characters than any amount takes (which XML's decimal
+    type never does) is kept only if it has at most `AMOUNT_PLACES` decimal places (``1E-999999`` has not);
+    one too large for an invoice is kept, for the contract to refuse it with its reason."""
     if value is None:
         return None
     try:
         number = Decimal(value.strip().replace(" ", ""))
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+    if not number.is_finite():
+        return None
+    if (len(value) > _PLAIN_CHARS or "e" in value or "E" in value) and not _few_places(number):
+        return None
+    return number
+
+
+def _few_places(number: Decimal) -> bool:
+    """Whether a finite number has at most `AMOUNT_PLACES` decimal places (trailing zeros not counted)."""
+    exponent = number.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -AMOUNT_PLACES
 
 
 def parse_date(value: str | None) -> date | None:

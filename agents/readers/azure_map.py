@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from schemas import Address, DocType, InvoiceData, LineItem, Party, TaxSubtotal
+from schemas import Address, DocType, InvoiceData, LineItem, Party, TaxSubtotal, fits_amount
 
 __all__ = ["map_analyze_result"]
 
@@ -69,12 +69,14 @@ def _text(field: Field | None) -> str | None:
 
 
 def _decimal(value: object) -> Decimal | None:
+    """A number the service returned, if it is one an invoice carries (`fits_amount`: not 1e300, not NaN)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
         return None
+    return number if fits_amount(number) else None
 
 
 def _amount(field: Field | None) -> Decimal | None:

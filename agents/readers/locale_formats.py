@@ -16,6 +16,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from agents.readers._locale_tables import ISO_CURRENCIES, MONTHS, SYMBOLS
+from schemas import AMOUNT_LIMIT, fits_amount
+
+_MAX_INTEGER_DIGITS = len(str(AMOUNT_LIMIT)) - 1  # 15 digits: below 10^15
 
 __all__ = ["ISO_CURRENCIES", "AmountMatch", "DateMatch", "currency_code", "find_amounts", "find_dates",
            "parse_amount", "parse_date", "parse_number"]
@@ -97,10 +100,11 @@ def parse_number(text: str, decimal_hint: str | None = None) -> tuple[Decimal, i
             only the ambiguous shape of a single separator followed by exactly three digits.
 
     Returns:
-        The value and its number of decimals, or None when the grouping is malformed.
+        The value and its number of decimals, or None when the grouping is malformed or the value is no
+        number an invoice carries (`schemas.fits_amount`: a run of 16 digits is an account, not a total).
     """
     if text.isdigit():  # the common case, "2025" or "24": what the general path below returns for it
-        return Decimal(text), 0
+        return (Decimal(text), 0) if len(text) <= _MAX_INTEGER_DIGITS else None
     text = text.strip().replace("’", "'")
     for space in _SPACES:
         text = text.replace(space, " ")
@@ -136,7 +140,7 @@ def parse_number(text: str, decimal_hint: str | None = None) -> tuple[Decimal, i
         value = Decimal(f"{digits}.{fraction}" if fraction else digits)
     except InvalidOperation:
         return None
-    return value, len(fraction)
+    return (value, len(fraction)) if fits_amount(value) else None
 
 
 def _well_grouped(integer: str) -> bool:

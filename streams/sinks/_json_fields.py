@@ -35,11 +35,14 @@ class ContractPathError(TypeError):
 
 
 def _unwrap(annotation: Any) -> Any:
-    """`X | None` -> X (None is JSON null, read as SQL NULL whatever the cast)."""
+    """`X | None` -> X (None is JSON null, read as SQL NULL whatever the cast); `Annotated[X, ...]` -> X (its
+    constraints are the contract's business, not the cast's)."""
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         kept = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(kept) == 1:
-            return kept[0]
+            annotation = kept[0]
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
     return annotation
 
 

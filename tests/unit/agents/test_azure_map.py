@@ -152,3 +152,11 @@ def test_malformed_values_are_dropped_not_raised(result: dict[str, Any]) -> None
     invoice, _ = map_analyze_result(result)
     assert invoice.issue_date is None and "issue_date" not in invoice.confidence
     assert invoice.total_net is None
+
+
+@pytest.mark.parametrize("amount", [1e300, float("inf"), "1E+999999", 10**15])
+def test_a_number_no_invoice_states_is_dropped_not_crashed_on(result: dict[str, Any], amount: object) -> None:
+    _fields(result)["InvoiceTotal"]["valueCurrency"]["amount"] = amount
+    invoice, _ = map_analyze_result(result)
+    assert invoice.total_incl_vat is None  # the reading goes on without it; `required` and the sums see it
+    assert invoice.total_tax == Decimal("292.10")

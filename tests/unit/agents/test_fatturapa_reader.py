@@ -182,7 +182,7 @@ def _scored(content: bytes) -> tuple[str, list[str]]:
     extracted = InvoiceExtracted(
         event_id="e", invoice_id="i", tenant_id="t", received_at=NOW, extracted_at=NOW,
         document=DocumentRef(uri="file:///x.p7m", sha256="0" * 64, size=len(content)), format=detection.format,
-        route=detection.route, extractor=local.extractor, invoice=local.invoice,
+        route=local.route or detection.route, extractor=local.extractor, invoice=local.invoice,
         reasons=(*detection.reasons, *local.reasons),
     )
     result = score(extracted, load_policy_book(None).policy_for("t"), ScoreContext(vendor_known=True), NOW)
@@ -245,3 +245,18 @@ def test_a_refused_fatturapa_still_says_what_it_is(samples: Path) -> None:
     assert inside.route is Route.INVALID and inside.reasons[0].code == "fatturapa_invalid_value"
     assert (inside.format, inside.xml_format, inside.doc_type) == (
         DocumentFormat.HYBRID_PDF, DocumentFormat.FATTURAPA, DocType.CREDIT_NOTE)
+
+
+@pytest.mark.parametrize("value", [b"1E+999999", b"99999999999999999999.00", b"1E-999999"])
+def test_an_amount_no_invoice_states_is_refused_and_scored_without_a_crash(samples: Path, value: bytes) -> None:
+    content = _first_xml(samples)
+    start = content.index(b"<ImponibileImporto>") + len(b"<ImponibileImporto>")
+    end = content.index(b"</ImponibileImporto>", start)
+    hostile = content[:start] + value + content[end:]
+    extraction = extract_local(detect(hostile, LIMITS), hostile)
+    decision, codes = _scored(hostile)
+    if value == b"1E-999999":  # more places than any amount: not read, so the VAT summary lacks its base
+        assert extraction.invoice is not None and decision != "auto_approve"
+        return
+    assert extraction.route is Route.INVALID and [r.code for r in extraction.reasons] == ["amount_out_of_range"]
+    assert decision == "reject" and "amount_out_of_range" in codes

@@ -144,3 +144,11 @@ def test_find_amounts_gives_the_matches_of_a_plain_scan() -> None:
 def test_plain_digits_parse_as_integers() -> None:
     assert parse_number("2025") == (Decimal(2025), 0)
     assert parse_number("007") == (Decimal(7), 0)
+
+
+def test_a_number_no_invoice_states_is_no_amount() -> None:
+    assert parse_number("999999999999999") == (Decimal("999999999999999"), 0)  # 15 digits: a big total
+    assert parse_number("1000000000000000") is None  # 16: an account or a reference, not an amount
+    assert parse_number("500105175407324931") is None  # the digits of an IBAN
+    assert parse_number("12.345.678.901.234.567,00") is None
+    assert parse_number("1.000.000,50") == (Decimal("1000000.50"), 2)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from lxml import etree
 
-from agents.readers._xpath import children, first, nodes, path, text_at
+from agents.readers._xpath import children, first, nodes, parse_amount, path, text_at
 
 # Two syntax generations side by side, in any namespace or none, interleaved so document order matters.
 _MIXED = b"""<r xmlns:a="urn:a" xmlns:b="urn:b">
@@ -77,3 +79,10 @@ def test_whitespace_is_folded_as_before() -> None:
 def test_unsupported_steps_are_refused_at_compile_time(spec: str) -> None:
     with pytest.raises(ValueError, match="unsupported path step"):
         path(spec)
+
+
+def test_an_xml_amount_with_more_places_than_any_invoice_is_not_read() -> None:
+    assert parse_amount("1E-999999") is None and parse_amount("0." + "0" * 50 + "1") is None
+    assert parse_amount("1E+999999") == Decimal("1E+999999")  # kept: the contract refuses it with its reason
+    assert parse_amount(" 1234.50 ") == Decimal("1234.50") and parse_amount("1.5E+2") == Decimal(150)
+    assert parse_amount("12." + "0" * 60) == Decimal(12)  # trailing zeros are no places

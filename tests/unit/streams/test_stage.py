@@ -14,7 +14,7 @@ from config.settings import Settings
 from streams.deadletters import DeadLetterView, Origin, read_dead_letter
 from streams.errors import DecodeError, DependencyUnavailable, InvoiceflowError, SinkError, UnknownTenant
 from streams.headers import ATTEMPT_HEADER, NOT_BEFORE_HEADER
-from streams.stage import BatchHandler, Inbound, Outbound, Outcome, StageRunner, per_event
+from streams.stage import CRASH_LIMIT, BatchHandler, Inbound, Outbound, Outcome, StageRunner, per_event
 from streams.tracing import Headers, make_tracer
 
 
@@ -269,3 +269,48 @@ async def test_the_ids_of_a_readable_record_reach_its_log_line(caplog: pytest.Lo
     [line] = caplog.records
     assert (line.invoice_id, line.tenant, line.reason) == ("inv-9", "acme", "unknown_tenant")
     assert "Secret" not in line.getMessage() and "Secret" not in str(vars(line))
+
+
+async def _poisoned(batch: Sequence[Inbound]) -> Sequence[Outcome]:
+    """A batch handler with a bug one record meets (a value it divides by), which it raises for the batch."""
+    outcomes: list[Outcome] = []
+    for msg in batch:
+        divisor = int(msg.value or b"1")
+        outcomes.append([Outbound("invoices.detected", msg.key or b"", str(100 // divisor).encode(),
+                                  msg.out_headers)])
+    return outcomes
+
+
+async def test_a_record_that_meets_a_bug_is_dead_lettered_and_its_batch_goes_on(
+        caplog: pytest.LogCaptureFixture) -> None:
+    app = FakeApp()
+    runner = app.runner("detect", _poisoned)
+    caplog.set_level(logging.ERROR, logger="invoiceflow.stage")
+    routed = await runner.route([FakeMessage(b"a", b"4", []), FakeMessage(b"b", b"0", []),
+                                 FakeMessage(b"c", b"5", [])])
+    assert [[o.value for o in r.sends] for r in (routed[0], routed[2])] == [[b"25"], [b"20"]]
+    (letter,) = routed[1].sends
+    assert letter.topic == "p.invoices.detect.dlq" and letter.value == b"0"  # the original, untouched
+    headers = dict(letter.headers)
+    assert headers["x-invoiceflow-error"] == b"stage_failed"
+    assert headers["kafka_dlt-exception-fqcn"] == b"streams.errors.StageFailed"
+    assert b"test_stage.py" not in headers["kafka_dlt-exception-stacktrace"]  # a digest of where, never text
+    assert runner.stats.failures == {"stage_failed": 1} and runner.stats.dead_lettered == 1
+    (line,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "ZeroDivisionError raised at test_stage.py" in line.getMessage()
+    assert "division by zero" not in line.getMessage()  # the exception's text may quote a document: never logged
+
+
+async def test_a_stage_whose_every_record_meets_the_bug_stops_loudly() -> None:
+    app = FakeApp()
+    runner = app.runner("detect", _poisoned)
+    for n in range(CRASH_LIMIT - 1):  # one at a time, as a windowed lane hands them over
+        (routed,) = await runner.route([FakeMessage(str(n).encode(), b"0", [])])
+        assert [s.topic for s in routed.sends] == ["p.invoices.detect.dlq"]
+    with pytest.raises(ZeroDivisionError):
+        await runner.route([FakeMessage(b"last", b"0", [])])
+    # a record handled in between starts the count again
+    fresh = app.runner("detect", _poisoned)
+    for n in range(CRASH_LIMIT * 2):
+        await fresh.route([FakeMessage(str(n).encode(), b"0" if n % 2 else b"2", [])])
+    assert fresh.stats.failures == {"stage_failed": CRASH_LIMIT}
