@@ -11,7 +11,7 @@ typed arrays element by element cost the client about three times as much (measu
 CPU per 500 events). Vendor facts are kept only when they name an event that can become a row (of their
 tenant), so the statement can tie each one to the invoice row it approved. The trace id a message carried
 travels inside its event's JSON as one more key (`trace_id`), which the statement reads and the contract never
-sees.
+sees. Text and JSON go through `_pg_text`: a NUL, which PostgreSQL cannot store, becomes U+FFFD.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from operator import attrgetter
 from typing import Any
 
 from schemas import InvoiceScored
+from streams.sinks._pg_text import pg_json, pg_text, pg_texts
 from streams.sinks._protocols import VendorFact
 
 VENDOR_COLUMNS = ("tenant_id", "seller_key", "event_id", "name", "vat_id", "iban")
@@ -100,18 +101,19 @@ def record_batch(events: Sequence[InvoiceScored], vendors: Sequence[VendorFact] 
     """Every parameter of the record statement for a batch (see the module docstring)."""
     latest = latest_per_invoice(events)
     traces = trace_ids or {}
+    vendor_rows = vendor_columns(vendors, {(ev.tenant_id, ev.event_id) for ev in latest})
     return RecordBatch(
-        tenant_ids=[ev.tenant_id for ev in latest],
-        invoice_ids=[ev.invoice_id for ev in latest],
+        tenant_ids=[pg_text(ev.tenant_id) for ev in latest],
+        invoice_ids=[pg_text(ev.invoice_id) for ev in latest],
         latest=[event_json(ev, traces) for ev in latest],
         older=[event_json(ev, traces) for ev in older_events(events, latest)],
-        vendors=vendor_columns(vendors, {(ev.tenant_id, ev.event_id) for ev in latest}),
+        vendors=[pg_texts(column) for column in vendor_rows],
     )
 
 
 def event_json(event: InvoiceScored, trace_ids: TraceIds) -> str:
     """The event as the statement reads it: its JSON, plus `TRACE_ID_KEY` when its message carried one."""
-    text = event.model_dump_json()
+    text = pg_json(event.model_dump_json())
     trace_id = trace_ids.get((event.tenant_id, event.event_id))
     if trace_id is None:
         return text

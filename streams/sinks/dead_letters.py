@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from streams.errors import SinkError
+from streams.sinks._pg_text import pg_texts
 from streams.sinks._protocols import DeadLetterFact
 
 _INSERT = """
@@ -39,8 +40,8 @@ class PostgresDeadLetters:
             async with self.pool.acquire() as conn:
                 status = await conn.execute(
                     _INSERT, [d.topic for d in letters], [d.partition for d in letters], [d.offset for d in letters],
-                    [d.tenant_id for d in letters], [d.invoice_id for d in letters], [d.stage for d in letters],
-                    [d.reason for d in letters], [d.failed_at for d in letters])
+                    pg_texts(d.tenant_id for d in letters), pg_texts(d.invoice_id for d in letters),
+                    [d.stage for d in letters], [d.reason for d in letters], [d.failed_at for d in letters])
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             raise SinkError(f"postgres dead letters: {type(exc).__name__}") from exc
         return int(str(status).rsplit(" ", 1)[-1])

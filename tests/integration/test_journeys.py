@@ -89,3 +89,13 @@ async def test_an_invoice_never_scored_has_the_journey_of_its_dead_letters_and_a
     assert journey is not None and journey.scored_at is None and journey.stage_times is None
     assert journey.decisions == () and len(journey.dead_letters) == 1
     assert await read_journey(pool, tenant, "nothing-here") is None
+
+
+async def test_a_dead_letter_whose_ids_hold_a_nul_is_recorded(pool: Any, tenant: str, run_id: str) -> None:
+    # a hostile payload's ids, as the dead letter peeks them: PostgreSQL stores no NUL, the record keeps the rest
+    letter = _letter(f"t{run_id}.invoices.received", 5, f"{tenant}\x00", "X\x00Y", 0)
+    assert await PostgresDeadLetters(pool).write_dead_letters([letter]) == 1
+    async with pool.acquire() as conn:
+        got = await conn.fetchrow("SELECT tenant_id, invoice_id FROM dead_letters WHERE topic = $1", letter.topic)
+        await conn.execute("DELETE FROM dead_letters WHERE topic = $1", letter.topic)
+    assert (got["tenant_id"], got["invoice_id"]) == (f"{tenant}\ufffd", "X\ufffdY")

@@ -173,3 +173,22 @@ async def test_the_benchmark_s_naive_writer_persists_the_same_rows(pool: Any, te
             await conn.execute(sql, *values)
     assert await content() == batched
     assert len(batched) == 3 * len(events) + sum(n % 4 for n in range(6))
+
+
+async def test_a_nul_anywhere_is_recorded_as_the_replacement_character(pool: Any, tenant: str) -> None:
+    # PostgreSQL stores no NUL (text) nor its escape (jsonb): a batch carrying one would fail on every try
+    base = scored(f"{tenant}-n\x00ul", tenant, decision=Decision.AUTO_APPROVE)
+    assert base.invoice is not None
+    invoice = base.invoice.model_copy(update={
+        "invoice_number": "R-\x001", "seller": base.invoice.seller.model_copy(update={"name": "Acme\x00 GmbH"}),
+        "lines": (base.invoice.lines[0].model_copy(update={"description": "bolt\x00"}),)})
+    event = base.model_copy(update={"invoice": invoice})
+    assert await _write(pool, [event, scored(f"{tenant}-plain", tenant)]) == 2
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT invoice_id, invoice_number FROM invoices WHERE tenant_id = $1 AND "
+                                  "invoice_id LIKE '%n_ul'", tenant)
+        line = await conn.fetchval("SELECT description FROM invoice_lines WHERE tenant_id = $1 AND invoice_id = $2",
+                                   tenant, row["invoice_id"])
+        seller = await conn.fetchval("SELECT name FROM vendors WHERE tenant_id = $1 AND name LIKE 'Acme%'", tenant)
+    assert (row["invoice_id"], row["invoice_number"], line) == (f"{tenant}-n\ufffdul", "R-\ufffd1", "bolt\ufffd")
+    assert seller == "Acme\ufffd GmbH"  # an auto-approved invoice teaches its seller, name and all

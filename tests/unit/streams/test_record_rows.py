@@ -238,3 +238,16 @@ async def test_a_connection_failure_is_a_retriable_sink_error() -> None:
         await PostgresRecords(_Pool(fail=True)).write_scored([scored("a", "t")])
     assert err.value.retriable and isinstance(err.value.__cause__, OSError)
 
+
+
+def test_the_record_s_text_and_json_carry_no_nul() -> None:
+    event = scored("a\x00b", "t\x00")
+    assert event.invoice is not None
+    event = event.model_copy(update={"invoice": event.invoice.model_copy(update={"invoice_number": "N\x001"})})
+    batch = record_batch([event], [VendorFact("t\x00", "vat:X", None, "Acme\x00", "DE1", event_id=event.event_id)])
+    assert (batch.tenant_ids, batch.invoice_ids) == (["t\ufffd"], ["a\ufffdb"])
+    assert "\\u0000" not in batch.latest[0]
+    assert orjson.loads(batch.latest[0])["invoice"]["invoice_number"] == "N\ufffd1"
+    assert batch.vendors[VENDOR_COLUMNS.index("name")] == ["Acme\ufffd"]
+    plain = scored("c", "t")
+    assert record_batch([plain]).latest[0] == plain.model_dump_json()  # nothing to replace: the JSON as it was
