@@ -13,6 +13,8 @@ InvoiceflowError                 code              retriable
 │   ├── DocumentTooLarge         document_too_large no
 │   ├── DocumentIntegrityError   document_digest   no    (sha256 or size mismatch)
 │   └── DocumentNotAllowed       document_not_allowed no (outside the file roots or fetch allow-list)
+├── RecordRefused                record_refused    no    (PostgreSQL refused what a batch holds, a data error:
+│                                                        the batch is tried record by record, see `streams.stage`)
 ├── StageFailed                  stage_failed      no    (a stage raised something unforeseen on this record:
 │                                                        a bug; the record is dead-lettered, the rest go on)
 ├── UnknownTenant                unknown_tenant    no
@@ -122,6 +124,13 @@ class DocumentNotAllowed(DocumentError):
     """
 
     code = "document_not_allowed"
+
+
+class RecordRefused(InvoiceflowError):
+    """PostgreSQL refused a value a batch carries (a data error, SQLSTATE class 22): no try will take it, so it
+    is no outage; the stage runner tries the batch's records one by one to find the one it is."""
+
+    code = "record_refused"
 
 
 class StageFailed(InvoiceflowError):

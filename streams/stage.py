@@ -13,7 +13,9 @@ Routing (`StageRunner.route`, shared by both transports): a retriable `Invoicefl
 retry topic with an attempt count and a not-before time, one retry tier after another (`retry_delays_s`,
 default 10 s, 1 min, 10 min), and is dead-lettered after the last; any other `InvoiceflowError` goes to the
 dead-letter topic at once: the original message untouched plus headers saying where it came from and why
-(`streams.deadletters`). Anything else is a bug, met on some record of the batch: the batch is handled
+(`streams.deadletters`); when a batch handler raises such a permanent error for its whole batch (a value
+PostgreSQL refuses: `RecordRefused`), the batch is handled again one record at a time, so only the record
+that holds it is dead-lettered. Anything else is a bug, met on some record of the batch: the batch is handled
 again one record at a time, and each record that raises alone is dead-lettered as `StageFailed` (logged at
 ERROR with the exception's class and the code locations it passed, never its text), so one poisonous
 record never stops its partition, nor crash-loops a restarted worker; the other records go on (their
@@ -279,8 +281,11 @@ class StageRunner:
             try:
                 handled = await self.handler([batch[i] for i in todo])
                 self._failed_in_a_row = 0
-            except InvoiceflowError as exc:  # the batch as a whole failed: a server it needs did not answer
-                handled = [exc] * len(todo)
+            except InvoiceflowError as exc:  # the batch as a whole failed
+                if exc.retriable or exc.outage or len(todo) == 1:  # a server it needs did not answer
+                    handled = [exc] * len(todo)
+                else:  # something the batch holds is refused for good: find which record it is
+                    handled = await self._one_at_a_time([batch[i] for i in todo], exc)
             except Exception as exc:  # noqa: BLE001 - a bug some record of the batch meets: find which
                 handled = await self._one_at_a_time([batch[i] for i in todo], exc)
             for i, done in zip(todo, handled, strict=True):
@@ -303,8 +308,9 @@ class StageRunner:
         return routed
 
     async def _one_at_a_time(self, batch: Sequence[Inbound], first: Exception) -> list[Outcome]:
-        """The outcomes of a batch whose handler raised `first` (not an `InvoiceflowError`), each record handled
-        on its own: one that raises so again is `StageFailed`."""
+        """The outcomes of a batch whose handler raised `first` (a bug, or an `InvoiceflowError` that is neither
+        retriable nor an outage: something the batch holds is refused for good), each record handled on its
+        own: one that raises a bug again is `StageFailed`, one refused again carries its refusal."""
         outcomes: list[Outcome] = []
         for msg in batch:
             try:

@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 
 from schemas import InvoiceScored
-from streams.errors import SinkError
+from streams.errors import RecordRefused, SinkError
 from streams.sinks._protocols import VendorFact
 from streams.sinks._record_rows import TraceIds, latest_per_invoice, record_batch, vendor_master_columns
 from streams.sinks._record_sql import DELETE_TENANT, RECORD_BATCH, VENDOR_MASTER
@@ -55,6 +55,8 @@ class PostgresRecords:
         try:
             async with self._one_batch_at_a_time, self.pool.acquire() as conn:
                 return int(await conn.fetchval(RECORD_BATCH, *batch.arguments()))
+        except asyncpg.DataError as exc:  # a value of the batch, not the server: no try will take it
+            raise RecordRefused(f"postgres refused the batch: {type(exc).__name__}") from exc
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             raise SinkError(f"postgres write: {type(exc).__name__}") from exc
 

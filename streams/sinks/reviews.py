@@ -32,7 +32,7 @@ from schemas import (
     ReviewQueueItem,
     extracted_fields,
 )
-from streams.errors import SinkError
+from streams.errors import RecordRefused, SinkError
 from streams.sinks._protocols import LabelledExample, RecordedExtraction, VendorFact
 from streams.sinks._record_rows import vendor_columns
 from streams.sinks._record_sql import LEARN_VENDORS
@@ -190,6 +190,8 @@ class PostgresReviews:
         try:
             async with self.pool.acquire() as conn:
                 return int(await conn.fetchval(_WRITE, *columns))
+        except asyncpg.DataError as exc:  # a value of the batch, not the server: no try will take it
+            raise RecordRefused(f"postgres refused the reviews: {type(exc).__name__}") from exc
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             raise SinkError(f"postgres reviews: {type(exc).__name__}") from exc
 

@@ -7,12 +7,13 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import orjson
 import pytest
 from pydantic import BaseModel, create_model
 
 from schemas import Decision, InvoiceData, InvoiceScored, LineItem
-from streams.errors import SinkError
+from streams.errors import RecordRefused, SinkError
 from streams.sinks import VendorFact
 from streams.sinks._json_fields import ContractPathError
 from streams.sinks._record_rows import (
@@ -251,3 +252,13 @@ def test_the_record_s_text_and_json_carry_no_nul() -> None:
     assert batch.vendors[VENDOR_COLUMNS.index("name")] == ["Acme\ufffd"]
     plain = scored("c", "t")
     assert record_batch([plain]).latest[0] == plain.model_dump_json()  # nothing to replace: the JSON as it was
+
+
+async def test_a_value_postgresql_refuses_is_no_outage() -> None:
+    class _Refusing(_Pool):
+        def acquire(self) -> _Pool:
+            raise asyncpg.exceptions.NumericValueOutOfRangeError("value overflows numeric format")
+
+    with pytest.raises(RecordRefused) as err:
+        await PostgresRecords(_Refusing()).write_scored([scored("a", "t")])
+    assert not err.value.retriable and not err.value.outage

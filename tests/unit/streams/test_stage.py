@@ -12,7 +12,14 @@ from opentelemetry import trace
 
 from config.settings import Settings
 from streams.deadletters import DeadLetterView, Origin, read_dead_letter
-from streams.errors import DecodeError, DependencyUnavailable, InvoiceflowError, SinkError, UnknownTenant
+from streams.errors import (
+    DecodeError,
+    DependencyUnavailable,
+    InvoiceflowError,
+    RecordRefused,
+    SinkError,
+    UnknownTenant,
+)
 from streams.headers import ATTEMPT_HEADER, NOT_BEFORE_HEADER
 from streams.stage import CRASH_LIMIT, BatchHandler, Inbound, Outbound, Outcome, StageRunner, per_event
 from streams.tracing import Headers, make_tracer
@@ -314,3 +321,20 @@ async def test_a_stage_whose_every_record_meets_the_bug_stops_loudly() -> None:
     for n in range(CRASH_LIMIT * 2):
         await fresh.route([FakeMessage(str(n).encode(), b"0" if n % 2 else b"2", [])])
     assert fresh.stats.failures == {"stage_failed": CRASH_LIMIT}
+
+
+async def _refuses_poison(batch: Sequence[Inbound]) -> Sequence[Outcome]:
+    """A sink-like batch handler: one statement for the batch, refused whole when a record holds a bad value."""
+    if any(msg.value == b"poison" for msg in batch):
+        raise RecordRefused("postgres refused the batch: NumericValueOutOfRangeError")
+    return [[Outbound("invoices.detected", msg.key or b"", msg.value or b"", msg.out_headers)] for msg in batch]
+
+
+async def test_a_batch_refused_for_good_is_tried_record_by_record() -> None:
+    runner = FakeApp().runner("aggregate", _refuses_poison, hold_outages=True)
+    routed = await runner.route([FakeMessage(b"a", b"ok", []), FakeMessage(b"b", b"poison", []),
+                                 FakeMessage(b"c", b"fine", [])])
+    assert [[s.topic for s in r.sends] for r in routed] == [
+        ["p.invoices.detected"], ["p.invoices.aggregate.dlq"], ["p.invoices.detected"]]
+    assert dict(routed[1].sends[0].headers)["x-invoiceflow-error"] == b"record_refused"
+    assert runner.stats.failures == {"record_refused": 1} and all(r.held is None for r in routed)
