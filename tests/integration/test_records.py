@@ -183,7 +183,7 @@ async def test_a_nul_anywhere_is_recorded_as_the_replacement_character(pool: Any
         "invoice_number": "R-\x001", "seller": base.invoice.seller.model_copy(update={"name": "Acme\x00 GmbH"}),
         "lines": (base.invoice.lines[0].model_copy(update={"description": "bolt\x00"}),)})
     event = base.model_copy(update={"invoice": invoice})
-    assert await _write(pool, [event, scored(f"{tenant}-plain", tenant)]) == 2
+    assert await _write(pool, [event, scored(f"{tenant}-plain", tenant, vat_id="DE999999999")]) == 2
     async with pool.acquire() as conn:
         row = await conn.fetchrow("SELECT invoice_id, invoice_number FROM invoices WHERE tenant_id = $1 AND "
                                   "invoice_id LIKE '%n_ul'", tenant)
